@@ -1,0 +1,96 @@
+import { parseArgs } from 'node:util'
+import { ValidationError } from '../core/errors.ts'
+
+export interface CliArgs {
+  recipe: string
+  hosts: string[]
+  group?: string
+  inventory?: string
+  plan: boolean
+  json: boolean
+  diff: boolean
+  verbose: boolean
+  set: string[]
+  only: string[]
+  skip: string[]
+  concurrency: number
+  help: boolean
+  version: boolean
+}
+
+export const USAGE = `Usage: npx tsx provision.ts [--recipe NAME|PATH] (--host NAME[,NAME] | --group NAME) [options]
+
+Converge hosts to the state a recipe describes: read, plan, apply what differs, verify.
+
+Options:
+  --recipe NAME|PATH   recipe from recipes/ by name, or a module path (default: demo)
+  --host NAME[,NAME]   host(s) from the inventory; 'local' is this machine (repeatable)
+  --group NAME         every host of an inventory group
+  --inventory FILE     inventory file (default: ./hosts.yaml if present)
+  --plan               show what would change, change nothing (exit 0: nothing to do, 2: changes)
+  --diff               show content changes (secrets redacted)
+  --json               print one JSON report instead of text
+  --set KEY=VALUE      set a recipe option (YAML scalar; repeatable)
+  --only ID|TAG        run only these resources (repeatable, comma-separated)
+  --skip ID|TAG        leave these resources out (repeatable, comma-separated)
+  --concurrency N      hosts converged at once (default 10)
+  --verbose            print every command as it runs
+  --version            print the version
+  --help               print this help
+
+Exit codes: 0 converged / nothing to do, 2 changes pending (--plan), 1 error, 130 interrupted.`
+
+const list = (vs: string[] | undefined): string[] => (vs ?? []).flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean)
+
+export function parseCli(argv: string[]): CliArgs {
+  let values
+  try {
+    ;({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        recipe: { type: 'string' },
+        host: { type: 'string', multiple: true },
+        group: { type: 'string' },
+        inventory: { type: 'string' },
+        plan: { type: 'boolean' },
+        json: { type: 'boolean' },
+        diff: { type: 'boolean' },
+        verbose: { type: 'boolean' },
+        set: { type: 'string', multiple: true },
+        only: { type: 'string', multiple: true },
+        skip: { type: 'string', multiple: true },
+        concurrency: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+      },
+    }))
+  } catch (e) {
+    throw new ValidationError(`${(e as Error).message}. Run with --help for the options.`)
+  }
+  const concurrency = values.concurrency === undefined ? 10 : Number(values.concurrency)
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new ValidationError(`--concurrency must be a whole number of at least 1 (got ${JSON.stringify(values.concurrency)})`)
+  }
+  const args: CliArgs = {
+    recipe: values.recipe ?? 'demo',
+    hosts: list(values.host),
+    plan: values.plan ?? false,
+    json: values.json ?? false,
+    diff: values.diff ?? false,
+    verbose: values.verbose ?? false,
+    set: values.set ?? [],
+    only: list(values.only),
+    skip: list(values.skip),
+    concurrency,
+    help: values.help ?? false,
+    version: values.version ?? false,
+  }
+  if (values.group !== undefined) args.group = values.group
+  if (values.inventory !== undefined) args.inventory = values.inventory
+  if (!args.help && !args.version && args.hosts.length === 0 && !args.group) {
+    throw new ValidationError('no hosts given: use --host NAME (e.g. --host local) or --group NAME. Run with --help for the options.')
+  }
+  return args
+}

@@ -1,0 +1,73 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { toStatecraftError } from '../core/errors.ts'
+import { parseSetArgs } from '../core/recipe.ts'
+import { converge } from '../engine/converge.ts'
+import { groupVarsOf, loadInventory, selectHosts, type Inventory } from '../inventory/load.ts'
+import { parseCli, USAGE } from './args.ts'
+import { loadRecipe } from './load-recipe.ts'
+import { renderHost, renderSummary } from './render.ts'
+
+export interface CliIo {
+  stdout: (s: string) => void
+  stderr: (s: string) => void
+  color: boolean
+  cwd: string
+  env: Record<string, string | undefined>
+  signal?: AbortSignal
+}
+
+export function version(): string {
+  // lib/cli/ in the sources, dist/lib/cli/ in the build: the package root is two or three up.
+  for (const rel of ['../../package.json', '../../../package.json']) {
+    const url = new URL(rel, import.meta.url)
+    if (existsSync(url)) return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version
+  }
+  return 'unknown'
+}
+
+/** The whole CLI as a function: returns the exit code and never exits the process. */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  try {
+    const args = parseCli(argv)
+    if (args.help) {
+      io.stdout(`${USAGE}\n`)
+      return 0
+    }
+    if (args.version) {
+      io.stdout(`statecraft ${version()}\n`)
+      return 0
+    }
+    const set = parseSetArgs(args.set)
+    const recipe = await loadRecipe(args.recipe, io.cwd)
+    const invFile = args.inventory ? resolve(io.cwd, args.inventory) : resolve(io.cwd, 'hosts.yaml')
+    const inv: Inventory | null = args.inventory || existsSync(invFile) ? loadInventory(invFile) : null
+    const hosts = selectHosts(inv, args.hosts, args.group)
+    const render = { color: io.color, verbose: args.verbose, diff: args.diff }
+    const mode = args.plan ? 'plan' : 'apply'
+    const report = await converge({
+      recipe,
+      mode,
+      hosts: hosts.map((h) => ({ name: h.name, vars: h.vars, groupVars: groupVarsOf(inv, h) })),
+      set,
+      env: io.env,
+      only: args.only,
+      skip: args.skip,
+      diff: args.diff,
+      concurrency: args.concurrency,
+      ...(io.signal ? { signal: io.signal } : {}),
+      ...(args.verbose ? { log: (l: string) => io.stderr(`${l}\n`) } : {}),
+      ...(args.json ? {} : { onHost: (h) => io.stdout(`${renderHost(h, mode, render)}\n`) }),
+    })
+    if (args.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`)
+    else io.stdout(`${renderSummary(report, render)}\n`)
+    if (io.signal?.aborted) return 130
+    if (!report.ok) return 1
+    if (mode === 'plan' && report.summary.changed + report.summary.pending > 0) return 2
+    return 0
+  } catch (e) {
+    const err = toStatecraftError(e)
+    io.stderr(`statecraft: ${err.message}\n`)
+    return 1
+  }
+}

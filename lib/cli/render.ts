@@ -1,0 +1,62 @@
+import { createTwoFilesPatch } from 'diff'
+import type { HostReport, Report, ResourceReport } from '../engine/report.ts'
+
+export interface RenderOptions {
+  color: boolean
+  verbose: boolean
+  diff: boolean
+}
+
+const CODES = { red: 31, green: 32, yellow: 33, cyan: 36, dim: 2, bold: 1 } as const
+type Paint = (c: keyof typeof CODES, s: string) => string
+
+const SIGN: Record<ResourceReport['status'], [string, keyof typeof CODES]> = {
+  changed: ['~', 'yellow'],
+  unchanged: ['=', 'dim'],
+  pending: ['?', 'cyan'],
+  failed: ['!', 'red'],
+  skipped: ['-', 'red'],
+}
+
+export function renderResource(r: ResourceReport, mode: Report['mode'], o: RenderOptions, paint: Paint): string[] {
+  if (r.status === 'unchanged' && !o.verbose) return []
+  const [sign, colour] = SIGN[r.status]
+  const verb = r.status === 'changed' && mode === 'plan' ? 'will change' : r.status
+  const lines = [`  ${paint(colour, sign)} ${r.id} ${paint('dim', `(${verb}${mode === 'apply' ? `, ${r.ms} ms` : ''})`)}`]
+  for (const c of r.changes) lines.push(`      ${c}`)
+  if (r.error) lines.push(`      ${paint('red', `${r.error.code}: ${r.error.message}`)}`)
+  if (o.diff) {
+    for (const d of r.diffs ?? []) {
+      const patch = createTwoFilesPatch(d.path, d.path, d.before, d.after, 'current', 'desired')
+      for (const l of patch.split('\n').slice(2)) {
+        if (l === '') continue
+        const c = l.startsWith('+') ? 'green' : l.startsWith('-') ? 'red' : 'dim'
+        lines.push(`      ${paint(c, l)}`)
+      }
+    }
+  }
+  return lines
+}
+
+export function renderHost(h: HostReport, mode: Report['mode'], o: RenderOptions): string {
+  const paint = painter(o.color)
+  const s = h.summary
+  const head = `${paint('bold', h.host)}: ${h.ok ? paint('green', 'ok') : paint('red', 'FAILED')} ${paint('dim', `(${h.ms} ms, ${h.roundTrips} round trips)`)}`
+  const lines = [head]
+  if (h.error) lines.push(`  ${paint('red', `${h.error.code}: ${h.error.message}`)}`)
+  for (const r of h.resources) lines.push(...renderResource(r, mode, o, paint))
+  const changedWord = mode === 'plan' ? 'to change' : 'changed'
+  lines.push(`  ${s.changed} ${changedWord}, ${s.unchanged} unchanged, ${s.pending} pending, ${s.failed} failed, ${s.skipped} skipped`)
+  return lines.join('\n')
+}
+
+export function renderSummary(r: Report, o: RenderOptions): string {
+  const paint = painter(o.color)
+  const s = r.summary
+  const verdict = !r.ok ? paint('red', 'failed') : r.mode === 'plan' ? (s.changed + s.pending > 0 ? paint('yellow', 'changes pending') : paint('green', 'nothing to do')) : paint('green', 'converged')
+  return `${r.mode === 'plan' ? 'Plan' : 'Apply'}: ${verdict} — ${s.hosts} host${s.hosts === 1 ? '' : 's'} (${s.failedHosts} failed), ${s.changed} ${r.mode === 'plan' ? 'to change' : 'changed'}, ${s.unchanged} unchanged, ${s.pending} pending, ${s.failed} failed, ${s.skipped} skipped`
+}
+
+function painter(color: boolean): Paint {
+  return (c, s) => (color ? `\x1b[${CODES[c]}m${s}\x1b[0m` : s)
+}

@@ -1,0 +1,78 @@
+/**
+ * One error family for the whole library. Every error has a stable `code` that scripts and the
+ * JSON report can match on, and a message that says what failed, where, and what to do next.
+ */
+export class StatecraftError extends Error {
+  readonly code: string
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = new.target.name
+    this.code = code
+  }
+}
+
+/** Bad input from a recipe, an option or the command line; raised before any host is touched. */
+export class ValidationError extends StatecraftError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('E_VALIDATION', message, options)
+  }
+}
+
+/** A hosts.yaml problem, with the file, line and column of the offending node. */
+export class InventoryError extends StatecraftError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('E_INVENTORY', message, options)
+  }
+}
+
+/** The host could not be reached or the session could not be set up. */
+export class ConnectError extends StatecraftError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('E_CONNECT', message, options)
+  }
+}
+
+/** A round trip to the host failed for reasons other than the command's own exit status. */
+export class TransportError extends StatecraftError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('E_TRANSPORT', message, options)
+  }
+}
+
+/** A command that a resource ran exited non-zero or timed out. */
+export class CommandError extends StatecraftError {
+  readonly exitCode: number | null
+  readonly stderr: string
+  constructor(message: string, exitCode: number | null, stderr: string, options?: { cause?: unknown }) {
+    super('E_COMMAND', message, options)
+    this.exitCode = exitCode
+    this.stderr = stderr
+  }
+}
+
+/** After apply, the re-read state still differs from the desired state. */
+export class VerifyError extends StatecraftError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('E_VERIFY', message, options)
+  }
+}
+
+/** Another run holds the host's lock. */
+export class LockError extends StatecraftError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('E_LOCKED', message, options)
+  }
+}
+
+/** The run was interrupted (Ctrl-C or an AbortSignal). */
+export class AbortedError extends StatecraftError {
+  constructor(message = 'interrupted') {
+    super('E_ABORTED', message)
+  }
+}
+
+export function toStatecraftError(err: unknown): StatecraftError {
+  if (err instanceof StatecraftError) return err
+  const message = err instanceof Error ? err.message : String(err)
+  return new StatecraftError('E_INTERNAL', message, { cause: err })
+}

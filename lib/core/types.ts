@@ -1,0 +1,107 @@
+/** Shared shapes of the resource model. Everything here is data; behaviour lives in the engine. */
+
+export type OsName = 'linux' | 'darwin' | 'windows'
+export type Dialect = 'posix' | 'powershell'
+
+/** What the first exec learns about a host. Recipes branch on these, never on the controller. */
+export interface Facts {
+  os: OsName
+  /** Normalised CPU architecture: 'x64', 'arm64', or what `uname -m` printed. */
+  arch: string
+  /** True on Apple Silicon even when the shell runs under Rosetta (where uname -m says x86_64). */
+  appleSilicon: boolean
+  kernel: string
+  user: string
+  uid: number | null
+  home: string
+  hostname: string
+  dialect: Dialect
+  /** Changes on every boot; a lock recorded under another boot id is provably stale. */
+  bootId: string
+}
+
+/** One difference between the current and the desired state, worded as the action that fixes it. */
+export interface Change {
+  text: string
+  /** Old and new content, for `--diff`. */
+  before?: string
+  after?: string
+  path?: string
+}
+
+/** A command to run on the host: always an argv array, quoted by the host's dialect. */
+export interface Step {
+  argv: string[]
+  cwd?: string
+  env?: Record<string, string>
+  stdin?: string | Uint8Array
+  /** Milliseconds; the command is killed after this. */
+  timeout?: number
+  /** How logs and errors name the step when argv is a helper script. */
+  label?: string
+}
+
+/** Key/value lines a probe snippet printed, already split and decoded. */
+export type ProbeData = Map<string, string>
+
+/** Options every resource accepts, next to its own fields. */
+export interface CommonOptions {
+  /** Stable id; defaults to `<type>:<path or name>`. */
+  id?: string
+  /** Ids of resources that must be converged first; this one is re-checked after they change. */
+  after?: string[]
+  /** Ids of handlers (commands with `onlyIfNotified`) to run when this resource changes. */
+  notify?: string[]
+  /** Labels for `--only` / `--skip`. */
+  tags?: string[]
+}
+
+/** A path a resource manages, used to add implicit ordering edges. */
+export interface ManagedPath {
+  path: string
+  /** 'uses': read or run in, not managed (a command's cwd); ordered after a directory holding or being it. */
+  kind: 'directory' | 'file' | 'uses'
+}
+
+/**
+ * The contract every resource family implements. `probe` returns a POSIX sh snippet that prints
+ * `key=value` lines; values that can hold arbitrary bytes are hex encoded by the snippet.
+ */
+export interface ResourceType<D, C> {
+  type: string
+  defaultId(d: D): string
+  /** Throws ValidationError naming the field; returns the normalised desired state. */
+  validate(d: D, facts: Facts): D
+  paths(d: D): ManagedPath[]
+  probe(d: D, facts: Facts): string
+  parse(data: ProbeData, d: D): C
+  /** Pure. Empty when converged. Only properties the author set are compared. */
+  diff(d: D, c: C): Change[]
+  apply(d: D, c: C, changes: Change[], facts: Facts): Step[]
+  /** True for resources that only act when notified (handlers). */
+  onlyIfNotified?(d: D): boolean
+  /** Values to redact from diffs and messages. */
+  secrets?(d: D): string[]
+}
+
+/** A resource as a recipe declares it: the type, the author's data and the common options. */
+export interface Resource<D = any> {
+  readonly kind: ResourceType<D, any>
+  readonly desired: D
+  readonly id?: string
+  readonly after: string[]
+  readonly notify: string[]
+  readonly tags: string[]
+}
+
+export function declare<D extends object>(kind: ResourceType<D, any>, input: D & CommonOptions): Resource<D> {
+  const { id, after, notify, tags, ...desired } = input
+  return {
+    kind,
+    desired: desired as D,
+    id,
+    after: after ?? [],
+    notify: notify ?? [],
+    tags: tags ?? [],
+  }
+}

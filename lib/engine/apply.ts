@@ -1,0 +1,90 @@
+import { AbortedError, toStatecraftError, VerifyError } from '../core/errors.ts'
+import type { Change, Facts } from '../core/types.ts'
+import { brokenPred, handlerChange, notifiedBy, type Outcome } from './decide.ts'
+import type { Graph } from './graph.ts'
+import type { PlanNode } from './node.ts'
+import type { HostSession } from './session.ts'
+
+export interface ApplyContext {
+  nodes: Map<string, PlanNode>
+  graph: Graph
+  currents: Map<string, unknown>
+  facts: Facts
+  session: HostSession
+  /** Independent resources applied at once on one host. */
+  concurrency: number
+  onDone?: (id: string, o: Outcome) => void
+}
+
+/** Apply mode: runs resources in dependency order, independent ones concurrently, each verified. */
+export async function applyAll(ctx: ApplyContext): Promise<Map<string, Outcome>> {
+  const out = new Map<string, Outcome>()
+  const remaining = [...ctx.graph.order]
+  const running = new Map<string, Promise<void>>()
+  let aborted = false
+  const ready = (id: string): boolean => (ctx.graph.preds.get(id) ?? []).every((e) => out.has(e.from))
+  while (remaining.length > 0 || running.size > 0) {
+    for (let i = 0; i < remaining.length && running.size < ctx.concurrency; ) {
+      const id = remaining[i] as string
+      if (!ready(id)) {
+        i++
+        continue
+      }
+      remaining.splice(i, 1)
+      if (aborted) {
+        out.set(id, { status: 'skipped', changes: [{ text: 'skipped: run interrupted' }], ms: 0 })
+        continue
+      }
+      const p = runOne(ctx, id, out).then((o) => {
+        if (o.error instanceof AbortedError) aborted = true
+        out.set(id, o)
+        running.delete(id)
+        ctx.onDone?.(id, o)
+      })
+      running.set(id, p)
+    }
+    if (running.size === 0 && remaining.length > 0) throw new Error('scheduler stalled: a dependency never completed')
+    if (running.size > 0) await Promise.race(running.values())
+  }
+  return out
+}
+
+async function runOne(ctx: ApplyContext, id: string, out: Map<string, Outcome>): Promise<Outcome> {
+  const t0 = performance.now()
+  const node = ctx.nodes.get(id) as PlanNode
+  const edges = ctx.graph.preds.get(id) ?? []
+  const get = (x: string): Outcome | undefined => out.get(x)
+  const ms = (): number => Math.round(performance.now() - t0)
+  const broken = brokenPred(edges, get)
+  if (broken) return { status: 'skipped', changes: [{ text: `skipped: ${broken} failed` }], ms: 0 }
+  let changes: Change[] = []
+  try {
+    if (node.handler) {
+      const by = notifiedBy(node, ctx.graph, get).changed
+      if (by.length === 0) return { status: 'unchanged', changes: [], ms: ms() }
+      changes = [handlerChange(node, by)]
+      for (const step of node.kind.apply(node.desired, undefined, changes, ctx.facts)) await ctx.session.run(step)
+      return { status: 'changed', changes, ms: ms() }
+    }
+    let current = ctx.currents.get(id)
+    // A predecessor that changed may have changed what this resource would see: look again.
+    if (edges.some((e) => e.defers && get(e.from)?.status === 'changed')) current = await reprobe(ctx, node)
+    changes = node.kind.diff(node.desired, current)
+    if (changes.length === 0) return { status: 'unchanged', changes, ms: ms() }
+    for (const step of node.kind.apply(node.desired, current, changes, ctx.facts)) await ctx.session.run(step)
+    const after = node.kind.diff(node.desired, await reprobe(ctx, node))
+    if (after.length > 0) {
+      throw new VerifyError(
+        `${id}: applied, but the host still differs from the desired state: ${after.map((c) => c.text).join('; ')}`,
+      )
+    }
+    return { status: 'changed', changes, ms: ms() }
+  } catch (e) {
+    return { status: 'failed', changes, error: toStatecraftError(e), ms: ms() }
+  }
+}
+
+async function reprobe(ctx: ApplyContext, node: PlanNode): Promise<unknown> {
+  const [data] = await ctx.session.probe([node.kind.probe(node.desired, ctx.facts)])
+  return node.kind.parse(data as Map<string, string>, node.desired)
+}

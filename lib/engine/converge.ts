@@ -1,0 +1,102 @@
+import { ConnectError } from '../core/errors.ts'
+import { checkSetKeys, type Recipe } from '../core/recipe.ts'
+import { LocalTransport } from '../transport/local.ts'
+import type { Transport } from '../transport/types.ts'
+import { runHost } from './host.ts'
+import { DEFAULT_LOCK_PATH } from './lock.ts'
+import { fleetReport, type HostReport, type Report, type ResourceReport } from './report.ts'
+import type { Log } from './session.ts'
+
+export interface HostTarget {
+  name: string
+  /** How to reach the host; `local` gets a LocalTransport when omitted. */
+  transport?: Transport
+  vars?: Record<string, unknown>
+  /** Vars of the host's groups, lowest precedence first. */
+  groupVars?: Record<string, unknown>[]
+}
+
+export interface ConvergeOptions {
+  recipe: Recipe<any>
+  /** Host names or targets; `['local']` runs on this machine. */
+  hosts: (string | HostTarget)[]
+  mode?: 'plan' | 'apply'
+  /** `--set` values, highest precedence. */
+  set?: Record<string, unknown>
+  /** Where secret options are read from; defaults to process.env. */
+  env?: Record<string, string | undefined>
+  only?: string[]
+  skip?: string[]
+  /** Include before/after content in the report (secrets redacted). */
+  diff?: boolean
+  /** Hosts converged at once. */
+  concurrency?: number
+  /** Independent resources applied at once on one host. */
+  resourceConcurrency?: number
+  /** The lock's path on each host; `~/` means the login user's home there. */
+  lockPath?: string
+  signal?: AbortSignal
+  /** Verbose lines (commands run, lock takeovers). */
+  log?: Log
+  onResource?: (host: string, r: ResourceReport) => void
+  onHost?: (r: HostReport) => void
+}
+
+/**
+ * Plans or applies a recipe on hosts and returns the report. Never exits the process; a host's
+ * failure is in its report, and `report.ok` is false.
+ * @example
+ * const report = await converge({ recipe, hosts: ['local'], mode: 'plan' })
+ */
+export async function converge(opts: ConvergeOptions): Promise<Report> {
+  const mode = opts.mode ?? 'apply'
+  checkSetKeys(opts.recipe, opts.set ?? {})
+  const targets = opts.hosts.map((h) => (typeof h === 'string' ? { name: h } : h))
+  const results: HostReport[] = new Array(targets.length)
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < targets.length) {
+      const i = next++
+      const t = targets[i] as HostTarget
+      const r = await runTarget(t, opts, mode)
+      results[i] = r
+      opts.onHost?.(r)
+    }
+  }
+  const n = Math.max(1, Math.min(opts.concurrency ?? 10, targets.length))
+  await Promise.all(Array.from({ length: n }, worker))
+  return fleetReport(mode, results)
+}
+
+async function runTarget(t: HostTarget, opts: ConvergeOptions, mode: 'plan' | 'apply'): Promise<HostReport> {
+  const transport = t.transport ?? (t.name === 'local' ? new LocalTransport() : undefined)
+  if (!transport) {
+    const error = new ConnectError(`host ${t.name}: no transport; remote hosts need the SSH transport, which this version does not have yet`)
+    return {
+      host: t.name, ok: false, error: { code: error.code, message: error.message }, connections: 0, roundTrips: 0, ms: 0, resources: [],
+      summary: { changed: 0, unchanged: 0, pending: 0, failed: 0, skipped: 0 },
+    }
+  }
+  try {
+    return await runHost({
+      mode,
+      recipe: opts.recipe,
+      name: t.name,
+      transport,
+      vars: t.vars ?? {},
+      groupVars: t.groupVars ?? [],
+      set: opts.set ?? {},
+      env: opts.env ?? process.env,
+      only: opts.only ?? [],
+      skip: opts.skip ?? [],
+      diff: opts.diff ?? false,
+      lockPath: opts.lockPath ?? DEFAULT_LOCK_PATH,
+      resourceConcurrency: opts.resourceConcurrency ?? 4,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.log ? { log: opts.log } : {}),
+      ...(opts.onResource ? { onResource: opts.onResource } : {}),
+    })
+  } finally {
+    if (!t.transport) await transport.close()
+  }
+}

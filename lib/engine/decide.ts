@@ -1,0 +1,46 @@
+import type { Change } from '../core/types.ts'
+import { showArgv } from '../resources/command.ts'
+import type { Edge, Graph } from './graph.ts'
+import type { PlanNode } from './node.ts'
+import type { ResourceStatus } from './report.ts'
+
+export interface Outcome {
+  status: ResourceStatus
+  changes: Change[]
+  error?: unknown
+  ms: number
+}
+
+export type Lookup = (id: string) => Outcome | undefined
+
+/** The predecessor that failed, so this one is skipped. */
+export function brokenPred(edges: Edge[], get: Lookup): string | undefined {
+  return edges.find((e) => {
+    const s = get(e.from)?.status
+    return s === 'failed' || s === 'skipped'
+  })?.from
+}
+
+/** The predecessor whose change this resource's probe depends on (plan: changed or pending). */
+export function deferringPred(edges: Edge[], get: Lookup): string | undefined {
+  return edges.find((e) => {
+    if (!e.defers || e.why === 'notify') return false
+    const o = get(e.from)
+    return o !== undefined && (o.status === 'pending' || (o.status === 'changed' && o.changes.length > 0))
+  })?.from
+}
+
+/** For a handler: which notifiers changed, and which are still pending. */
+export function notifiedBy(node: PlanNode, graph: Graph, get: Lookup): { changed: string[]; pending: string[] } {
+  const ns = graph.notifiers.get(node.id) ?? []
+  return {
+    changed: ns.filter((n) => get(n)?.status === 'changed'),
+    pending: ns.filter((n) => get(n)?.status === 'pending'),
+  }
+}
+
+export function handlerChange(node: PlanNode, by: string[]): Change {
+  return { text: `run ${showArgv(node.desired.argv)} (notified by ${by.join(', ')})` }
+}
+
+export const recheck = (id: string): Change => ({ text: `re-checked after ${id}` })

@@ -1,0 +1,105 @@
+import { AbortedError, toStatecraftError, ValidationError, type StatecraftError } from '../core/errors.ts'
+import { resolveOptions, secretValues, type Recipe } from '../core/recipe.ts'
+import type { Change } from '../core/types.ts'
+import type { Transport } from '../transport/types.ts'
+import { applyAll } from './apply.ts'
+import type { Outcome } from './decide.ts'
+import { buildGraph } from './graph.ts'
+import { graphNode, prepare, select, type PlanNode } from './node.ts'
+import { planAll } from './plan.ts'
+import { redact, summarise, type ContentDiff, type HostReport, type ResourceReport } from './report.ts'
+import { HostSession, type Log } from './session.ts'
+
+export interface HostRunOptions {
+  mode: 'plan' | 'apply'
+  recipe: Recipe<any>
+  name: string
+  transport: Transport
+  vars: Record<string, unknown>
+  groupVars: Record<string, unknown>[]
+  set: Record<string, unknown>
+  env: Record<string, string | undefined>
+  only: string[]
+  skip: string[]
+  diff: boolean
+  lockPath: string
+  resourceConcurrency: number
+  signal?: AbortSignal
+  log?: Log
+  onResource?: (host: string, r: ResourceReport) => void
+}
+
+/** facts+lock -> prepare -> one batched probe -> plan or apply -> unlock. Never throws. */
+export async function runHost(o: HostRunOptions): Promise<HostReport> {
+  const t0 = performance.now()
+  const session = new HostSession(o.name, o.transport, o.lockPath, o.signal, o.log)
+  let resources: ResourceReport[] = []
+  let error: StatecraftError | undefined
+  let secrets: string[] = []
+  try {
+    const facts = await session.start()
+    const options = resolveOptions(o.recipe, { groupVars: o.groupVars, hostVars: o.vars, set: o.set, env: o.env }, o.name)
+    secrets = secretValues(o.recipe, options)
+    const decls = o.recipe.resources({ facts, options, host: { name: o.name, vars: o.vars } })
+    const nodes = select(prepare(decls, facts), o.only, o.skip)
+    for (const n of nodes) secrets.push(...(n.kind.secrets?.(n.desired) ?? []))
+    const byId = new Map(nodes.map((n) => [n.id, n]))
+    const graph = buildGraph(nodes.map(graphNode))
+    for (const n of nodes) {
+      for (const h of n.notify) {
+        if (!byId.get(h)?.handler) throw new ValidationError(`resource '${n.id}': notify names '${h}', which is not a handler (a command with onlyIfNotified: true)`)
+      }
+    }
+    const probed = nodes.filter((n) => !n.handler)
+    const data = await session.probe(probed.map((n) => n.kind.probe(n.desired, facts)))
+    const currents = new Map<string, unknown>(probed.map((n, i) => [n.id, n.kind.parse(data[i] as Map<string, string>, n.desired)]))
+    const outcomes =
+      o.mode === 'plan'
+        ? planAll(byId, graph, currents, facts)
+        : await applyAll({
+            nodes: byId,
+            graph,
+            currents,
+            facts,
+            session,
+            concurrency: o.resourceConcurrency,
+            onDone: (id, out) => o.onResource?.(o.name, redact(toReport(byId.get(id) as PlanNode, out, o.diff), secrets)),
+          })
+    resources = nodes.map((n) => toReport(n, outcomes.get(n.id) as Outcome, o.diff))
+    const aborted = [...outcomes.values()].find((x) => x.error instanceof AbortedError)
+    if (aborted) error = aborted.error as StatecraftError
+  } catch (e) {
+    error = toStatecraftError(e)
+  } finally {
+    try {
+      await session.release()
+    } catch (e) {
+      error ??= toStatecraftError(e)
+    }
+  }
+  const summary = summarise(resources)
+  const report: HostReport = {
+    host: o.name,
+    ok: !error && summary.failed === 0 && summary.skipped === 0,
+    ...(error ? { error: { code: error.code, message: error.message } } : {}),
+    connections: o.transport.stats.connections,
+    roundTrips: o.transport.stats.roundTrips,
+    ms: Math.round(performance.now() - t0),
+    resources,
+    summary,
+  }
+  return redact(report, secrets)
+}
+
+function toReport(n: PlanNode, out: Outcome, withDiff: boolean): ResourceReport {
+  const r: ResourceReport = { id: n.id, type: n.kind.type, status: out.status, changes: out.changes.map((c) => c.text), ms: out.ms }
+  if (out.error) {
+    const e = toStatecraftError(out.error)
+    r.error = { code: e.code, message: e.message }
+  }
+  if (withDiff) {
+    const diffs = out.changes.filter((c): c is Change & ContentDiff => c.path !== undefined && c.before !== undefined && c.after !== undefined)
+    if (diffs.length > 0) r.diffs = diffs.map((c) => ({ path: c.path, before: c.before, after: c.after }))
+  }
+  return r
+}

@@ -1,0 +1,41 @@
+import type { Facts, Resource, ResourceType } from '../core/types.ts'
+import type { GraphNode } from './graph.ts'
+
+/** A declared resource after validation: its final id and normalised desired state. */
+export interface PlanNode {
+  id: string
+  kind: ResourceType<any, any>
+  desired: any
+  tags: string[]
+  after: string[]
+  notify: string[]
+  handler: boolean
+}
+
+export function prepare(decls: Resource[], facts: Facts): PlanNode[] {
+  return decls.map((r) => {
+    const desired = r.kind.validate(r.desired, facts)
+    return {
+      id: r.id ?? r.kind.defaultId(desired),
+      kind: r.kind,
+      desired,
+      tags: r.tags,
+      after: r.after,
+      notify: r.notify,
+      handler: r.kind.onlyIfNotified?.(desired) ?? false,
+    }
+  })
+}
+
+export function graphNode(n: PlanNode): GraphNode {
+  return { id: n.id, after: n.after, notify: n.notify, paths: n.kind.paths(n.desired), absent: n.desired?.state === 'absent' }
+}
+
+/** `--only` / `--skip`: by id or tag. Deselected resources are left out of the run entirely. */
+export function select(nodes: PlanNode[], only: string[] = [], skip: string[] = []): PlanNode[] {
+  const hit = (n: PlanNode, keys: string[]): boolean => keys.some((k) => k === n.id || n.tags.includes(k))
+  const kept = nodes.filter((n) => (only.length === 0 || hit(n, only)) && !hit(n, skip))
+  const ids = new Set(kept.map((n) => n.id))
+  // Edges to resources outside the selection are dropped: the user chose to run only these.
+  return kept.map((n) => ({ ...n, after: n.after.filter((a) => ids.has(a)), notify: n.notify.filter((h) => ids.has(h)) }))
+}

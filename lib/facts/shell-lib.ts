@@ -1,0 +1,35 @@
+/**
+ * POSIX sh helpers shared by the facts script and the batched probe. `set -f` keeps unquoted
+ * expansions from globbing; sc_hex encodes arbitrary bytes so no file can forge probe output.
+ */
+export const SHELL_LIB = `set -f
+sc_hex() { od -An -v -tx1 | tr -d ' \\n'; }
+sc_kv_hex() { printf '%s=' "$1"; printf '%s' "$2" | sc_hex; echo; }
+sc_sha256() {
+  if command -v openssl >/dev/null 2>&1; then openssl dgst -sha256 -r "$1" | cut -d' ' -f1
+  elif command -v sha256sum >/dev/null 2>&1; then sha256sum "$1" | cut -d' ' -f1
+  else shasum -a 256 "$1" | cut -d' ' -f1; fi
+}
+sc_stat() {
+  if [ -L "$1" ]; then k=link; elif [ -d "$1" ]; then k=directory; elif [ -f "$1" ]; then k=file
+  elif [ -e "$1" ]; then k=other; else echo "kind=absent"; return 0; fi
+  echo "kind=$k"
+  set -- $(ls -ld -- "$1" 2>/dev/null | head -n 1)
+  echo "perm=$1"
+  echo "owner=$3"
+}
+`
+
+export function decodeHex(hex: string | undefined): string {
+  return hex ? Buffer.from(hex, 'hex').toString('utf8') : ''
+}
+
+/** Parses `key=value` lines; later keys win. */
+export function parseKv(text: string): Map<string, string> {
+  const m = new Map<string, string>()
+  for (const line of text.split('\n')) {
+    const eq = line.indexOf('=')
+    if (eq > 0) m.set(line.slice(0, eq), line.slice(eq + 1))
+  }
+  return m
+}

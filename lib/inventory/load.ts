@@ -1,0 +1,120 @@
+import * as nodeFs from 'node:fs'
+import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml'
+import type { z } from 'zod'
+import { InventoryError } from '../core/errors.ts'
+import { GROUP_FIELDS, HOST_FIELDS, inventorySchema, type GroupEntry, type HostEntry } from './schema.ts'
+
+export interface InventoryHost extends HostEntry {
+  name: string
+  groups: string[]
+  vars: Record<string, unknown>
+}
+
+export interface Inventory {
+  file: string
+  hosts: Map<string, InventoryHost>
+  groups: Map<string, { vars: Record<string, unknown> }>
+}
+
+export interface InventoryFs {
+  readFileSync(path: string, encoding: 'utf8'): string
+}
+
+/** Loads and validates hosts.yaml; every error names file:line:column and the field. */
+export function loadInventory(file: string, fs: InventoryFs = nodeFs): Inventory {
+  let text: string
+  try {
+    text = fs.readFileSync(file, 'utf8')
+  } catch (e) {
+    throw new InventoryError(`${file}: cannot read the inventory (${(e as Error).message}). Copy hosts.example.yaml to hosts.yaml, or pass --inventory FILE`, { cause: e })
+  }
+  return parseInventory(text, file)
+}
+
+export function parseInventory(text: string, file: string): Inventory {
+  const lc = new LineCounter()
+  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false })
+  const pos = (offset: number): string => {
+    const p = lc.linePos(offset)
+    return `${file}:${p.line}:${p.col}`
+  }
+  const first = doc.errors[0]
+  if (first) {
+    const at = pos(first.pos[0])
+    if (first.code === 'DUPLICATE_KEY') {
+      const key = text.slice(first.pos[0]).match(/^[^:\n]*/)?.[0]?.trim() ?? ''
+      throw new InventoryError(`${at}: '${key}' appears twice in the same mapping (a duplicate host or field); remove or rename one`)
+    }
+    throw new InventoryError(`${at}: YAML syntax error: ${first.message.split('\n')[0]}`)
+  }
+  const data = doc.toJS() ?? {}
+  const parsed = inventorySchema.safeParse(data)
+  if (!parsed.success) throw issueError(parsed.error.issues[0] as z.core.$ZodIssue, doc, pos, file)
+  const groups = new Map<string, { vars: Record<string, unknown> }>()
+  for (const [g, entry] of Object.entries(parsed.data.groups ?? {})) groups.set(g, { vars: (entry as GroupEntry | null)?.vars ?? {} })
+  const hosts = new Map<string, InventoryHost>()
+  for (const [h, raw] of Object.entries(parsed.data.hosts ?? {})) {
+    const entry = (raw ?? {}) as HostEntry
+    const hostGroups = entry.groups ?? []
+    hostGroups.forEach((g, i) => {
+      if (!groups.has(g)) {
+        const node = doc.getIn(['hosts', h, 'groups', i], true) as { range?: [number] } | undefined
+        throw new InventoryError(
+          `${pos(node?.range?.[0] ?? 0)}: host '${h}' is in group '${g}', which is not defined under groups: (defined: ${[...groups.keys()].join(', ') || 'none'})`,
+        )
+      }
+    })
+    if (!entry.address && entry.connection !== 'local') {
+      const node = doc.getIn(['hosts', h], true) as { range?: [number] } | undefined
+      throw new InventoryError(`${pos(node?.range?.[0] ?? 0)}: host '${h}' needs an address (or connection: local)`)
+    }
+    hosts.set(h, { ...entry, name: h, groups: hostGroups, vars: entry.vars ?? {} })
+  }
+  return { file, hosts, groups }
+}
+
+function issueError(issue: z.core.$ZodIssue, doc: Document, pos: (o: number) => string, file: string): InventoryError {
+  const path = issue.path.map(String)
+  const where = path.join('.') || '(top level)'
+  const nodeAt = (p: string[]): { range?: [number, number, number] } | undefined => doc.getIn(p, true) as never
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0] as string
+    const map = path.length ? nodeAt(path) : doc.contents
+    let offset = (map as { range?: [number] } | undefined)?.range?.[0] ?? 0
+    if (isMap(map)) {
+      const pair = map.items.find((it) => isScalar(it.key) && it.key.value === key)
+      if (pair && isScalar(pair.key) && pair.key.range) offset = pair.key.range[0]
+    }
+    const fields = path.length === 0 ? ['hosts', 'groups'] : path[0] === 'hosts' ? HOST_FIELDS : GROUP_FIELDS
+    return new InventoryError(`${pos(offset)}: unknown field '${key}'${path.length ? ` in ${where}` : ''}; valid fields: ${fields.join(', ')}`)
+  }
+  const node = nodeAt(path)
+  const offset = node?.range?.[0] ?? 0
+  const value = JSON.stringify(doc.getIn(path))
+  return new InventoryError(`${node ? pos(offset) : file}: ${where}: ${issue.message} (got ${value})`)
+}
+
+/** Hosts by name (`local` is built in) or by group, with their group vars in order. */
+export function selectHosts(inv: Inventory | null, names: string[], group?: string): InventoryHost[] {
+  const out: InventoryHost[] = []
+  const all = inv?.hosts ?? new Map<string, InventoryHost>()
+  if (group) {
+    if (!inv?.groups.has(group)) {
+      throw new InventoryError(`group '${group}' is not defined${inv ? ` in ${inv.file} (defined: ${[...inv.groups.keys()].join(', ') || 'none'})` : ': no inventory file was found'}`)
+    }
+    for (const h of [...all.values()].sort((a, b) => a.name.localeCompare(b.name))) if (h.groups.includes(group)) out.push(h)
+  }
+  for (const n of names) {
+    const h = all.get(n) ?? (n === 'local' ? { name: 'local', connection: 'local' as const, groups: [], vars: {} } : undefined)
+    if (!h) {
+      const known = [...all.keys()]
+      throw new InventoryError(`host '${n}' is not in ${inv ? inv.file : 'any inventory (no hosts.yaml found)'}; known hosts: ${['local', ...known].join(', ')}`)
+    }
+    if (!out.includes(h)) out.push(h)
+  }
+  return out
+}
+
+export function groupVarsOf(inv: Inventory | null, h: InventoryHost): Record<string, unknown>[] {
+  return h.groups.map((g) => inv?.groups.get(g)?.vars ?? {})
+}

@@ -1,0 +1,108 @@
+import { ValidationError } from '../core/errors.ts'
+import type { Change, Facts, ProbeData } from '../core/types.ts'
+import { quote } from '../transport/posix.ts'
+
+/** Builds errors that name the resource and the field. */
+export function fail(where: string, field: string, problem: string): never {
+  throw new ValidationError(`${where}: ${field} ${problem}`)
+}
+
+export function expandHome(p: string, facts: Facts): string {
+  if (p === '~') return facts.home
+  return p.startsWith('~/') ? `${facts.home.replace(/\/$/, '')}/${p.slice(2)}` : p
+}
+
+/** Validates an absolute (or ~/) path and returns it with ~ expanded and trailing slashes removed. */
+export function checkPath(where: string, field: string, value: unknown, facts: Facts): string {
+  if (typeof value !== 'string' || value === '') fail(where, field, 'must be a non-empty string path')
+  if (value.includes('\0')) fail(where, field, 'must not contain a NUL byte')
+  const p = expandHome(value, facts)
+  if (!p.startsWith('/')) fail(where, field, `must be absolute or start with ~/ (got ${JSON.stringify(value)})`)
+  return p.length > 1 ? p.replace(/\/+$/, '') : p
+}
+
+export function checkMode(where: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || !/^0?[0-7]{3,4}$/.test(value)) {
+    const hint = typeof value === 'number' ? ': write it as a string so it is read as octal' : ''
+    fail(where, 'mode', `must be an octal string like '0644' (got ${JSON.stringify(value)})${hint}`)
+  }
+  return value.padStart(4, '0').slice(-4)
+}
+
+export function checkOwner(where: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_.@-]*$/.test(value)) {
+    fail(where, 'owner', `must be a user name (got ${JSON.stringify(value)})`)
+  }
+  return value
+}
+
+export function checkState(where: string, value: unknown): 'present' | 'absent' {
+  if (value === undefined || value === 'present') return 'present'
+  if (value === 'absent') return 'absent'
+  return fail(where, 'state', `must be 'present' or 'absent' (got ${JSON.stringify(value)})`)
+}
+
+export function checkString(where: string, field: string, value: unknown, optional = false): string | undefined {
+  if (value === undefined && optional) return undefined
+  if (typeof value !== 'string') fail(where, field, `must be a string (got ${JSON.stringify(value)})`)
+  return value
+}
+
+export function rejectUnknown(where: string, d: object, known: readonly string[]): void {
+  for (const k of Object.keys(d)) {
+    if (!known.includes(k)) fail(where, k, `is not a known field; known fields: ${known.join(', ')}`)
+  }
+}
+
+/** `ls -l` permission text (`drwxr-sr-x`, `-rw-r--r--@`) to a four-digit octal mode. */
+export function modeFromPerm(perm: string): string {
+  const p = perm.slice(1, 10)
+  let mode = 0
+  const bit = (i: number, v: number): void => {
+    const c = p[i]
+    if (c && c !== '-' && c !== 'S' && c !== 'T') mode |= v
+  }
+  ;[256, 128, 64, 32, 16, 8, 4, 2, 1].forEach((v, i) => bit(i, v))
+  if (/[sS]/.test(p[2] ?? '')) mode |= 0o4000
+  if (/[sS]/.test(p[5] ?? '')) mode |= 0o2000
+  if (/[tT]/.test(p[8] ?? '')) mode |= 0o1000
+  return mode.toString(8).padStart(4, '0')
+}
+
+export interface Stat {
+  kind: 'absent' | 'file' | 'directory' | 'link' | 'other'
+  mode?: string
+  owner?: string
+}
+
+export function parseStat(data: ProbeData): Stat {
+  const kind = (data.get('kind') ?? 'absent') as Stat['kind']
+  if (kind === 'absent') return { kind }
+  const perm = data.get('perm')
+  return { kind, mode: perm ? modeFromPerm(perm) : undefined, owner: data.get('owner') }
+}
+
+export function statSnippet(path: string): string {
+  return `sc_stat ${quote(path)}`
+}
+
+/** mode/owner changes shared by file and directory. */
+export function attributeChanges(d: { mode?: string; owner?: string }, c: Stat, creating: boolean): Change[] {
+  const out: Change[] = []
+  if (d.mode && (creating || c.mode !== d.mode)) {
+    out.push({ text: creating ? `set mode ${d.mode}` : `set mode ${d.mode} (was ${c.mode})` })
+  }
+  if (d.owner && (creating || c.owner !== d.owner)) {
+    out.push({ text: creating ? `set owner ${d.owner}` : `set owner ${d.owner} (was ${c.owner})` })
+  }
+  return out
+}
+
+export function attributeSteps(path: string, d: { mode?: string; owner?: string }, changes: Change[]): string[][] {
+  const steps: string[][] = []
+  if (d.owner && changes.some((c) => c.text.startsWith('set owner'))) steps.push(['chown', '--', d.owner, path])
+  if (d.mode && changes.some((c) => c.text.startsWith('set mode'))) steps.push(['chmod', '--', d.mode, path])
+  return steps
+}

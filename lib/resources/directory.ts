@@ -1,0 +1,56 @@
+import { declare, type Change, type CommonOptions, type Facts, type ProbeData, type Resource, type ResourceType, type Step } from '../core/types.ts'
+import { attributeChanges, attributeSteps, checkMode, checkOwner, checkPath, checkState, parseStat, rejectUnknown, statSnippet, type Stat } from './common.ts'
+
+export interface DirectoryOptions {
+  path: string
+  mode?: string
+  owner?: string
+  state?: 'present' | 'absent'
+  /** With state 'absent': remove the directory with everything in it (otherwise only an empty one). */
+  force?: boolean
+}
+
+const FIELDS = ['path', 'mode', 'owner', 'state', 'force'] as const
+
+export const directoryType: ResourceType<DirectoryOptions, Stat> = {
+  type: 'directory',
+  defaultId: (d) => `directory:${d.path}`,
+  validate(d: DirectoryOptions, facts: Facts): DirectoryOptions {
+    const w = `directory ${String(d.path)}`
+    rejectUnknown(w, d, FIELDS)
+    return {
+      path: checkPath(w, 'path', d.path, facts),
+      mode: checkMode(w, d.mode),
+      owner: checkOwner(w, d.owner),
+      state: checkState(w, d.state),
+      force: d.force === true,
+    }
+  },
+  paths: (d) => [{ path: d.path, kind: 'directory' }],
+  probe: (d) => statSnippet(d.path),
+  parse: (data: ProbeData) => parseStat(data),
+  diff(d: DirectoryOptions, c: Stat): Change[] {
+    if (d.state === 'absent') {
+      if (c.kind !== 'directory') return []
+      return [{ text: d.force ? `remove directory ${d.path} and everything in it` : `remove empty directory ${d.path}` }]
+    }
+    if (c.kind === 'absent') return [{ text: `create directory ${d.path}` }, ...attributeChanges(d, c, true)]
+    if (c.kind !== 'directory') return [{ text: `replace ${c.kind} ${d.path} with a directory` }]
+    return attributeChanges(d, c, false)
+  },
+  apply(d: DirectoryOptions, c: Stat, changes: Change[]): Step[] {
+    if (d.state === 'absent') return [{ argv: d.force ? ['rm', '-rf', '--', d.path] : ['rmdir', '--', d.path] }]
+    // A file or link in the way is never removed implicitly: mkdir fails and says so.
+    const steps: Step[] = c.kind === 'directory' ? [] : [{ argv: ['mkdir', '-p', '--', d.path] }]
+    return [...steps, ...attributeSteps(d.path, d, changes).map((argv) => ({ argv }))]
+  },
+}
+
+/**
+ * A directory (parents created as needed) with optional mode and owner; or absent.
+ * @example
+ * directory({ path: '~/invokeai/models/ldm/stable-diffusion-v1', mode: '0755' })
+ */
+export function directory(opts: DirectoryOptions & CommonOptions): Resource<DirectoryOptions> {
+  return declare(directoryType, opts)
+}

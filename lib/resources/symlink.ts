@@ -1,0 +1,72 @@
+import { declare, type Change, type CommonOptions, type Facts, type ProbeData, type Resource, type ResourceType, type Step } from '../core/types.ts'
+import { StatecraftError } from '../core/errors.ts'
+import { quote } from '../transport/posix.ts'
+import { decodeHex } from '../facts/shell-lib.ts'
+import { checkPath, checkState, checkString, fail, parseStat, rejectUnknown, statSnippet, type Stat } from './common.ts'
+
+export interface SymlinkOptions {
+  path: string
+  /** What the link points to, stored as given (relative targets stay relative). */
+  target?: string
+  state?: 'present' | 'absent'
+  /** Replace a regular file that stands where the link should be. Directories are never replaced. */
+  force?: boolean
+}
+
+interface SymlinkCurrent extends Stat {
+  target?: string
+}
+
+const FIELDS = ['path', 'target', 'state', 'force'] as const
+
+export const symlinkType: ResourceType<SymlinkOptions, SymlinkCurrent> = {
+  type: 'symlink',
+  defaultId: (d) => `symlink:${d.path}`,
+  validate(d: SymlinkOptions, facts: Facts): SymlinkOptions {
+    const w = `symlink ${String(d.path)}`
+    rejectUnknown(w, d, FIELDS)
+    const state = checkState(w, d.state)
+    const target = checkString(w, 'target', d.target, state === 'absent')
+    if (state === 'present' && !target) fail(w, 'target', 'is required when state is present')
+    const out: SymlinkOptions = { path: checkPath(w, 'path', d.path, facts), state, force: d.force === true }
+    if (target !== undefined) out.target = target.startsWith('~/') ? checkPath(w, 'target', target, facts) : target
+    return out
+  },
+  paths: (d) => [{ path: d.path, kind: 'file' }],
+  probe(d: SymlinkOptions): string {
+    const p = quote(d.path)
+    return `${statSnippet(d.path)}\nif [ -L ${p} ]; then printf 'target='; readlink -- ${p} | tr -d '\\n' | sc_hex; echo; fi`
+  },
+  parse(data: ProbeData): SymlinkCurrent {
+    const c: SymlinkCurrent = parseStat(data)
+    if (data.has('target')) c.target = decodeHex(data.get('target'))
+    return c
+  },
+  diff(d: SymlinkOptions, c: SymlinkCurrent): Change[] {
+    if (d.state === 'absent') return c.kind === 'link' ? [{ text: `remove link ${d.path} (was -> ${c.target})` }] : []
+    if (c.kind === 'absent') return [{ text: `create link ${d.path} -> ${d.target}` }]
+    if (c.kind === 'link') return c.target === d.target ? [] : [{ text: `point ${d.path} -> ${d.target} (was -> ${c.target})` }]
+    return [{ text: `replace ${c.kind} ${d.path} with link -> ${d.target}` }]
+  },
+  apply(d: SymlinkOptions, c: SymlinkCurrent): Step[] {
+    if (d.state === 'absent') return [{ argv: ['rm', '-f', '--', d.path] }]
+    const target = d.target ?? ''
+    if (c.kind === 'directory') {
+      throw new StatecraftError('E_CONFLICT', `symlink ${d.path}: a directory stands there; remove it first (statecraft never deletes a directory to make a link)`)
+    }
+    if (c.kind === 'file' && !d.force) {
+      throw new StatecraftError('E_CONFLICT', `symlink ${d.path}: a regular file stands there; set force: true to replace it`)
+    }
+    // -n: an existing link to a directory is replaced, not descended into.
+    return [{ argv: ['ln', '-sfn', '--', target, d.path] }]
+  },
+}
+
+/**
+ * A symbolic link; or absent.
+ * @example
+ * symlink({ path: '~/invokeai/models/ldm/stable-diffusion-v1/model.ckpt', target: '/data/sd-v1-4-full-ema.ckpt' })
+ */
+export function symlink(opts: SymlinkOptions & CommonOptions): Resource<SymlinkOptions> {
+  return declare(symlinkType, opts)
+}

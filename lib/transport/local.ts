@@ -1,0 +1,67 @@
+import { spawn } from 'node:child_process'
+import { AbortedError, TransportError } from '../core/errors.ts'
+import type { ExecOptions, ExecResult, Transport, TransportStats } from './types.ts'
+
+export interface LocalTransportOptions {
+  /** Environment for every command; defaults to this process's. Tests pass a temp HOME here. */
+  env?: NodeJS.ProcessEnv
+  /** The shell that runs command lines; POSIX sh by default. */
+  shell?: string
+}
+
+/** Runs on the controller itself: one spawned process per round trip. */
+export class LocalTransport implements Transport {
+  readonly stats: TransportStats = { roundTrips: 0, connections: 1 }
+  private readonly env: NodeJS.ProcessEnv
+  private readonly shell: string
+
+  constructor(opts: LocalTransportOptions = {}) {
+    this.env = opts.env ?? process.env
+    this.shell = opts.shell ?? '/bin/sh'
+  }
+
+  exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    this.stats.roundTrips++
+    return new Promise((resolve, reject) => {
+      if (opts.signal?.aborted) return reject(new AbortedError())
+      const child = spawn(this.shell, ['-c', command], { env: this.env, stdio: ['pipe', 'pipe', 'pipe'] })
+      const out: Buffer[] = []
+      const err: Buffer[] = []
+      let timedOut = false
+      let aborted = false
+      const timer = opts.timeout
+        ? setTimeout(() => {
+            timedOut = true
+            child.kill('SIGKILL')
+          }, opts.timeout)
+        : undefined
+      const onAbort = (): void => {
+        aborted = true
+        child.kill('SIGTERM')
+      }
+      opts.signal?.addEventListener('abort', onAbort, { once: true })
+      child.stdout.on('data', (b: Buffer) => out.push(b))
+      child.stderr.on('data', (b: Buffer) => err.push(b))
+      child.stdin.on('error', () => {}) // a command that exits without reading stdin is not our error
+      child.on('error', (e) => {
+        clearTimeout(timer)
+        reject(new TransportError(`cannot start ${this.shell} on the local host: ${e.message}`, { cause: e }))
+      })
+      child.on('close', (code, signal) => {
+        clearTimeout(timer)
+        opts.signal?.removeEventListener('abort', onAbort)
+        if (aborted) return reject(new AbortedError())
+        const stderr = Buffer.concat(err).toString('utf8')
+        resolve({
+          code,
+          signal: timedOut ? 'timeout' : signal,
+          stdout: Buffer.concat(out).toString('utf8'),
+          stderr,
+        })
+      })
+      child.stdin.end(opts.stdin ?? '')
+    })
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,30 @@
+export interface ExecResult {
+  code: number | null
+  signal: string | null
+  stdout: string
+  stderr: string
+}
+
+export interface ExecOptions {
+  stdin?: string | Uint8Array
+  /** Milliseconds before the command is killed. */
+  timeout?: number
+  signal?: AbortSignal
+}
+
+/** Counts what a run cost on one host; the JSON report carries these. */
+export interface TransportStats {
+  /** Execs or transfers whose result the engine waited for. */
+  roundTrips: number
+  connections: number
+}
+
+/**
+ * A way to run commands on one host. `command` is a command line for the host's shell, built by
+ * the dialect module from an argv array; nothing else in the library builds command lines.
+ */
+export interface Transport {
+  readonly stats: TransportStats
+  exec(command: string, opts?: ExecOptions): Promise<ExecResult>
+  close(): Promise<void>
+}

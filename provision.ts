@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// Entry point: `npx tsx provision.ts --host local --plan` (Node 20) or `node provision.ts …` (Node 22.18+).
+import { main } from './lib/cli/main.ts'
+
+const controller = new AbortController()
+let interrupts = 0
+process.on('SIGINT', () => {
+  interrupts++
+  if (interrupts > 1) process.exit(130)
+  process.stderr.write('\nstatecraft: interrupted; releasing locks (Ctrl-C again to quit at once)\n')
+  controller.abort()
+})
+
+const code = await main(process.argv.slice(2), {
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+  color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+  cwd: process.cwd(),
+  env: process.env,
+  signal: controller.signal,
+})
+process.exitCode = code

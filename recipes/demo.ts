@@ -1,0 +1,31 @@
+import { command, defineRecipe, directory, file, line, symlink } from '../lib/index.ts'
+
+/**
+ * A small recipe that touches only a directory of its own (default ~/statecraft-demo): the
+ * default until the InvokeAI recipe lands, and a tour of the resources.
+ */
+export default defineRecipe<{ dir: string; greeting: string }>({
+  name: 'demo',
+  description: 'A harmless tour of the resources, confined to one directory',
+  options: {
+    dir: { default: '~/statecraft-demo', description: 'where the demo writes' },
+    greeting: { default: 'hello from statecraft', description: 'text of hello.txt' },
+  },
+  resources: ({ options, facts }) => {
+    const dir = options.dir
+    return [
+      directory({ path: dir, mode: '0755' }),
+      directory({ path: `${dir}/conf`, mode: '0700' }),
+      file({ path: `${dir}/hello.txt`, content: `${options.greeting}\n`, mode: '0644' }),
+      file({ path: `${dir}/conf/host.env`, content: `HOST_OS=${facts.os}\nHOST_ARCH=${facts.arch}\n`, mode: '0600' }),
+      line({ path: `${dir}/profile`, match: '^export DEMO_GREETING=', line: `export DEMO_GREETING='${options.greeting.replaceAll("'", '')}'` }),
+      symlink({ path: `${dir}/current`, target: 'hello.txt' }),
+      command({
+        id: 'stamp',
+        argv: ['sh', '-c', 'date -u > stamp.txt'],
+        cwd: dir,
+        creates: `${dir}/stamp.txt`,
+      }),
+    ]
+  },
+})

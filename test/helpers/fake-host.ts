@@ -1,0 +1,25 @@
+import type { ExecOptions, ExecResult, Transport, TransportStats } from '../../lib/transport/types.ts'
+
+/**
+ * A host that answers from a script of canned outputs. It fails loudly on any exec the test did
+ * not provide for, so a test cannot pass on facts it never stated.
+ */
+export class FakeHost implements Transport {
+  readonly stats: TransportStats = { roundTrips: 0, connections: 1 }
+  readonly calls: { command: string; stdin: string }[] = []
+  private readonly answer: (command: string, stdin: string) => ExecResult | undefined
+  constructor(answer: (command: string, stdin: string) => ExecResult | undefined) {
+    this.answer = answer
+  }
+  async exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    this.stats.roundTrips++
+    const stdin = opts.stdin === undefined ? '' : Buffer.from(opts.stdin).toString('utf8')
+    this.calls.push({ command, stdin })
+    const r = this.answer(command, stdin)
+    if (!r) throw new Error(`FakeHost: no canned answer for ${JSON.stringify(command)} with stdin ${JSON.stringify(stdin.slice(0, 200))}`)
+    return r
+  }
+  async close(): Promise<void> {}
+}
+
+export const ok = (stdout: string): ExecResult => ({ code: 0, signal: null, stdout, stderr: '' })

@@ -11,8 +11,8 @@ sc_sha256() {
   else shasum -a 256 "$1" | cut -d' ' -f1; fi
 }
 sc_stat() {
-  if [ -L "$1" ]; then k=link; elif [ -d "$1" ]; then k=directory; elif [ -f "$1" ]; then k=file
-  elif [ -e "$1" ]; then k=other; else echo "kind=absent"; return 0; fi
+  if [ -L "$1" ]; then k='link'; elif [ -d "$1" ]; then k='directory'; elif [ -f "$1" ]; then k='file'
+  elif [ -e "$1" ]; then k='other'; else echo "kind=absent"; return 0; fi
   echo "kind=$k"
   set -- $(ls -ld -- "$1" 2>/dev/null | head -n 1)
   echo "perm=$1"

@@ -51,10 +51,10 @@ export function parseInventory(text: string, file: string): Inventory {
   const parsed = inventorySchema.safeParse(data)
   if (!parsed.success) throw issueError(parsed.error.issues[0] as z.core.$ZodIssue, doc, pos, file)
   const groups = new Map<string, { vars: Record<string, unknown> }>()
-  for (const [g, entry] of Object.entries(parsed.data.groups ?? {})) groups.set(g, { vars: (entry as GroupEntry | null)?.vars ?? {} })
+  for (const [g, entry] of Object.entries(parsed.data.groups ?? {})) groups.set(g, { vars: (entry as GroupEntry).vars ?? {} })
   const hosts = new Map<string, InventoryHost>()
   for (const [h, raw] of Object.entries(parsed.data.hosts ?? {})) {
-    const entry = (raw ?? {}) as HostEntry
+    const entry = raw as HostEntry
     const hostGroups = entry.groups ?? []
     hostGroups.forEach((g, i) => {
       if (!groups.has(g)) {

@@ -21,8 +21,9 @@ export const groupSchema = z.strictObject({
 })
 
 export const inventorySchema = z.strictObject({
-  hosts: z.record(name, z.union([hostSchema, z.null()])).optional(),
-  groups: z.record(name, z.union([groupSchema, z.null()])).optional(),
+  // An empty entry (`linux:` with nothing under it) means no fields, not an error.
+  hosts: z.record(name, z.preprocess((v) => v ?? {}, hostSchema)).optional(),
+  groups: z.record(name, z.preprocess((v) => v ?? {}, groupSchema)).optional(),
 })
 
 export type HostEntry = z.infer<typeof hostSchema>

@@ -26,8 +26,8 @@ export const symlinkType: ResourceType<SymlinkOptions, SymlinkCurrent> = {
     const w = `symlink ${String(d.path)}`
     rejectUnknown(w, d, FIELDS)
     const state = checkState(w, d.state)
-    const target = checkString(w, 'target', d.target, state === 'absent')
-    if (state === 'present' && !target) fail(w, 'target', 'is required when state is present')
+    if (state === 'present' && (d.target === undefined || d.target === '')) fail(w, 'target', 'is required when state is present')
+    const target = checkString(w, 'target', d.target, true)
     const out: SymlinkOptions = { path: checkPath(w, 'path', d.path, facts), state, force: d.force === true }
     if (target !== undefined) out.target = target.startsWith('~/') ? checkPath(w, 'target', target, facts) : target
     return out

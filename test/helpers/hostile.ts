@@ -1,0 +1,21 @@
+/** Values that break naive quoting: every test of quoting and transport uses this list. */
+export const HOSTILE = [
+  'plain',
+  'with space',
+  "it's",
+  '"double"',
+  '$(touch /tmp/pwned-statecraft)',
+  '`id`',
+  'a\nb\nc',
+  '*',
+  '?[a]',
+  '-rf',
+  '--help',
+  'ünïcödé ✓ 日本',
+  '\\back\\slash',
+  '; rm -rf /',
+  '$HOME',
+  '',
+  "'''",
+  'tab\there',
+]

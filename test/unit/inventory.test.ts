@@ -1,0 +1,68 @@
+import { Volume, createFsFromVolume } from 'memfs'
+import { describe, expect, it } from 'vitest'
+import { groupVarsOf, loadInventory, selectHosts } from '../../lib/inventory/load.ts'
+
+function fsWith(text: string) {
+  return createFsFromVolume(Volume.fromJSON({ '/inv/hosts.yaml': text })) as unknown as { readFileSync(p: string, e: 'utf8'): string }
+}
+const load = (text: string) => loadInventory('/inv/hosts.yaml', fsWith(text))
+
+const GOOD = `
+hosts:
+  studio-mac:
+    address: 192.168.1.20
+    user: ana
+    os: darwin
+    groups: [macs]
+    vars: { port: 9091 }
+  gpu-1:
+    address: gpu-1.lab
+    port: 2222
+    groups: [linux, gpus]
+  dev:
+    connection: local
+groups:
+  macs:
+    vars: { conda: miniforge }
+  linux: {}
+  gpus:
+    vars: { cuda: true }
+`
+
+describe('inventory', () => {
+  it('loads hosts, groups and vars', () => {
+    const inv = load(GOOD)
+    expect([...inv.hosts.keys()]).toEqual(['studio-mac', 'gpu-1', 'dev'])
+    expect(inv.hosts.get('gpu-1')).toMatchObject({ address: 'gpu-1.lab', port: 2222, groups: ['linux', 'gpus'], vars: {} })
+    const gpus = selectHosts(inv, [], 'gpus')
+    expect(gpus.map((h) => h.name)).toEqual(['gpu-1'])
+    expect(groupVarsOf(inv, gpus[0]!)).toEqual([{}, { cuda: true }])
+  })
+
+  it('has local built in, even with no inventory', () => {
+    expect(selectHosts(null, ['local'])[0]).toMatchObject({ name: 'local', connection: 'local' })
+  })
+
+  it.each([
+    ['syntax error', 'hosts:\n  a: [1, 2\n', /^\/inv\/hosts.yaml:\d+:\d+: YAML syntax error/],
+    ['unknown field', 'hosts:\n  a:\n    address: x\n    adress: y\n', /^\/inv\/hosts.yaml:4:5: unknown field 'adress' in hosts.a; valid fields: address, port, user/],
+    ['unknown top-level field', 'host:\n  a: {}\n', /^\/inv\/hosts.yaml:1:1: unknown field 'host'; valid fields: hosts, groups/],
+    ['duplicate host', 'hosts:\n  a:\n    address: x\n  a:\n    address: y\n', /^\/inv\/hosts.yaml:4:3: 'a' appears twice/],
+    ['bad port', 'hosts:\n  a:\n    address: x\n    port: 70000\n', /^\/inv\/hosts.yaml:4:11: hosts.a.port: .*(<=|65535).* \(got 70000\)/],
+    ['port as text', 'hosts:\n  a:\n    address: x\n    port: ssh\n', /^\/inv\/hosts.yaml:4:11: hosts.a.port: .*number.* \(got "ssh"\)/],
+    ['undefined group', 'hosts:\n  a:\n    address: x\n    groups: [macz]\ngroups:\n  macs: {}\n', /^\/inv\/hosts.yaml:4:14: host 'a' is in group 'macz', which is not defined under groups: \(defined: macs\)/],
+    ['missing address', 'hosts:\n  a:\n    user: x\n', /^\/inv\/hosts.yaml:3:5: host 'a' needs an address \(or connection: local\)/],
+    ['bad os', 'hosts:\n  a:\n    address: x\n    os: macos\n', /^\/inv\/hosts.yaml:4:9: hosts.a.os: .*darwin.* \(got "macos"\)/],
+  ])('%s gives one error with file:line:column', (_name, text, err) => {
+    expect(() => load(text)).toThrow(err)
+  })
+
+  it('names the file and the fix when it cannot be read', () => {
+    expect(() => load('').hosts && loadInventory('/inv/missing.yaml', fsWith(''))).toThrow(/\/inv\/missing.yaml: cannot read the inventory .*Copy hosts.example.yaml/)
+  })
+
+  it('names unknown hosts and lists the known ones', () => {
+    expect(() => selectHosts(load(GOOD), ['nope'])).toThrow(/host 'nope' is not in \/inv\/hosts.yaml; known hosts: local, studio-mac, gpu-1, dev/)
+    expect(() => selectHosts(load(GOOD), [], 'windows')).toThrow(/group 'windows' is not defined in \/inv\/hosts.yaml \(defined: macs, linux, gpus\)/)
+  })
+})

@@ -32,10 +32,12 @@ export interface HostRunOptions {
 /** facts+lock -> prepare -> one batched probe -> plan or apply -> unlock. Never throws. */
 export async function runHost(o: HostRunOptions): Promise<HostReport> {
   const t0 = performance.now()
-  const session = new HostSession(o.name, o.transport, o.lockPath, o.signal, o.log)
+  let secrets: string[] = []
+  // Verbose lines show commands, whose arguments may carry secrets: redact with what is known by then.
+  const log = o.log ? (line: string): void => o.log?.(redact(line, secrets)) : undefined
+  const session = new HostSession(o.name, o.transport, o.lockPath, o.signal, log)
   let resources: ResourceReport[] = []
   let error: StatecraftError | undefined
-  let secrets: string[] = []
   try {
     const facts = await session.start()
     const options = resolveOptions(o.recipe, { groupVars: o.groupVars, hostVars: o.vars, set: o.set, env: o.env }, o.name)

@@ -24,7 +24,15 @@ export class LocalTransport implements Transport {
     this.stats.roundTrips++
     return new Promise((resolve, reject) => {
       if (opts.signal?.aborted) return reject(new AbortedError())
-      const child = spawn(this.shell, ['-c', command], { env: this.env, stdio: ['pipe', 'pipe', 'pipe'] })
+      // Own process group, so a timeout or Ctrl-C stops the command's children too (a `sleep` holding the pipes).
+      const child = spawn(this.shell, ['-c', command], { env: this.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true })
+      const killGroup = (sig: NodeJS.Signals): void => {
+        try {
+          if (child.pid) process.kill(-child.pid, sig)
+        } catch {
+          child.kill(sig)
+        }
+      }
       const out: Buffer[] = []
       const err: Buffer[] = []
       let timedOut = false
@@ -32,12 +40,12 @@ export class LocalTransport implements Transport {
       const timer = opts.timeout
         ? setTimeout(() => {
             timedOut = true
-            child.kill('SIGKILL')
+            killGroup('SIGKILL')
           }, opts.timeout)
         : undefined
       const onAbort = (): void => {
         aborted = true
-        child.kill('SIGTERM')
+        killGroup('SIGTERM')
       }
       opts.signal?.addEventListener('abort', onAbort, { once: true })
       child.stdout.on('data', (b: Buffer) => out.push(b))

@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import { toStatecraftError } from '../core/errors.ts'
 import { parseSetArgs } from '../core/recipe.ts'
 import { converge } from '../engine/converge.ts'
+import { LocalTransport } from '../transport/local.ts'
 import { groupVarsOf, loadInventory, selectHosts, type Inventory } from '../inventory/load.ts'
 import { parseCli, USAGE } from './args.ts'
 import { loadRecipe } from './load-recipe.ts'
@@ -48,7 +49,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const report = await converge({
       recipe,
       mode,
-      hosts: hosts.map((h) => ({ name: h.name, vars: h.vars, groupVars: groupVarsOf(inv, h) })),
+      hosts: hosts.map((h) => ({
+        name: h.name,
+        vars: h.vars,
+        groupVars: groupVarsOf(inv, h),
+        ...(h.connection === 'local' ? { transport: new LocalTransport() } : {}),
+      })),
       set,
       env: io.env,
       only: args.only,

@@ -66,3 +66,13 @@ describe('inventory', () => {
     expect(() => selectHosts(load(GOOD), [], 'windows')).toThrow(/group 'windows' is not defined in \/inv\/hosts.yaml \(defined: macs, linux, gpus\)/)
   })
 })
+
+describe('hosts.example.yaml', () => {
+  it('is a valid inventory with a Mac, a Windows PC and a Linux GPU box', async () => {
+    const { readFileSync } = await import('node:fs')
+    const text = readFileSync(new URL('../../hosts.example.yaml', import.meta.url), 'utf8')
+    const inv = load(text)
+    expect([...inv.hosts.values()].map((h) => h.os)).toEqual(['darwin', 'windows', 'linux', undefined])
+    expect(selectHosts(inv, [], 'workstations').map((h) => h.name)).toEqual(['gaming-pc', 'studio-mac', 'this-laptop'])
+  })
+})

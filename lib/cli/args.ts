@@ -14,6 +14,9 @@ export interface CliArgs {
   only: string[]
   skip: string[]
   concurrency: number
+  shard?: { index: number; count: number }
+  failFast: boolean
+  acceptNewHostKeys: boolean
   help: boolean
   version: boolean
 }
@@ -34,6 +37,10 @@ Options:
   --only ID|TAG        run only these resources (repeatable, comma-separated)
   --skip ID|TAG        leave these resources out (repeatable, comma-separated)
   --concurrency N      hosts converged at once (default 10)
+  --shard I/N          only the I-th of N slices of the selected hosts (hosts sorted by name)
+  --fail-fast          start no further host once one has failed
+  --accept-new-host-keys  trust and record the key of a host seen for the first time
+                       (like StrictHostKeyChecking=accept-new; a changed key is still refused)
   --verbose            print every command as it runs
   --version            print the version
   --help               print this help
@@ -62,6 +69,9 @@ export function parseCli(argv: string[]): CliArgs {
         only: { type: 'string', multiple: true },
         skip: { type: 'string', multiple: true },
         concurrency: { type: 'string' },
+        shard: { type: 'string' },
+        'fail-fast': { type: 'boolean' },
+        'accept-new-host-keys': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -84,13 +94,31 @@ export function parseCli(argv: string[]): CliArgs {
     only: list(values.only),
     skip: list(values.skip),
     concurrency,
+    failFast: values['fail-fast'] ?? false,
+    acceptNewHostKeys: values['accept-new-host-keys'] ?? false,
     help: values.help ?? false,
     version: values.version ?? false,
   }
+  if (values.shard !== undefined) args.shard = parseShard(values.shard)
   if (values.group !== undefined) args.group = values.group
   if (values.inventory !== undefined) args.inventory = values.inventory
   if (!args.help && !args.version && args.hosts.length === 0 && !args.group) {
     throw new ValidationError('no hosts given: use --host NAME (e.g. --host local) or --group NAME. Run with --help for the options.')
   }
   return args
+}
+
+function parseShard(v: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(v)
+  const index = Number(m?.[1])
+  const count = Number(m?.[2])
+  if (!m || count < 1 || index < 1 || index > count) {
+    throw new ValidationError(`--shard ${JSON.stringify(v)}: expected I/N with 1 <= I <= N, e.g. --shard 2/4`)
+  }
+  return { index, count }
+}
+
+/** 1-based shard: hosts sorted by name, host k (0-based) goes to shard k mod n + 1. */
+export function shardOf<T extends { name: string }>(hosts: T[], shard: { index: number; count: number }): T[] {
+  return [...hosts].sort((a, b) => a.name.localeCompare(b.name)).filter((_, k) => (k % shard.count) + 1 === shard.index)
 }

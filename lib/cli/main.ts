@@ -5,7 +5,7 @@ import { parseSetArgs } from '../core/recipe.ts'
 import { converge } from '../engine/converge.ts'
 import { LocalTransport } from '../transport/local.ts'
 import { groupVarsOf, loadInventory, selectHosts, type Inventory } from '../inventory/load.ts'
-import { parseCli, USAGE } from './args.ts'
+import { parseCli, shardOf, USAGE } from './args.ts'
 import { loadRecipe } from './load-recipe.ts'
 import { renderHost, renderSummary } from './render.ts'
 
@@ -43,7 +43,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const recipe = await loadRecipe(args.recipe, io.cwd)
     const invFile = args.inventory ? resolve(io.cwd, args.inventory) : resolve(io.cwd, 'hosts.yaml')
     const inv: Inventory | null = args.inventory || existsSync(invFile) ? loadInventory(invFile) : null
-    const hosts = selectHosts(inv, args.hosts, args.group)
+    const selected = selectHosts(inv, args.hosts, args.group)
+    const hosts = args.shard ? shardOf(selected, args.shard) : selected
     const render = { color: io.color, verbose: args.verbose, diff: args.diff }
     const mode = args.plan ? 'plan' : 'apply'
     const report = await converge({
@@ -53,7 +54,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         name: h.name,
         vars: h.vars,
         groupVars: groupVarsOf(inv, h),
-        ...(h.connection === 'local' ? { transport: new LocalTransport() } : {}),
+        ...(h.connection === 'local' || h.name === 'local' ? { transport: new LocalTransport() } : {}),
+        ...(h.address ? { ssh: { name: h.name, address: h.address, ...pick(h, ['port', 'user', 'identityFile']) } } : {}),
       })),
       set,
       env: io.env,
@@ -61,6 +63,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       skip: args.skip,
       diff: args.diff,
       concurrency: args.concurrency,
+      failFast: args.failFast,
+      ssh: { acceptNewHostKeys: args.acceptNewHostKeys },
       ...(io.signal ? { signal: io.signal } : {}),
       ...(args.verbose ? { log: (l: string) => io.stderr(`${l}\n`) } : {}),
       ...(args.json ? {} : { onHost: (h) => io.stdout(`${renderHost(h, mode, render)}\n`) }),
@@ -76,4 +80,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.stderr(`statecraft: ${err.message}\n`)
     return 1
   }
+}
+
+function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {}
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k]
+  return out
 }

@@ -1,7 +1,7 @@
-import { ConnectError } from '../core/errors.ts'
 import { checkSetKeys, type Recipe } from '../core/recipe.ts'
 import { LocalTransport } from '../transport/local.ts'
 import type { Transport } from '../transport/types.ts'
+import type { SshHostSpec } from '../transport/ssh/config.ts'
 import { runHost } from './host.ts'
 import { DEFAULT_LOCK_PATH } from './lock.ts'
 import { fleetReport, type HostReport, type Report, type ResourceReport } from './report.ts'
@@ -11,6 +11,8 @@ export interface HostTarget {
   name: string
   /** How to reach the host; `local` gets a LocalTransport when omitted. */
   transport?: Transport
+  /** Reach the host over SSH (when no transport is given). */
+  ssh?: SshHostSpec
   vars?: Record<string, unknown>
   /** Vars of the host's groups, lowest precedence first. */
   groupVars?: Record<string, unknown>[]
@@ -31,6 +33,8 @@ export interface ConvergeOptions {
   diff?: boolean
   /** Hosts converged at once. */
   concurrency?: number
+  /** Start no further host once one has failed. */
+  failFast?: boolean
   /** Independent resources applied at once on one host. */
   resourceConcurrency?: number
   /** The lock's path on each host; `~/` means the login user's home there. */
@@ -40,6 +44,8 @@ export interface ConvergeOptions {
   log?: Log
   onResource?: (host: string, r: ResourceReport) => void
   onHost?: (r: HostReport) => void
+  /** Controller-side SSH settings. */
+  ssh?: { home?: string; acceptNewHostKeys?: boolean; agentSocket?: string; connectTimeoutMs?: number }
 }
 
 /**
@@ -54,11 +60,13 @@ export async function converge(opts: ConvergeOptions): Promise<Report> {
   const targets = opts.hosts.map((h) => (typeof h === 'string' ? { name: h } : h))
   const results: HostReport[] = new Array(targets.length)
   let next = 0
+  let firstFailure: string | undefined
   const worker = async (): Promise<void> => {
     while (next < targets.length) {
       const i = next++
       const t = targets[i] as HostTarget
-      const r = await runTarget(t, opts, mode)
+      const r = firstFailure && opts.failFast ? notStarted(t.name, `not started: --fail-fast after host ${firstFailure} failed`) : await runTarget(t, opts, mode)
+      if (!r.ok) firstFailure ??= t.name
       results[i] = r
       opts.onHost?.(r)
     }
@@ -69,13 +77,9 @@ export async function converge(opts: ConvergeOptions): Promise<Report> {
 }
 
 async function runTarget(t: HostTarget, opts: ConvergeOptions, mode: 'plan' | 'apply'): Promise<HostReport> {
-  const transport = t.transport ?? (t.name === 'local' ? new LocalTransport() : undefined)
+  const transport = t.transport ?? (t.ssh ? await sshTransport(t.ssh, opts) : t.name === 'local' ? new LocalTransport() : undefined)
   if (!transport) {
-    const error = new ConnectError(`host ${t.name}: no transport; remote hosts need the SSH transport, which this version does not have yet`)
-    return {
-      host: t.name, ok: false, error: { code: error.code, message: error.message }, connections: 0, roundTrips: 0, ms: 0, resources: [],
-      summary: { changed: 0, unchanged: 0, pending: 0, failed: 0, skipped: 0 },
-    }
+    return notStarted(t.name, `host ${t.name}: no way to reach it: give an address (SSH) or connection: local`, 'E_CONNECT')
   }
   try {
     return await runHost({
@@ -99,4 +103,24 @@ async function runTarget(t: HostTarget, opts: ConvergeOptions, mode: 'plan' | 'a
   } finally {
     if (!t.transport) await transport.close()
   }
+}
+
+function notStarted(host: string, message: string, code = 'E_NOT_STARTED'): HostReport {
+  return {
+    host, ok: false, error: { code, message }, connections: 0, roundTrips: 0, ms: 0, resources: [],
+    summary: { changed: 0, unchanged: 0, pending: 0, failed: 0, skipped: 0 },
+  }
+}
+
+/** The SSH stack is imported only when a host needs it: local runs start faster without it. */
+async function sshTransport(spec: SshHostSpec, opts: ConvergeOptions): Promise<Transport> {
+  const { SshTransport } = await import('../transport/ssh/transport.ts')
+  const s = opts.ssh ?? {}
+  return new SshTransport({
+    spec,
+    ...(s.home ? { home: s.home } : {}),
+    ...(s.acceptNewHostKeys ? { acceptNewHostKeys: true } : {}),
+    ...(s.agentSocket ? { agentSocket: s.agentSocket } : {}),
+    ...(s.connectTimeoutMs ? { connectTimeoutMs: s.connectTimeoutMs } : {}),
+  })
 }

@@ -2,11 +2,12 @@ import type { Step } from '../core/types.ts'
 
 /**
  * Atomic replace: write stdin to a temp file in the same directory, set mode and owner on it,
- * then rename over the target. A failed write leaves the old file untouched and no temp behind.
+ * then rename over the target (missing parent directories are created first). A failed write leaves the old file untouched and no temp behind.
  */
 const WRITE_SCRIPT = [
   'set -e',
   'd=$(dirname -- "$1")',
+  'mkdir -p -- "$d"',
   't=$(mktemp "$d/.statecraft.XXXXXX")',
   'trap \'rm -f -- "$t"\' EXIT',
   'cat > "$t"',

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { AbortedError, TransportError } from '../core/errors.ts'
 import type { ExecOptions, ExecResult, Transport, TransportStats } from './types.ts'
+import { StdinDriver, type SudoFailure } from './sudo.ts'
 
 export interface LocalTransportOptions {
   /** Environment for every command; defaults to this process's. Tests pass a temp HOME here. */
@@ -48,8 +49,17 @@ export class LocalTransport implements Transport {
         killGroup('SIGTERM')
       }
       opts.signal?.addEventListener('abort', onAbort, { once: true })
+      let sudoFailure: SudoFailure | undefined
+      const driver = new StdinDriver(opts.stdin ?? '', opts.sudo, {
+        write: (b) => child.stdin.write(b),
+        end: () => child.stdin.end(),
+        fail: (why) => {
+          sudoFailure = why
+          killGroup('SIGKILL')
+        },
+      })
       child.stdout.on('data', (b: Buffer) => out.push(b))
-      child.stderr.on('data', (b: Buffer) => err.push(b))
+      child.stderr.on('data', (b: Buffer) => err.push(Buffer.from(driver.onStderr(b.toString('utf8')))))
       child.stdin.on('error', () => {}) // a command that exits without reading stdin is not our error
       child.on('error', (e) => {
         clearTimeout(timer)
@@ -59,15 +69,14 @@ export class LocalTransport implements Transport {
         clearTimeout(timer)
         opts.signal?.removeEventListener('abort', onAbort)
         if (aborted) return reject(new AbortedError())
-        const stderr = Buffer.concat(err).toString('utf8')
+        const stderr = Buffer.concat(err).toString('utf8') + driver.flush()
         resolve({
           code,
-          signal: timedOut ? 'timeout' : signal,
+          signal: sudoFailure ?? (timedOut ? 'timeout' : signal),
           stdout: Buffer.concat(out).toString('utf8'),
           stderr,
         })
       })
-      child.stdin.end(opts.stdin ?? '')
     })
   }
 

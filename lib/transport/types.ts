@@ -5,8 +5,12 @@ export interface ExecResult {
   stderr: string
 }
 
+import type { SudoExchange } from './sudo.ts'
+
 export interface ExecOptions {
   stdin?: string | Uint8Array
+  /** The command runs under sudo: hold stdin back and answer its password prompt. */
+  sudo?: SudoExchange
   /** Milliseconds before the command is killed. */
   timeout?: number
   signal?: AbortSignal

@@ -5,7 +5,7 @@ import { runCase, type Case } from '../../helpers/table.ts'
 
 const W = (p: string, mode: string, owner = ''): string[] => ['sh', '-c', expect_script, 'statecraft-write', p, mode, owner]
 const expect_script = [
-  'set -e', 'd=$(dirname -- "$1")', 't=$(mktemp "$d/.statecraft.XXXXXX")', 'trap \'rm -f -- "$t"\' EXIT', 'cat > "$t"',
+  'set -e', 'd=$(dirname -- "$1")', 'mkdir -p -- "$d"', 't=$(mktemp "$d/.statecraft.XXXXXX")', 'trap \'rm -f -- "$t"\' EXIT', 'cat > "$t"',
   'if [ -n "$3" ]; then chown -- "$3" "$t"; fi', 'chmod -- "$2" "$t"', 'mv -f -- "$t" "$1"', 'trap - EXIT',
 ].join('\n')
 

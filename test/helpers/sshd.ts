@@ -1,0 +1,135 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer, connect } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+/** A dedicated non-root login with sudo (password required), created idempotently. */
+export const TEST_USER = 'sctest'
+export const TEST_PASSWORD = `sc pw 'q' "d" $(x) \`y\` ${'ü'}`
+
+export function ensureTestUser(): void {
+  if (process.getuid?.() !== 0) throw new Error('SSH integration tests run as root (they start sshd and create the test user sctest)')
+  try {
+    execFileSync('id', [TEST_USER], { stdio: 'ignore' })
+  } catch {
+    execFileSync('useradd', ['-m', '-s', '/bin/sh', TEST_USER])
+  }
+  execFileSync('chpasswd', [], { input: `${TEST_USER}:${TEST_PASSWORD}\n` })
+  writeFileSync('/etc/sudoers.d/statecraft-test', `${TEST_USER} ALL=(ALL:ALL) ALL\nDefaults:${TEST_USER} !lecture, passwd_tries=1\n`, { mode: 0o440 })
+}
+
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.on('error', reject)
+    s.listen(0, host, () => {
+      const port = (s.address() as { port: number }).port
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+async function waitForPort(host: string, port: number, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const c = connect(port, host, () => (c.destroy(), resolve(true)))
+      c.on('error', () => resolve(false))
+    })
+    if (ok) return
+    if (Date.now() > until) throw new Error(`sshd did not listen on ${host}:${port}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+export interface TestSshd {
+  port: number
+  addresses: string[]
+  dir: string
+  /** `ssh-ed25519 AAAA…` of the server. */
+  hostKey: string
+  process: ChildProcess
+  stop(): Promise<void>
+}
+
+export function keygen(path: string, type = 'ed25519'): string {
+  execFileSync('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', 'statecraft-test', '-f', path])
+  return readFileSync(`${path}.pub`, 'utf8').trim()
+}
+
+/**
+ * Our own sshd on loopback: its own config, host key, pid file and authorized keys, on a free
+ * port, in the foreground as our child (so it stops with us). Never the machine's sshd.
+ */
+export async function startSshd(authorizedKeys: string[], opts: { addresses?: string[]; port?: number; hostKeyType?: string; extraHostKeyType?: string } = {}): Promise<TestSshd> {
+  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 })
+  const dir = mkdtempSync(join(tmpdir(), 'sc-sshd-'))
+  const addresses = opts.addresses ?? ['127.0.0.1']
+  const port = opts.port ?? (await freePort(addresses[0]))
+  const hostKey = keygen(join(dir, 'host_key'), opts.hostKeyType ?? 'ed25519')
+  const extra = opts.extraHostKeyType ? keygen(join(dir, 'host_key_extra'), opts.extraHostKeyType) : undefined
+  writeFileSync(join(dir, 'authorized_keys'), `${authorizedKeys.join('\n')}\n`, { mode: 0o644 })
+  writeFileSync(
+    join(dir, 'sshd_config'),
+    [
+      `Port ${port}`,
+      ...addresses.map((a) => `ListenAddress ${a}`),
+      `HostKey ${join(dir, 'host_key')}`,
+      ...(extra ? [`HostKey ${join(dir, 'host_key_extra')}`] : []),
+      `PidFile ${join(dir, 'sshd.pid')}`,
+      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+      'StrictModes no',
+      'PermitRootLogin prohibit-password',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'UsePAM no',
+      'MaxStartups 200:30:400',
+      'MaxSessions 100',
+      'Subsystem sftp internal-sftp',
+      'LogLevel VERBOSE',
+    ].join('\n') + '\n',
+  )
+  const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let log = ''
+  child.stderr?.on('data', (b: Buffer) => (log += b.toString()))
+  try {
+    await waitForPort(addresses[0] as string, port)
+  } catch (e) {
+    child.kill('SIGKILL')
+    throw new Error(`${(e as Error).message}: ${log}`)
+  }
+  return {
+    port,
+    addresses,
+    dir,
+    hostKey,
+    process: child,
+    async stop() {
+      if (child.exitCode === null) {
+        const gone = new Promise((r) => child.once('exit', r))
+        child.kill('SIGTERM')
+        await gone
+      }
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** A controller HOME with a client key at OpenSSH's default path. */
+export function controllerHome(home: string): { pub: string } {
+  mkdirSync(join(home, '.ssh'), { recursive: true, mode: 0o700 })
+  return { pub: keygen(join(home, '.ssh', 'id_ed25519')) }
+}
+
+/** Records `sshd`'s host key in the controller's known_hosts, as `ssh` would after a first yes. */
+export function trustHost(home: string, sshd: TestSshd, knownAs = '127.0.0.1'): void {
+  appendFileSync(join(home, '.ssh', 'known_hosts'), `[${knownAs}]:${sshd.port} ${sshd.hostKey}\n`, { mode: 0o600 })
+}
+
+/** The sshd child serving one session: the process whose parent is the listener (for kill tests). */
+export function sessionChildren(sshd: TestSshd): number[] {
+  const pid = sshd.process.pid
+  const out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)]).toString()
+  return out.split('\n').map((s) => Number(s.trim())).filter((n) => n > 0)
+}

@@ -1,0 +1,73 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { command, converge, defineRecipe, directory, file, line, symlink } from '../../lib/index.ts'
+import { controllerHome, startSshd, trustHost, type TestSshd } from '../helpers/sshd.ts'
+import { tempDir } from '../helpers/tmp.ts'
+import { HOSTILE } from '../helpers/hostile.ts'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+let sshd: TestSshd
+let home: string
+
+beforeAll(async () => {
+  home = mkdtempSync(join(tmpdir(), 'sc-ctl-'))
+  const { pub } = controllerHome(home)
+  sshd = await startSshd([pub])
+  trustHost(home, sshd)
+})
+afterAll(async () => {
+  await sshd?.stop()
+  rmSync(home, { recursive: true, force: true })
+})
+
+const host = (name = 'box', user = 'root') => ({ name, ssh: { name, address: '127.0.0.1', port: sshd.port, user } })
+
+const recipe = (dir: string) =>
+  defineRecipe({
+    name: 'over-ssh',
+    resources: () => [
+      directory({ path: `${dir}/models/ldm`, mode: '0755' }),
+      file({ path: `${dir}/configs/invokeai.init`, content: '--web\n', mode: '0640' }),
+      line({ path: `${dir}/profile`, match: '^export A=', line: 'export A=1' }),
+      symlink({ path: `${dir}/current`, target: 'configs' }),
+      command({ id: 'build', argv: ['sh', '-c', 'echo built > build.txt'], cwd: dir, creates: `${dir}/build.txt` }),
+    ],
+  })
+
+describe('converging over SSH (real sshd on 127.0.0.1)', () => {
+  it('converges like the local run, and a second run changes nothing in 3 round trips on 1 connection', async () => {
+    const dir = tempDir()
+    const first = await converge({ recipe: recipe(dir), hosts: [host()], ssh: { home }, lockPath: `${home}/run.lock` })
+    expect(first.hosts[0]!.error).toBeUndefined()
+    expect(first.summary, JSON.stringify(first.hosts[0]!.resources.filter((r) => r.status !== "changed"))).toMatchObject({ changed: 5, failed: 0 })
+    expect(first.hosts[0]!.connections).toBe(1)
+    expect(readFileSync(`${dir}/configs/invokeai.init`, 'utf8')).toBe('--web\n')
+    expect(statSync(`${dir}/configs/invokeai.init`).mode & 0o777).toBe(0o640)
+    const second = await converge({ recipe: recipe(dir), hosts: [host()], ssh: { home }, lockPath: `${home}/run.lock` })
+    expect(second.summary).toMatchObject({ changed: 0, unchanged: 5 })
+    expect(second.hosts[0]).toMatchObject({ roundTrips: 3, connections: 1 })
+  })
+
+  it('round-trips hostile values in paths, contents and env exactly', async () => {
+    const dir = tempDir()
+    const values = HOSTILE.filter((v) => v !== '')
+    const name = (v: string): string => v.replaceAll('/', '_').replaceAll('\n', '_NL_')
+    const hostile = defineRecipe({
+      name: 'hostile',
+      resources: () =>
+        values.flatMap((v, i) => [
+          file({ id: `f${i}`, path: `${dir}/${name(v)}`, content: `${v}\n${v}` }),
+          command({ id: `c${i}`, argv: ['sh', '-c', 'printf %s "$V" > "$1"', 'sh', `${dir}/env-${i}`], env: { V: v }, creates: `${dir}/env-${i}` }),
+        ]),
+    })
+    const r = await converge({ recipe: hostile, hosts: [host()], ssh: { home }, lockPath: `${home}/run.lock` })
+    expect(r.hosts[0]!.error).toBeUndefined()
+    values.forEach((v, i) => {
+      expect(readFileSync(`${dir}/${name(v)}`, 'utf8')).toBe(`${v}\n${v}`)
+      expect(readFileSync(`${dir}/env-${i}`, 'utf8')).toBe(v)
+    })
+    expect(existsSync('/tmp/pwned-statecraft')).toBe(false)
+    expect((await converge({ recipe: hostile, hosts: [host()], ssh: { home }, lockPath: `${home}/run.lock` })).summary.changed).toBe(0)
+  })
+})

@@ -17,6 +17,7 @@ export interface CliArgs {
   shard?: { index: number; count: number }
   failFast: boolean
   acceptNewHostKeys: boolean
+  lockPath?: string
   help: boolean
   version: boolean
 }
@@ -41,6 +42,7 @@ Options:
   --fail-fast          start no further host once one has failed
   --accept-new-host-keys  trust and record the key of a host seen for the first time
                        (like StrictHostKeyChecking=accept-new; a changed key is still refused)
+  --lock-path PATH     the run lock's path on each host (default ~/.statecraft/run.lock)
   --verbose            print every command as it runs
   --version            print the version
   --help               print this help
@@ -72,6 +74,7 @@ export function parseCli(argv: string[]): CliArgs {
         shard: { type: 'string' },
         'fail-fast': { type: 'boolean' },
         'accept-new-host-keys': { type: 'boolean' },
+        'lock-path': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -99,6 +102,7 @@ export function parseCli(argv: string[]): CliArgs {
     help: values.help ?? false,
     version: values.version ?? false,
   }
+  if (values['lock-path'] !== undefined) args.lockPath = values['lock-path']
   if (values.shard !== undefined) args.shard = parseShard(values.shard)
   if (values.group !== undefined) args.group = values.group
   if (values.inventory !== undefined) args.inventory = values.inventory

@@ -55,6 +55,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         vars: h.vars,
         groupVars: groupVarsOf(inv, h),
         ...(h.connection === 'local' || h.name === 'local' ? { transport: new LocalTransport() } : {}),
+        ...(h.become || h.becomePasswordEnv || h.becomeUser
+          ? { become: { default: h.become ?? false, ...(h.becomeUser ? { user: h.becomeUser } : {}), ...(h.becomePasswordEnv ? { passwordEnv: h.becomePasswordEnv } : {}) } }
+          : {}),
         ...(h.address ? { ssh: { name: h.name, address: h.address, ...pick(h, ['port', 'user', 'identityFile']) } } : {}),
       })),
       set,
@@ -64,6 +67,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       diff: args.diff,
       concurrency: args.concurrency,
       failFast: args.failFast,
+      ...(args.lockPath ? { lockPath: args.lockPath } : {}),
       ssh: { acceptNewHostKeys: args.acceptNewHostKeys },
       ...(io.signal ? { signal: io.signal } : {}),
       ...(args.verbose ? { log: (l: string) => io.stderr(`${l}\n`) } : {}),

@@ -57,6 +57,13 @@ export class VerifyError extends StatecraftError {
   }
 }
 
+/** sudo refused: no password configured, a wrong password, or no sudo rights. */
+export class BecomeError extends StatecraftError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('E_BECOME', message, options)
+  }
+}
+
 /** Another run holds the host's lock. */
 export class LockError extends StatecraftError {
   constructor(message: string, options?: { cause?: unknown }) {

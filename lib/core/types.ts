@@ -54,6 +54,8 @@ export interface CommonOptions {
   notify?: string[]
   /** Labels for `--only` / `--skip`. */
   tags?: string[]
+  /** Run with privileges (sudo) — or, set false, as the login user even on a `become` host. */
+  become?: boolean
 }
 
 /** A path a resource manages, used to add implicit ordering edges. */
@@ -92,14 +94,16 @@ export interface Resource<D = any> {
   readonly after: string[]
   readonly notify: string[]
   readonly tags: string[]
+  readonly become?: boolean
 }
 
 export function declare<D extends object>(kind: ResourceType<D, any>, input: D & CommonOptions): Resource<D> {
-  const { id, after, notify, tags, ...desired } = input
+  const { id, after, notify, tags, become, ...desired } = input
   return {
     kind,
     desired: desired as D,
     id,
+    ...(become !== undefined ? { become } : {}),
     after: after ?? [],
     notify: notify ?? [],
     tags: tags ?? [],

@@ -63,7 +63,7 @@ async function runOne(ctx: ApplyContext, id: string, out: Map<string, Outcome>):
       const by = notifiedBy(node, ctx.graph, get).changed
       if (by.length === 0) return { status: 'unchanged', changes: [], ms: ms() }
       changes = [handlerChange(node, by)]
-      for (const step of node.kind.apply(node.desired, undefined, changes, ctx.facts)) await ctx.session.run(step)
+      for (const step of node.kind.apply(node.desired, undefined, changes, ctx.facts)) await ctx.session.run(step, node.become)
       return { status: 'changed', changes, ms: ms() }
     }
     let current = ctx.currents.get(id)
@@ -71,7 +71,7 @@ async function runOne(ctx: ApplyContext, id: string, out: Map<string, Outcome>):
     if (edges.some((e) => e.defers && get(e.from)?.status === 'changed')) current = await reprobe(ctx, node)
     changes = node.kind.diff(node.desired, current)
     if (changes.length === 0) return { status: 'unchanged', changes, ms: ms() }
-    for (const step of node.kind.apply(node.desired, current, changes, ctx.facts)) await ctx.session.run(step)
+    for (const step of node.kind.apply(node.desired, current, changes, ctx.facts)) await ctx.session.run(step, node.become)
     const after = node.kind.diff(node.desired, await reprobe(ctx, node))
     if (after.length > 0) {
       throw new VerifyError(
@@ -85,6 +85,6 @@ async function runOne(ctx: ApplyContext, id: string, out: Map<string, Outcome>):
 }
 
 async function reprobe(ctx: ApplyContext, node: PlanNode): Promise<unknown> {
-  const [data] = await ctx.session.probe([node.kind.probe(node.desired, ctx.facts)])
+  const [data] = await ctx.session.probe([node.kind.probe(node.desired, ctx.facts)], node.become)
   return node.kind.parse(data as Map<string, string>, node.desired)
 }

@@ -5,7 +5,7 @@ import type { SshHostSpec } from '../transport/ssh/config.ts'
 import { runHost } from './host.ts'
 import { DEFAULT_LOCK_PATH } from './lock.ts'
 import { fleetReport, type HostReport, type Report, type ResourceReport } from './report.ts'
-import type { Log } from './session.ts'
+import type { BecomeSettings, Log } from './session.ts'
 
 export interface HostTarget {
   name: string
@@ -13,6 +13,8 @@ export interface HostTarget {
   transport?: Transport
   /** Reach the host over SSH (when no transport is given). */
   ssh?: SshHostSpec
+  /** Privileges: `default` makes every resource use sudo unless it says `become: false`. */
+  become?: { default?: boolean; user?: string; password?: string; passwordEnv?: string }
   vars?: Record<string, unknown>
   /** Vars of the host's groups, lowest precedence first. */
   groupVars?: Record<string, unknown>[]
@@ -95,6 +97,7 @@ async function runTarget(t: HostTarget, opts: ConvergeOptions, mode: 'plan' | 'a
       skip: opts.skip ?? [],
       diff: opts.diff ?? false,
       lockPath: opts.lockPath ?? DEFAULT_LOCK_PATH,
+      ...(t.become ? { become: becomeSettings(t, opts.env ?? process.env) } : {}),
       resourceConcurrency: opts.resourceConcurrency ?? 4,
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.log ? { log: opts.log } : {}),
@@ -103,6 +106,14 @@ async function runTarget(t: HostTarget, opts: ConvergeOptions, mode: 'plan' | 'a
   } finally {
     if (!t.transport) await transport.close()
   }
+}
+
+function becomeSettings(t: HostTarget, env: Record<string, string | undefined>): BecomeSettings & { default: boolean } {
+  const b = t.become ?? {}
+  const fromEnv = b.passwordEnv ? env[b.passwordEnv] : undefined
+  const password = b.password ?? (fromEnv === '' ? undefined : fromEnv)
+  const source = b.password !== undefined ? 'the caller' : b.passwordEnv ? `the environment variable ${b.passwordEnv}` : 'nowhere'
+  return { default: b.default ?? false, user: b.user ?? 'root', source, ...(password !== undefined ? { password } : {}) }
 }
 
 function notStarted(host: string, message: string, code = 'E_NOT_STARTED'): HostReport {

@@ -8,7 +8,7 @@ import { buildGraph } from './graph.ts'
 import { graphNode, prepare, select, type PlanNode } from './node.ts'
 import { planAll } from './plan.ts'
 import { redact, summarise, type ContentDiff, type HostReport, type ResourceReport } from './report.ts'
-import { HostSession, type Log } from './session.ts'
+import { HostSession, type BecomeSettings, type Log } from './session.ts'
 
 export interface HostRunOptions {
   mode: 'plan' | 'apply'
@@ -24,6 +24,8 @@ export interface HostRunOptions {
   diff: boolean
   lockPath: string
   resourceConcurrency: number
+  /** Privileges for resources with become (host default: `become.default`). */
+  become?: BecomeSettings & { default: boolean }
   signal?: AbortSignal
   log?: Log
   onResource?: (host: string, r: ResourceReport) => void
@@ -32,7 +34,7 @@ export interface HostRunOptions {
 /** facts+lock -> prepare -> one batched probe -> plan or apply -> unlock. Never throws. */
 export async function runHost(o: HostRunOptions): Promise<HostReport> {
   const t0 = performance.now()
-  let secrets: string[] = []
+  const secrets: string[] = o.become?.password ? [o.become.password] : []
   // Verbose lines show commands, whose arguments may carry secrets: redact with what is known by then.
   const log = o.log ? (line: string): void => o.log?.(redact(line, secrets)) : undefined
   const session = new HostSession(o.name, o.transport, o.lockPath, o.signal, log)
@@ -41,9 +43,15 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
   try {
     const facts = await session.start()
     const options = resolveOptions(o.recipe, { groupVars: o.groupVars, hostVars: o.vars, set: o.set, env: o.env }, o.name)
-    secrets = secretValues(o.recipe, options)
+    secrets.push(...secretValues(o.recipe, options))
     const decls = o.recipe.resources({ facts, options, host: { name: o.name, vars: o.vars } })
-    const nodes = select(prepare(decls, facts), o.only, o.skip)
+    const nodes = select(prepare(decls, facts, o.become?.default ?? false), o.only, o.skip)
+    const needsBecome = nodes.some((n) => n.become)
+    const becomeUser = o.become?.user ?? 'root'
+    // Already that user (root logging in as root): nothing to escalate, and sudo may not exist.
+    if (needsBecome && !(becomeUser === 'root' ? facts.uid === 0 : facts.user === becomeUser)) {
+      session.become = { user: becomeUser, source: o.become?.source ?? 'nowhere', ...(o.become?.password !== undefined ? { password: o.become.password } : {}) }
+    }
     for (const n of nodes) secrets.push(...(n.kind.secrets?.(n.desired) ?? []))
     const byId = new Map(nodes.map((n) => [n.id, n]))
     const graph = buildGraph(nodes.map(graphNode))
@@ -53,7 +61,8 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
       }
     }
     const probed = nodes.filter((n) => !n.handler)
-    const data = await session.probe(probed.map((n) => n.kind.probe(n.desired, facts)))
+    // One batch: under sudo when any resource needs it, so a no-op still costs one probe exec.
+    const data = await session.probe(probed.map((n) => n.kind.probe(n.desired, facts)), probed.some((n) => n.become))
     const currents = new Map<string, unknown>(probed.map((n, i) => [n.id, n.kind.parse(data[i] as Map<string, string>, n.desired)]))
     const outcomes =
       o.mode === 'plan'

@@ -10,9 +10,10 @@ export interface PlanNode {
   after: string[]
   notify: string[]
   handler: boolean
+  become: boolean
 }
 
-export function prepare(decls: Resource[], facts: Facts): PlanNode[] {
+export function prepare(decls: Resource[], facts: Facts, hostBecome = false): PlanNode[] {
   return decls.map((r) => {
     const desired = r.kind.validate(r.desired, facts)
     return {
@@ -23,6 +24,7 @@ export function prepare(decls: Resource[], facts: Facts): PlanNode[] {
       after: r.after,
       notify: r.notify,
       handler: r.kind.onlyIfNotified?.(desired) ?? false,
+      become: r.become ?? hostBecome,
     }
   })
 }

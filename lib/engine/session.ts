@@ -1,18 +1,29 @@
-import { CommandError, ConnectError, LockError, TransportError } from '../core/errors.ts'
+import { BecomeError, CommandError, ConnectError, LockError, TransportError } from '../core/errors.ts'
 import type { Facts, ProbeData, Step } from '../core/types.ts'
 import { FACTS_SCRIPT, parseFacts } from '../facts/gather.ts'
 import { parseKv } from '../facts/shell-lib.ts'
 import { commandLine } from '../transport/posix.ts'
-import type { ExecResult, Transport } from '../transport/types.ts'
+import type { ExecOptions, ExecResult, Transport } from '../transport/types.ts'
+import { newSudoExchange } from '../transport/sudo.ts'
 import { acquireScript, decodeHolder, holderIsGone, lockedError, newHolderPrefix, parseHolder, releaseScript, takeoverScript } from './lock.ts'
 import { batchScript, newNonce, splitBatch } from './probe.ts'
 import { showArgv } from '../resources/command.ts'
 
 export type Log = (line: string) => void
 
+/** How to gain privileges on the host; the password only ever travels on stdin. */
+export interface BecomeSettings {
+  user: string
+  password?: string
+  /** Where the password came from, for error messages (never the password itself). */
+  source: string
+}
+
 /** Everything the engine sends to one host goes through here, so round trips stay countable. */
 export class HostSession {
   lockInfo: string | null = null
+  /** Set after facts when some resource needs privileges the login user lacks. */
+  become: BecomeSettings | null = null
   readonly host: string
   readonly transport: Transport
   readonly lockPath: string
@@ -26,8 +37,24 @@ export class HostSession {
     this.log = log
   }
 
-  private async sh(script: string, what: string): Promise<ExecResult> {
-    const r = await this.transport.exec('sh -s', { stdin: script, ...(this.signal ? { signal: this.signal } : {}) })
+  private async exec(line: string, opts: ExecOptions, become: boolean): Promise<ExecResult> {
+    const b = become ? this.become : null
+    if (!b) return this.transport.exec(line, opts)
+    const x = newSudoExchange(b.password)
+    const wrapped = commandLine({ argv: ['sudo', '-S', '-p', x.prompt, '-u', b.user, '--', 'sh', '-c', `printf '%s\\n' ${x.ready} >&2; ${line}`] })
+    const r = await this.transport.exec(wrapped, { ...opts, sudo: x })
+    if (r.signal === 'needs-password') {
+      throw new BecomeError(`host ${this.host}: sudo asks for a password and none is configured: set becomePasswordEnv in the inventory to the name of an environment variable that holds it`)
+    }
+    if (r.signal === 'wrong-password') throw new BecomeError(`host ${this.host}: sudo rejected the password from ${b.source}`)
+    if (r.code === 127 && /sudo: (not found|command not found)|sudo: No such file/.test(r.stderr)) {
+      throw new BecomeError(`host ${this.host}: become needs sudo, which is not installed there`)
+    }
+    return r
+  }
+
+  private async sh(script: string, what: string, become = false): Promise<ExecResult> {
+    const r = await this.exec('sh -s', { stdin: script, ...(this.signal ? { signal: this.signal } : {}) }, become)
     if (r.code !== 0) {
       throw new TransportError(`host ${this.host}: the ${what} script failed (exit ${r.code ?? r.signal}): ${tail(r.stderr)}`)
     }
@@ -73,22 +100,22 @@ export class HostSession {
   }
 
   /** One exec for any number of probe snippets. */
-  async probe(snippets: string[]): Promise<ProbeData[]> {
+  async probe(snippets: string[], become = false): Promise<ProbeData[]> {
     if (snippets.length === 0) return []
     const nonce = newNonce()
-    const r = await this.sh(batchScript(snippets, nonce), 'probe')
+    const r = await this.sh(batchScript(snippets, nonce), 'probe', become)
     return splitBatch(r.stdout, snippets.length, nonce, this.host)
   }
 
-  async run(step: Step): Promise<ExecResult> {
+  async run(step: Step, become = false): Promise<ExecResult> {
     const line = commandLine(step)
     const label = step.label ?? showArgv(step.argv)
-    this.log?.(`${this.host}: $ ${label}`)
-    const r = await this.transport.exec(line, {
+    this.log?.(`${this.host}: ${become && this.become ? `[sudo -u ${this.become.user}] ` : ''}$ ${label}`)
+    const r = await this.exec(line, {
       ...(step.stdin !== undefined ? { stdin: step.stdin } : {}),
       ...(step.timeout ? { timeout: step.timeout } : {}),
       ...(this.signal ? { signal: this.signal } : {}),
-    })
+    }, become)
     if (r.code !== 0) {
       const how = r.signal === 'timeout' ? `timed out after ${(step.timeout ?? 0) / 1000}s` : `exited with ${r.code ?? r.signal}`
       throw new CommandError(`${label} ${how}: ${tail(r.stderr) || '(no output on stderr)'}`, r.code, r.stderr)

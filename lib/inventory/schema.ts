@@ -14,6 +14,11 @@ export const hostSchema = z.strictObject({
   identityFile: z.string().min(1).optional(),
   groups: z.array(name).optional(),
   vars: vars.optional(),
+  /** Run every resource with sudo (a resource can opt out with become: false). */
+  become: z.boolean().optional(),
+  becomeUser: z.string().min(1).optional(),
+  /** Name of the environment variable holding the sudo password (never the password itself). */
+  becomePasswordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').optional(),
 })
 
 export const groupSchema = z.strictObject({

@@ -72,7 +72,7 @@ export class LocalTransport implements Transport {
         const stderr = Buffer.concat(err).toString('utf8') + driver.flush()
         resolve({
           code,
-          signal: sudoFailure ?? (timedOut ? 'timeout' : signal),
+          signal: sudoFailure ?? driver.failure() ?? (timedOut ? 'timeout' : signal),
           stdout: Buffer.concat(out).toString('utf8'),
           stderr,
         })

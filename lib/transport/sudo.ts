@@ -79,6 +79,11 @@ export class StdinDriver {
     }
   }
 
+  /** At exit: a password was sent but the command never started (sudo gave up after one try). */
+  failure(): SudoFailure | undefined {
+    return this.x && this.prompts > 0 && !this.released ? 'wrong-password' : undefined
+  }
+
   /** Stderr held back at the end (no marker came). */
   flush(): string {
     const s = this.seen

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -65,6 +65,7 @@ export function keygen(path: string, type = 'ed25519'): string {
 export async function startSshd(authorizedKeys: string[], opts: { addresses?: string[]; port?: number; hostKeyType?: string; extraHostKeyType?: string } = {}): Promise<TestSshd> {
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 })
   const dir = mkdtempSync(join(tmpdir(), 'sc-sshd-'))
+  chmodSync(dir, 0o755) // sshd reads authorized_keys as the logging-in user
   const addresses = opts.addresses ?? ['127.0.0.1']
   const port = opts.port ?? (await freePort(addresses[0]))
   const hostKey = keygen(join(dir, 'host_key'), opts.hostKeyType ?? 'ed25519')

@@ -166,7 +166,7 @@ export class SshTransport implements Transport {
       channel.on('close', () => {
         cleanup()
         if (aborted) return reject(new AbortedError())
-        resolve({ code, signal: special ?? signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') + driver.flush() })
+        resolve({ code, signal: special ?? driver.failure() ?? signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') + driver.flush() })
       })
     })
   }

@@ -13,6 +13,8 @@ export interface HostTarget {
   transport?: Transport
   /** Reach the host over SSH (when no transport is given). */
   ssh?: SshHostSpec
+  /** The run lock's path on this host (overrides ConvergeOptions.lockPath). */
+  lockPath?: string
   /** Privileges: `default` makes every resource use sudo unless it says `become: false`. */
   become?: { default?: boolean; user?: string; password?: string; passwordEnv?: string }
   vars?: Record<string, unknown>
@@ -96,7 +98,7 @@ async function runTarget(t: HostTarget, opts: ConvergeOptions, mode: 'plan' | 'a
       only: opts.only ?? [],
       skip: opts.skip ?? [],
       diff: opts.diff ?? false,
-      lockPath: opts.lockPath ?? DEFAULT_LOCK_PATH,
+      lockPath: t.lockPath ?? opts.lockPath ?? DEFAULT_LOCK_PATH,
       ...(t.become ? { become: becomeSettings(t, opts.env ?? process.env) } : {}),
       resourceConcurrency: opts.resourceConcurrency ?? 4,
       ...(opts.signal ? { signal: opts.signal } : {}),

@@ -102,6 +102,8 @@ export class SshTransport implements Transport {
     } catch (e) {
       throw connectError(e as Error & { code?: string; level?: string }, t, where, verdict, offered, files[0] as string, auth.tried)
     }
+    // Small request/response packets: Nagle's algorithm would add ~40 ms to every round trip.
+    ssh.connection?.setNoDelay(true)
     if (verdict && (verdict as HostKeyVerdict).kind === 'unknown' && offered) {
       const file = files[0] as string
       mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
@@ -120,54 +122,61 @@ export class SshTransport implements Transport {
     const conn = this.ssh?.connection
     if (!conn) throw new TransportError(`host ${this.name}: not connected`)
     const remote = this.dialect === 'posix' && command !== 'sh -s' ? `sh -c ${quote(command)}` : command
-    const channel = await new Promise<ClientChannel>((resolve, reject) => {
-      conn.exec(remote, (err, ch) => (err ? reject(new TransportError(`host ${this.name}: cannot start a command: ${err.message}`, { cause: err })) : resolve(ch)))
-    })
     return new Promise((resolve, reject) => {
-      const out: Buffer[] = []
-      const err: Buffer[] = []
-      let code: number | null = null
-      let signal: string | null = null
-      let special: SudoFailure | 'timeout' | undefined
-      let aborted = false
-      const stop = (): void => {
-        try {
-          channel.signal('KILL')
-        } catch {}
-        channel.close()
-      }
-      const timer = opts.timeout ? setTimeout(() => ((special = 'timeout'), stop()), opts.timeout) : undefined
-      const onAbort = (): void => {
-        aborted = true
-        stop()
-      }
-      opts.signal?.addEventListener('abort', onAbort, { once: true })
-      const onDrop = (): void => {
-        cleanup()
-        reject(new TransportError(`host ${this.name}: the connection dropped while a command was running; it may or may not have finished. Run again: the next run converges what is left.`))
-      }
-      conn.once('close', onDrop)
-      const cleanup = (): void => {
-        clearTimeout(timer)
-        opts.signal?.removeEventListener('abort', onAbort)
-        conn.removeListener('close', onDrop)
-      }
-      const driver = new StdinDriver(opts.stdin ?? '', opts.sudo, {
-        write: (b) => channel.write(b),
-        end: () => channel.end(),
-        fail: (why) => ((special = why), stop()),
+      // Listeners are attached inside the callback: a fast command's exit status can arrive in the
+      // same packet batch as the exec reply, before any later microtask could attach them.
+      conn.exec(remote, (e, channel) => {
+        if (e) return reject(new TransportError(`host ${this.name}: cannot start a command: ${e.message}`, { cause: e }))
+        this.attach(channel, opts, resolve, reject)
       })
-      channel.on('data', (b: Buffer) => out.push(b))
-      channel.stderr.on('data', (b: Buffer) => err.push(Buffer.from(driver.onStderr(b.toString('utf8')))))
-      channel.on('exit', (c: number | null, s?: string) => {
-        code = c
-        signal = s ?? null
-      })
-      channel.on('close', () => {
-        cleanup()
-        if (aborted) return reject(new AbortedError())
-        resolve({ code, signal: special ?? driver.failure() ?? signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') + driver.flush() })
-      })
+    })
+  }
+
+  private attach(channel: ClientChannel, opts: ExecOptions, resolve: (r: ExecResult) => void, reject: (e: Error) => void): void {
+    const conn = this.ssh?.connection as NonNullable<NodeSSH['connection']>
+    const out: Buffer[] = []
+    const err: Buffer[] = []
+    let code: number | null = null
+    let signal: string | null = null
+    let special: SudoFailure | 'timeout' | undefined
+    let aborted = false
+    const stop = (): void => {
+      try {
+        channel.signal('KILL')
+      } catch {}
+      channel.close()
+    }
+    const timer = opts.timeout ? setTimeout(() => ((special = 'timeout'), stop()), opts.timeout) : undefined
+    const onAbort = (): void => {
+      aborted = true
+      stop()
+    }
+    opts.signal?.addEventListener('abort', onAbort, { once: true })
+    const onDrop = (): void => {
+      cleanup()
+      reject(new TransportError(`host ${this.name}: the connection dropped while a command was running; it may or may not have finished. Run again: the next run converges what is left.`))
+    }
+    conn.once('close', onDrop)
+    const cleanup = (): void => {
+      clearTimeout(timer)
+      opts.signal?.removeEventListener('abort', onAbort)
+      conn.removeListener('close', onDrop)
+    }
+    const driver = new StdinDriver(opts.stdin ?? '', opts.sudo, {
+      write: (b) => channel.write(b),
+      end: () => channel.end(),
+      fail: (why) => ((special = why), stop()),
+    })
+    channel.on('data', (b: Buffer) => out.push(b))
+    channel.stderr.on('data', (b: Buffer) => err.push(Buffer.from(driver.onStderr(b.toString('utf8')))))
+    channel.on('exit', (c: number | null, s?: string) => {
+      code = c
+      signal = s ?? null
+    })
+    channel.on('close', () => {
+      cleanup()
+      if (aborted) return reject(new AbortedError())
+      resolve({ code, signal: special ?? driver.failure() ?? signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') + driver.flush() })
     })
   }
 

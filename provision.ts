@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Entry point: `npx tsx provision.ts --host local --plan` (Node 20) or `node provision.ts …` (Node 22.18+).
 import { main } from './lib/cli/main.ts'
+import { readSecret } from './lib/cli/prompt.ts'
 
 const controller = new AbortController()
 let interrupts = 0
@@ -18,5 +19,6 @@ const code = await main(process.argv.slice(2), {
   cwd: process.cwd(),
   env: process.env,
   signal: controller.signal,
+  ...(process.stdin.isTTY && process.stderr.isTTY ? { prompt: readSecret } : {}),
 })
 process.exitCode = code

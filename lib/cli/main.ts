@@ -4,7 +4,7 @@ import { toStatecraftError } from '../core/errors.ts'
 import { parseSetArgs } from '../core/recipe.ts'
 import { converge } from '../engine/converge.ts'
 import { LocalTransport } from '../transport/local.ts'
-import { groupVarsOf, loadInventory, selectHosts, type Inventory } from '../inventory/load.ts'
+import { groupVarsOf, loadInventory, selectHosts, type Inventory, type InventoryHost } from '../inventory/load.ts'
 import { parseCli, shardOf, USAGE } from './args.ts'
 import { loadRecipe } from './load-recipe.ts'
 import { renderHost, renderSummary } from './render.ts'
@@ -16,6 +16,8 @@ export interface CliIo {
   cwd: string
   env: Record<string, string | undefined>
   signal?: AbortSignal
+  /** Asks for a secret on a terminal; absent when there is none (CI, pipes). */
+  prompt?: (question: string) => Promise<string>
 }
 
 export function version(): string {
@@ -45,8 +47,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const inv: Inventory | null = args.inventory || existsSync(invFile) ? loadInventory(invFile) : null
     const selected = selectHosts(inv, args.hosts, args.group)
     const hosts = args.shard ? shardOf(selected, args.shard) : selected
-    const render = { color: io.color, verbose: args.verbose, diff: args.diff }
+    const render = { color: io.color, verbose: args.verbose, ...(args.diff ? { patch: await loadPatch() } : {}) }
     const mode = args.plan ? 'plan' : 'apply'
+    const passwords = await askBecomePasswords(hosts, io)
     const report = await converge({
       recipe,
       mode,
@@ -54,9 +57,18 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         name: h.name,
         vars: h.vars,
         groupVars: groupVarsOf(inv, h),
+        ...(h.lockPath ? { lockPath: h.lockPath } : {}),
+        ...(h.os ? { os: h.os } : {}),
         ...(h.connection === 'local' || h.name === 'local' ? { transport: new LocalTransport() } : {}),
         ...(h.become || h.becomePasswordEnv || h.becomeUser
-          ? { become: { default: h.become ?? false, ...(h.becomeUser ? { user: h.becomeUser } : {}), ...(h.becomePasswordEnv ? { passwordEnv: h.becomePasswordEnv } : {}) } }
+          ? {
+              become: {
+                default: h.become ?? false,
+                ...(h.becomeUser ? { user: h.becomeUser } : {}),
+                ...(h.becomePasswordEnv ? { passwordEnv: h.becomePasswordEnv } : {}),
+                ...(passwords.has(h.name) ? { password: passwords.get(h.name) } : {}),
+              },
+            }
           : {}),
         ...(h.address ? { ssh: { name: h.name, address: h.address, ...pick(h, ['port', 'user', 'identityFile']) } } : {}),
       })),
@@ -68,7 +80,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       concurrency: args.concurrency,
       failFast: args.failFast,
       ...(args.lockPath ? { lockPath: args.lockPath } : {}),
-      ssh: { acceptNewHostKeys: args.acceptNewHostKeys },
+      ssh: { acceptNewHostKeys: args.acceptNewHostKeys, ...(io.env.HOME ? { home: io.env.HOME } : {}), ...(io.env.SSH_AUTH_SOCK ? { agentSocket: io.env.SSH_AUTH_SOCK } : {}) },
       ...(io.signal ? { signal: io.signal } : {}),
       ...(args.verbose ? { log: (l: string) => io.stderr(`${l}\n`) } : {}),
       ...(args.json ? {} : { onHost: (h) => io.stdout(`${renderHost(h, mode, render)}\n`) }),
@@ -90,4 +102,24 @@ function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pic
   const out: Partial<Pick<T, K>> = {}
   for (const k of keys) if (o[k] !== undefined) out[k] = o[k]
   return out
+}
+
+/**
+ * A host that becomes root with no password variable set gets asked once on the terminal; with
+ * no terminal, sudo's own refusal is reported later with the fix.
+ */
+async function askBecomePasswords(hosts: InventoryHost[], io: CliIo): Promise<Map<string, string>> {
+  const out = new Map<string, string>()
+  if (!io.prompt) return out
+  for (const h of hosts) {
+    if (!h.become || (h.becomePasswordEnv && io.env[h.becomePasswordEnv])) continue
+    const pw = await io.prompt(`sudo password for ${h.user ?? 'the login user'} on ${h.name} (empty if none): `)
+    if (pw !== '') out.set(h.name, pw)
+  }
+  return out
+}
+
+async function loadPatch(): Promise<(path: string, before: string, after: string) => string> {
+  const { createTwoFilesPatch } = await import('diff')
+  return (path, before, after) => createTwoFilesPatch(path, path, before, after, 'current', 'desired')
 }

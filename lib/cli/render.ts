@@ -1,10 +1,10 @@
-import { createTwoFilesPatch } from 'diff'
 import type { HostReport, Report, ResourceReport } from '../engine/report.ts'
 
 export interface RenderOptions {
   color: boolean
   verbose: boolean
-  diff: boolean
+  /** Unified diff of a content change; given only with --diff (the diff library loads lazily). */
+  patch?: (path: string, before: string, after: string) => string
 }
 
 const CODES = { red: 31, green: 32, yellow: 33, cyan: 36, dim: 2, bold: 1 } as const
@@ -25,10 +25,9 @@ export function renderResource(r: ResourceReport, mode: Report['mode'], o: Rende
   const lines = [`  ${paint(colour, sign)} ${r.id} ${paint('dim', `(${verb}${mode === 'apply' ? `, ${r.ms} ms` : ''})`)}`]
   for (const c of r.changes) lines.push(`      ${c}`)
   if (r.error) lines.push(`      ${paint('red', `${r.error.code}: ${r.error.message}`)}`)
-  if (o.diff) {
+  if (o.patch) {
     for (const d of r.diffs ?? []) {
-      const patch = createTwoFilesPatch(d.path, d.path, d.before, d.after, 'current', 'desired')
-      for (const l of patch.split('\n').slice(2)) {
+      for (const l of o.patch(d.path, d.before, d.after).split('\n').slice(2)) {
         if (l === '') continue
         const c = l.startsWith('+') ? 'green' : l.startsWith('-') ? 'red' : 'dim'
         lines.push(`      ${paint(c, l)}`)

@@ -39,6 +39,8 @@ export interface Step {
   timeout?: number
   /** How logs and errors name the step when argv is a helper script. */
   label?: string
+  /** On PowerShell hosts: PowerShell code to run instead of argv (data embedded, no stdin). */
+  psScript?: string
 }
 
 /** Key/value lines a probe snippet printed, already split and decoded. */

@@ -1,7 +1,9 @@
+import { setMaxListeners } from 'node:events'
 import { checkSetKeys, type Recipe } from '../core/recipe.ts'
 import { LocalTransport } from '../transport/local.ts'
 import type { Transport } from '../transport/types.ts'
 import type { SshHostSpec } from '../transport/ssh/config.ts'
+import type { OsName } from '../core/types.ts'
 import { runHost } from './host.ts'
 import { DEFAULT_LOCK_PATH } from './lock.ts'
 import { fleetReport, type HostReport, type Report, type ResourceReport } from './report.ts'
@@ -13,6 +15,8 @@ export interface HostTarget {
   transport?: Transport
   /** Reach the host over SSH (when no transport is given). */
   ssh?: SshHostSpec
+  /** The inventory's os hint: Windows hosts are asked in PowerShell first. */
+  os?: OsName
   /** The run lock's path on this host (overrides ConvergeOptions.lockPath). */
   lockPath?: string
   /** Privileges: `default` makes every resource use sudo unless it says `become: false`. */
@@ -61,6 +65,8 @@ export interface ConvergeOptions {
 export async function converge(opts: ConvergeOptions): Promise<Report> {
   const mode = opts.mode ?? 'apply'
   checkSetKeys(opts.recipe, opts.set ?? {})
+  // Every running command listens for the abort: a fleet legitimately has hundreds at once.
+  if (opts.signal) setMaxListeners(0, opts.signal)
   const targets = opts.hosts.map((h) => (typeof h === 'string' ? { name: h } : h))
   const results: HostReport[] = new Array(targets.length)
   let next = 0
@@ -99,6 +105,7 @@ async function runTarget(t: HostTarget, opts: ConvergeOptions, mode: 'plan' | 'a
       skip: opts.skip ?? [],
       diff: opts.diff ?? false,
       lockPath: t.lockPath ?? opts.lockPath ?? DEFAULT_LOCK_PATH,
+      ...(t.os ? { osHint: t.os } : {}),
       ...(t.become ? { become: becomeSettings(t, opts.env ?? process.env) } : {}),
       resourceConcurrency: opts.resourceConcurrency ?? 4,
       ...(opts.signal ? { signal: opts.signal } : {}),

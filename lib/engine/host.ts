@@ -1,6 +1,6 @@
-import { AbortedError, toStatecraftError, ValidationError, type StatecraftError } from '../core/errors.ts'
+import { AbortedError, BecomeError, toStatecraftError, ValidationError, type StatecraftError } from '../core/errors.ts'
 import { resolveOptions, secretValues, type Recipe } from '../core/recipe.ts'
-import type { Change } from '../core/types.ts'
+import type { Change, OsName } from '../core/types.ts'
 import type { Transport } from '../transport/types.ts'
 import { applyAll } from './apply.ts'
 import type { Outcome } from './decide.ts'
@@ -27,6 +27,7 @@ export interface HostRunOptions {
   /** Privileges for resources with become (host default: `become.default`). */
   become?: BecomeSettings & { default: boolean }
   signal?: AbortSignal
+  osHint?: OsName
   log?: Log
   onResource?: (host: string, r: ResourceReport) => void
 }
@@ -37,7 +38,7 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
   const secrets: string[] = o.become?.password ? [o.become.password] : []
   // Verbose lines show commands, whose arguments may carry secrets: redact with what is known by then.
   const log = o.log ? (line: string): void => o.log?.(redact(line, secrets)) : undefined
-  const session = new HostSession(o.name, o.transport, o.lockPath, o.signal, log)
+  const session = new HostSession({ host: o.name, transport: o.transport, lockPath: o.lockPath, ...(o.signal ? { signal: o.signal } : {}), ...(log ? { log } : {}), ...(o.osHint ? { osHint: o.osHint } : {}) })
   let resources: ResourceReport[] = []
   let error: StatecraftError | undefined
   try {
@@ -49,6 +50,9 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
     const needsBecome = nodes.some((n) => n.become)
     const becomeUser = o.become?.user ?? 'root'
     // Already that user (root logging in as root): nothing to escalate, and sudo may not exist.
+    if (needsBecome && facts.dialect === 'powershell') {
+      throw new BecomeError(`host ${o.name}: become (sudo) is not available on Windows hosts; connect as a user with the rights the resources need`)
+    }
     if (needsBecome && !(becomeUser === 'root' ? facts.uid === 0 : facts.user === becomeUser)) {
       session.become = { user: becomeUser, source: o.become?.source ?? 'nowhere', ...(o.become?.password !== undefined ? { password: o.become.password } : {}) }
     }

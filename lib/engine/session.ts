@@ -1,12 +1,13 @@
 import { BecomeError, CommandError, ConnectError, LockError, TransportError } from '../core/errors.ts'
-import type { Facts, ProbeData, Step } from '../core/types.ts'
-import { FACTS_SCRIPT, parseFacts } from '../facts/gather.ts'
+import type { Dialect, Facts, OsName, ProbeData, Step } from '../core/types.ts'
+import { parseFacts } from '../facts/gather.ts'
 import { parseKv } from '../facts/shell-lib.ts'
+import { DIALECTS, posixDialect, type Exec, type ShellDialect } from '../transport/dialect.ts'
 import { commandLine } from '../transport/posix.ts'
 import type { ExecOptions, ExecResult, Transport } from '../transport/types.ts'
 import { newSudoExchange } from '../transport/sudo.ts'
-import { acquireScript, decodeHolder, holderIsGone, lockedError, newHolderPrefix, parseHolder, releaseScript, takeoverScript } from './lock.ts'
-import { batchScript, newNonce, splitBatch } from './probe.ts'
+import { decodeHolder, holderIsGone, lockedError, newHolderPrefix, parseHolder } from './lock.ts'
+import { newNonce, splitBatch } from './probe.ts'
 import { showArgv } from '../resources/command.ts'
 
 export type Log = (line: string) => void
@@ -19,30 +20,45 @@ export interface BecomeSettings {
   source: string
 }
 
+export interface SessionOptions {
+  host: string
+  transport: Transport
+  lockPath: string
+  signal?: AbortSignal
+  log?: Log
+  /** The inventory's os hint: a Windows host is asked in PowerShell first. */
+  osHint?: OsName
+}
+
 /** Everything the engine sends to one host goes through here, so round trips stay countable. */
 export class HostSession {
   lockInfo: string | null = null
   /** Set after facts when some resource needs privileges the login user lacks. */
   become: BecomeSettings | null = null
+  dialect: ShellDialect = posixDialect
   readonly host: string
   readonly transport: Transport
   readonly lockPath: string
   readonly signal: AbortSignal | undefined
   readonly log: Log | undefined
-  constructor(host: string, transport: Transport, lockPath: string, signal?: AbortSignal, log?: Log) {
-    this.host = host
-    this.transport = transport
-    this.lockPath = lockPath
-    this.signal = signal
-    this.log = log
+  private readonly osHint: OsName | undefined
+
+  constructor(o: SessionOptions) {
+    this.host = o.host
+    this.transport = o.transport
+    this.lockPath = o.lockPath
+    this.signal = o.signal
+    this.log = o.log
+    this.osHint = o.osHint
   }
 
-  private async exec(line: string, opts: ExecOptions, become: boolean): Promise<ExecResult> {
+  private async exec(x: Exec, extra: Omit<ExecOptions, 'stdin' | 'raw'>, become: boolean): Promise<ExecResult> {
+    const opts: ExecOptions = { ...extra, raw: x.raw, ...(x.stdin !== undefined ? { stdin: x.stdin } : {}), ...(this.signal ? { signal: this.signal } : {}) }
     const b = become ? this.become : null
-    if (!b) return this.transport.exec(line, opts)
-    const x = newSudoExchange(b.password)
-    const wrapped = commandLine({ argv: ['sudo', '-S', '-p', x.prompt, '-u', b.user, '--', 'sh', '-c', `printf '%s\\n' ${x.ready} >&2; ${line}`] })
-    const r = await this.transport.exec(wrapped, { ...opts, sudo: x })
+    if (!b) return this.transport.exec(x.command, opts)
+    const sx = newSudoExchange(b.password)
+    const wrapped = commandLine({ argv: ['sudo', '-S', '-p', sx.prompt, '-u', b.user, '--', 'sh', '-c', `printf '%s\\n' ${sx.ready} >&2; ${x.command}`] })
+    const r = await this.transport.exec(wrapped, { ...opts, raw: false, sudo: sx })
     if (r.signal === 'needs-password') {
       throw new BecomeError(`host ${this.host}: sudo asks for a password and none is configured: set becomePasswordEnv in the inventory to the name of an environment variable that holds it`)
     }
@@ -53,26 +69,41 @@ export class HostSession {
     return r
   }
 
-  private async sh(script: string, what: string, become = false): Promise<ExecResult> {
-    const r = await this.exec('sh -s', { stdin: script, ...(this.signal ? { signal: this.signal } : {}) }, become)
+  private async script(script: string, what: string, become = false, dialect = this.dialect): Promise<ExecResult> {
+    const r = await this.exec(dialect.script(script), {}, become)
     if (r.code !== 0) {
       throw new TransportError(`host ${this.host}: the ${what} script failed (exit ${r.code ?? r.signal}): ${tail(r.stderr)}`)
     }
     return r
   }
 
-  /** Round trip 1: facts and the run lock together. */
+  /**
+   * Round trip 1: facts and the run lock together, in the dialect the host answers to. POSIX sh
+   * is tried first unless the inventory says Windows; a host that refuses it is asked in PowerShell.
+   */
   async start(): Promise<Facts> {
     const prefix = newHolderPrefix(newNonce())
-    let r: ExecResult
-    try {
-      r = await this.sh(`${FACTS_SCRIPT}\n${acquireScript(this.lockPath, prefix)}`, 'fact-gathering')
-    } catch (e) {
-      if (e instanceof TransportError) throw new ConnectError(e.message, { cause: e })
-      throw e
+    const order: Dialect[] = this.osHint === 'windows' ? ['powershell', 'posix'] : ['posix', 'powershell']
+    const failures: string[] = []
+    for (const name of order) {
+      const d = DIALECTS[name]
+      let r: ExecResult
+      try {
+        r = await this.script(`${d.facts}\n${d.acquire(this.lockPath, prefix)}`, 'fact-gathering', false, d)
+      } catch (e) {
+        if (!(e instanceof TransportError)) throw e
+        failures.push(`${name}: ${e.message}`)
+        continue
+      }
+      this.dialect = d
+      const facts = { ...parseFacts(r.stdout, this.host), dialect: name }
+      await this.takeLock(parseKv(r.stdout), facts)
+      return facts
     }
-    const facts = parseFacts(r.stdout, this.host)
-    const kv = parseKv(r.stdout)
+    throw new ConnectError(`host ${this.host}: neither POSIX sh nor PowerShell ran the first command (${failures.join('; ')})`)
+  }
+
+  private async takeLock(kv: Map<string, string>, facts: Facts): Promise<void> {
     const info = decodeHolder(kv.get('lockinfo'))
     const lock = kv.get('lock')
     if (lock === 'acquired') {
@@ -82,13 +113,12 @@ export class HostSession {
       const holder = parseHolder(raw)
       if (!holder || !holderIsGone(holder, facts.bootId)) throw lockedError(this.host, this.lockPath, raw)
       this.log?.(`${this.host}: taking over the lock of a run that is gone (pid ${holder.pid} on ${holder.controller})`)
-      const t = await this.sh(takeoverScript(this.lockPath, raw, info), 'lock takeover')
+      const t = await this.script(this.dialect.takeover(this.lockPath, raw, info), 'lock takeover')
       if (parseKv(t.stdout).get('lock') !== 'acquired') throw lockedError(this.host, this.lockPath, raw)
       this.lockInfo = info
     } else {
       throw new LockError(`host ${this.host}: cannot create the run lock ${this.lockPath} (is its directory writable?)`)
     }
-    return facts
   }
 
   async release(): Promise<void> {
@@ -96,26 +126,22 @@ export class HostSession {
     const info = this.lockInfo
     this.lockInfo = null
     // Not tied to the abort signal: an interrupted run must still give the lock back.
-    await this.transport.exec('sh -s', { stdin: releaseScript(this.lockPath, info) })
+    const x = this.dialect.script(this.dialect.release(this.lockPath, info))
+    await this.transport.exec(x.command, { raw: x.raw, ...(x.stdin !== undefined ? { stdin: x.stdin } : {}) })
   }
 
   /** One exec for any number of probe snippets. */
   async probe(snippets: string[], become = false): Promise<ProbeData[]> {
     if (snippets.length === 0) return []
     const nonce = newNonce()
-    const r = await this.sh(batchScript(snippets, nonce), 'probe', become)
-    return splitBatch(r.stdout, snippets.length, nonce, this.host)
+    const r = await this.script(this.dialect.batch(snippets, nonce), 'probe', become)
+    return splitBatch(r.stdout.replaceAll('\r\n', '\n'), snippets.length, nonce, this.host)
   }
 
   async run(step: Step, become = false): Promise<ExecResult> {
-    const line = commandLine(step)
     const label = step.label ?? showArgv(step.argv)
     this.log?.(`${this.host}: ${become && this.become ? `[sudo -u ${this.become.user}] ` : ''}$ ${label}`)
-    const r = await this.exec(line, {
-      ...(step.stdin !== undefined ? { stdin: step.stdin } : {}),
-      ...(step.timeout ? { timeout: step.timeout } : {}),
-      ...(this.signal ? { signal: this.signal } : {}),
-    }, become)
+    const r = await this.exec(this.dialect.step(step), step.timeout ? { timeout: step.timeout } : {}, become)
     if (r.code !== 0) {
       const how = r.signal === 'timeout' ? `timed out after ${(step.timeout ?? 0) / 1000}s` : `exited with ${r.code ?? r.signal}`
       throw new CommandError(`${label} ${how}: ${tail(r.stderr) || '(no output on stderr)'}`, r.code, r.stderr)

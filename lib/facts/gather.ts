@@ -15,11 +15,12 @@ sc_bootid=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || sysctl -n kern.bo
 echo "bootid=$sc_bootid"
 `
 
-const KERNELS: Record<string, OsName> = { Linux: 'linux', Darwin: 'darwin' }
+const KERNELS: Record<string, OsName> = { Linux: 'linux', Darwin: 'darwin', Windows_NT: 'windows' }
 
 export function normaliseArch(machine: string): string {
-  if (machine === 'x86_64' || machine === 'amd64') return 'x64'
-  if (machine === 'aarch64' || machine === 'arm64') return 'arm64'
+  const m = machine.toLowerCase()
+  if (m === 'x86_64' || m === 'amd64') return 'x64'
+  if (m === 'aarch64' || m === 'arm64') return 'arm64'
   return machine
 }
 

@@ -27,7 +27,7 @@ export function decodeHex(hex: string | undefined): string {
 /** Parses `key=value` lines; later keys win. */
 export function parseKv(text: string): Map<string, string> {
   const m = new Map<string, string>()
-  for (const line of text.split('\n')) {
+  for (const line of text.replaceAll('\r\n', '\n').split('\n')) {
     const eq = line.indexOf('=')
     if (eq > 0) m.set(line.slice(0, eq), line.slice(eq + 1))
   }

@@ -1,6 +1,6 @@
 import * as nodeFs from 'node:fs'
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml'
-import type { z } from 'zod'
+import { safeParse, type BaseIssue } from 'valibot'
 import { InventoryError } from '../core/errors.ts'
 import { GROUP_FIELDS, HOST_FIELDS, inventorySchema, type GroupEntry, type HostEntry } from './schema.ts'
 
@@ -48,12 +48,12 @@ export function parseInventory(text: string, file: string): Inventory {
     throw new InventoryError(`${at}: YAML syntax error: ${first.message.split('\n')[0]}`)
   }
   const data = doc.toJS() ?? {}
-  const parsed = inventorySchema.safeParse(data)
-  if (!parsed.success) throw issueError(parsed.error.issues[0] as z.core.$ZodIssue, doc, pos, file)
+  const parsed = safeParse(inventorySchema, data)
+  if (!parsed.success) throw issueError(parsed.issues[0], doc, pos, file)
   const groups = new Map<string, { vars: Record<string, unknown> }>()
-  for (const [g, entry] of Object.entries(parsed.data.groups ?? {})) groups.set(g, { vars: (entry as GroupEntry).vars ?? {} })
+  for (const [g, entry] of Object.entries(parsed.output.groups ?? {})) groups.set(g, { vars: (entry as GroupEntry).vars ?? {} })
   const hosts = new Map<string, InventoryHost>()
-  for (const [h, raw] of Object.entries(parsed.data.hosts ?? {})) {
+  for (const [h, raw] of Object.entries(parsed.output.hosts ?? {})) {
     const entry = raw as HostEntry
     const hostGroups = entry.groups ?? []
     hostGroups.forEach((g, i) => {
@@ -73,25 +73,25 @@ export function parseInventory(text: string, file: string): Inventory {
   return { file, hosts, groups }
 }
 
-function issueError(issue: z.core.$ZodIssue, doc: Document, pos: (o: number) => string, file: string): InventoryError {
-  const path = issue.path.map(String)
-  const where = path.join('.') || '(top level)'
+function issueError(issue: BaseIssue<unknown>, doc: Document, pos: (o: number) => string, file: string): InventoryError {
+  const path = (issue.path ?? []).map((p) => String(p.key))
   const nodeAt = (p: string[]): { range?: [number, number, number] } | undefined => doc.getIn(p, true) as never
-  if (issue.code === 'unrecognized_keys') {
-    const key = issue.keys[0] as string
-    const map = path.length ? nodeAt(path) : doc.contents
+  if (issue.type === 'strict_object' && issue.expected === 'never') {
+    // An unknown key: point at the key itself, and list what is allowed there.
+    const key = path[path.length - 1] as string
+    const parent = path.slice(0, -1)
+    const map = parent.length ? nodeAt(parent) : doc.contents
     let offset = (map as { range?: [number] } | undefined)?.range?.[0] ?? 0
     if (isMap(map)) {
       const pair = map.items.find((it) => isScalar(it.key) && it.key.value === key)
       if (pair && isScalar(pair.key) && pair.key.range) offset = pair.key.range[0]
     }
-    const fields = path.length === 0 ? ['hosts', 'groups'] : path[0] === 'hosts' ? HOST_FIELDS : GROUP_FIELDS
-    return new InventoryError(`${pos(offset)}: unknown field '${key}'${path.length ? ` in ${where}` : ''}; valid fields: ${fields.join(', ')}`)
+    const fields = parent.length === 0 ? ['hosts', 'groups'] : parent[0] === 'hosts' ? HOST_FIELDS : GROUP_FIELDS
+    return new InventoryError(`${pos(offset)}: unknown field '${key}'${parent.length ? ` in ${parent.join('.')}` : ''}; valid fields: ${fields.join(', ')}`)
   }
   const node = nodeAt(path)
-  const offset = node?.range?.[0] ?? 0
   const value = JSON.stringify(doc.getIn(path))
-  return new InventoryError(`${node ? pos(offset) : file}: ${where}: ${issue.message} (got ${value})`)
+  return new InventoryError(`${node ? pos(node.range?.[0] ?? 0) : file}: ${path.join('.') || '(top level)'}: ${issue.message} (got ${value})`)
 }
 
 /** Hosts by name (`local` is built in) or by group, with their group vars in order. */

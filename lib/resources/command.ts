@@ -1,6 +1,8 @@
 import { declare, type Change, type CommonOptions, type Facts, type ProbeData, type Resource, type ResourceType, type Step } from '../core/types.ts'
 import { commandLine, quote } from '../transport/posix.ts'
 import { checkPath, fail, rejectUnknown } from './common.ts'
+import { psGuard } from './ps.ts'
+import { psQuote } from '../transport/powershell.ts'
 
 export interface CommandOptions {
   argv: string[]
@@ -71,7 +73,13 @@ export const commandType: ResourceType<CommandOptions, CommandCurrent> = {
     ...(d.creates ? [{ path: d.creates, kind: 'file' as const }] : []),
     ...(d.cwd ? [{ path: d.cwd, kind: 'uses' as const }] : []),
   ],
-  probe(d: CommandOptions): string {
+  probe(d: CommandOptions, facts: Facts): string {
+    if (facts.dialect === 'powershell') {
+      const ps: string[] = []
+      if (d.creates) ps.push(`if (Test-Path -LiteralPath ${psQuote(d.creates)}) { 'creates=1' } else { 'creates=0' }`)
+      if (d.unless) ps.push(psGuard({ argv: d.unless, ...(d.cwd ? { cwd: d.cwd } : {}), ...(d.env ? { env: d.env } : {}) }, 'unless'))
+      return ps.join('\n') || '$null = 0'
+    }
     const lines: string[] = []
     if (d.creates) lines.push(`if [ -e ${quote(d.creates)} ] || [ -L ${quote(d.creates)} ]; then echo creates=1; else echo creates=0; fi`)
     if (d.unless) {

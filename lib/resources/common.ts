@@ -9,16 +9,32 @@ export function fail(where: string, field: string, problem: string): never {
 
 export function expandHome(p: string, facts: Facts): string {
   if (p === '~') return facts.home
-  return p.startsWith('~/') ? `${facts.home.replace(/\/$/, '')}/${p.slice(2)}` : p
+  if (!p.startsWith('~/')) return p
+  if (facts.os === 'windows') return `${facts.home.replace(/\\$/, '')}\\${p.slice(2).replaceAll('/', '\\')}`
+  return `${facts.home.replace(/\/$/, '')}/${p.slice(2)}`
 }
 
-/** Validates an absolute (or ~/) path and returns it with ~ expanded and trailing slashes removed. */
+const WINDOWS_ABSOLUTE = /^([A-Za-z]:[\\/]|\\\\)/
+
+/** Validates an absolute (or ~/) path and returns it with ~ expanded and trailing separators removed. */
 export function checkPath(where: string, field: string, value: unknown, facts: Facts): string {
   if (typeof value !== 'string' || value === '') fail(where, field, 'must be a non-empty string path')
   if (value.includes('\0')) fail(where, field, 'must not contain a NUL byte')
   const p = expandHome(value, facts)
+  if (facts.os === 'windows') {
+    if (!WINDOWS_ABSOLUTE.test(p)) fail(where, field, `must be absolute (C:\\…) or start with ~/ on a Windows host (got ${JSON.stringify(value)})`)
+    return p.length > 3 ? p.replace(/[\\/]+$/, '') : p
+  }
   if (!p.startsWith('/')) fail(where, field, `must be absolute or start with ~/ (got ${JSON.stringify(value)})`)
   return p.length > 1 ? p.replace(/\/+$/, '') : p
+}
+
+/** mode and owner are POSIX permissions; Windows ACLs are not managed (yet). */
+export function rejectPosixAttributes(where: string, d: { mode?: unknown; owner?: unknown }, facts: Facts): void {
+  if (facts.os !== 'windows') return
+  for (const f of ['mode', 'owner'] as const) {
+    if (d[f] !== undefined) fail(where, f, 'is a POSIX permission and cannot be set on a Windows host (ACLs are not managed); leave it out there')
+  }
 }
 
 export function checkMode(where: string, value: unknown): string | undefined {

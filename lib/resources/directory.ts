@@ -1,5 +1,7 @@
 import { declare, type Change, type CommonOptions, type Facts, type ProbeData, type Resource, type ResourceType, type Step } from '../core/types.ts'
-import { attributeChanges, attributeSteps, checkMode, checkOwner, checkPath, checkState, parseStat, rejectUnknown, statSnippet, type Stat } from './common.ts'
+import { attributeChanges, attributeSteps, checkMode, checkOwner, checkPath, checkState, parseStat, rejectPosixAttributes, rejectUnknown, statSnippet, type Stat } from './common.ts'
+import { psScriptStep, psStat } from './ps.ts'
+import { psQuote } from '../transport/powershell.ts'
 
 export interface DirectoryOptions {
   path: string
@@ -18,6 +20,7 @@ export const directoryType: ResourceType<DirectoryOptions, Stat> = {
   validate(d: DirectoryOptions, facts: Facts): DirectoryOptions {
     const w = `directory ${String(d.path)}`
     rejectUnknown(w, d, FIELDS)
+    rejectPosixAttributes(w, d, facts)
     return {
       path: checkPath(w, 'path', d.path, facts),
       mode: checkMode(w, d.mode),
@@ -27,7 +30,7 @@ export const directoryType: ResourceType<DirectoryOptions, Stat> = {
     }
   },
   paths: (d) => [{ path: d.path, kind: 'directory' }],
-  probe: (d) => statSnippet(d.path),
+  probe: (d, facts) => (facts.dialect === 'powershell' ? psStat(d.path) : statSnippet(d.path)),
   parse: (data: ProbeData) => parseStat(data),
   diff(d: DirectoryOptions, c: Stat): Change[] {
     if (d.state === 'absent') {
@@ -38,7 +41,12 @@ export const directoryType: ResourceType<DirectoryOptions, Stat> = {
     if (c.kind !== 'directory') return [{ text: `replace ${c.kind} ${d.path} with a directory` }]
     return attributeChanges(d, c, false)
   },
-  apply(d: DirectoryOptions, c: Stat, changes: Change[]): Step[] {
+  apply(d: DirectoryOptions, c: Stat, changes: Change[], facts: Facts): Step[] {
+    if (facts.dialect === 'powershell') {
+      const p = psQuote(d.path)
+      if (d.state === 'absent') return [psScriptStep(`remove ${d.path}`, d.force ? `Remove-Item -LiteralPath ${p} -Recurse -Force` : `[IO.Directory]::Delete(${p})`)]
+      return c.kind === 'directory' ? [] : [psScriptStep(`mkdir ${d.path}`, `$null = [IO.Directory]::CreateDirectory(${p})`)]
+    }
     if (d.state === 'absent') return [{ argv: d.force ? ['rm', '-rf', '--', d.path] : ['rmdir', '--', d.path] }]
     // A file or link in the way is never removed implicitly: mkdir fails and says so.
     const steps: Step[] = c.kind === 'directory' ? [] : [{ argv: ['mkdir', '-p', '--', d.path] }]

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto'
 import { declare, type Change, type CommonOptions, type Facts, type ProbeData, type Resource, type ResourceType, type Step } from '../core/types.ts'
 import { quote } from '../transport/posix.ts'
 import { decodeHex } from '../facts/shell-lib.ts'
-import { attributeChanges, attributeSteps, checkMode, checkOwner, checkPath, checkState, checkString, fail, parseStat, rejectUnknown, statSnippet, type Stat } from './common.ts'
+import { attributeChanges, attributeSteps, checkMode, checkOwner, checkPath, checkState, checkString, fail, parseStat, rejectPosixAttributes, rejectUnknown, statSnippet, type Stat } from './common.ts'
+import { psContent, psScriptStep, psStat, psWrite } from './ps.ts'
+import { psQuote } from '../transport/powershell.ts'
 import { atomicWrite } from './write.ts'
 
 export interface FileOptions {
@@ -34,6 +36,7 @@ export const fileType: ResourceType<FileOptions, FileCurrent> = {
   validate(d: FileOptions, facts: Facts): FileOptions {
     const w = `file ${String(d.path)}`
     rejectUnknown(w, d, FIELDS)
+    rejectPosixAttributes(w, d, facts)
     const state = checkState(w, d.state)
     const out: FileOptions = { path: checkPath(w, 'path', d.path, facts), state }
     out.content = checkString(w, 'content', d.content, true)
@@ -46,7 +49,8 @@ export const fileType: ResourceType<FileOptions, FileCurrent> = {
     return out
   },
   paths: (d) => [{ path: d.path, kind: 'file' }],
-  probe(d: FileOptions): string {
+  probe(d: FileOptions, facts: Facts): string {
+    if (facts.dialect === 'powershell') return [psStat(d.path), ...(d.content !== undefined ? [psContent(d.path, READ_LIMIT)] : [])].join('\n')
     const p = quote(d.path)
     const lines = [statSnippet(d.path)]
     if (d.content !== undefined) {
@@ -85,9 +89,13 @@ export const fileType: ResourceType<FileOptions, FileCurrent> = {
     out.push(...attributeChanges(d, c, creating))
     return out
   },
-  apply(d: FileOptions, c: FileCurrent, changes: Change[]): Step[] {
-    if (d.state === 'absent') return [{ argv: c.kind === 'directory' ? ['rmdir', '--', d.path] : ['rm', '-f', '--', d.path] }]
+  apply(d: FileOptions, c: FileCurrent, changes: Change[], facts: Facts): Step[] {
     const writes = changes.some((ch) => ch.text.startsWith('create') || ch.text.startsWith('update') || ch.text.startsWith('replace'))
+    if (facts.dialect === 'powershell') {
+      if (d.state === 'absent') return [psScriptStep(`remove ${d.path}`, `Remove-Item -LiteralPath ${psQuote(d.path)} -Force`)]
+      return writes ? [psWrite(d.path, d.content ?? '')] : []
+    }
+    if (d.state === 'absent') return [{ argv: c.kind === 'directory' ? ['rmdir', '--', d.path] : ['rm', '-f', '--', d.path] }]
     if (writes) {
       const mode = d.mode ?? (c.kind === 'file' ? c.mode : undefined) ?? '0644'
       const owner = d.owner ?? (c.kind === 'file' ? c.owner : undefined)

@@ -2,7 +2,8 @@ import { declare, type Change, type CommonOptions, type Facts, type ProbeData, t
 import { StatecraftError } from '../core/errors.ts'
 import { quote } from '../transport/posix.ts'
 import { decodeHex } from '../facts/shell-lib.ts'
-import { checkMode, checkPath, checkState, checkString, fail, parseStat, rejectUnknown, statSnippet, type Stat } from './common.ts'
+import { checkMode, checkPath, checkState, checkString, fail, parseStat, rejectPosixAttributes, rejectUnknown, statSnippet, type Stat } from './common.ts'
+import { psContent, psStat, psWrite } from './ps.ts'
 import { atomicWrite } from './write.ts'
 
 export interface LineOptions {
@@ -46,12 +47,14 @@ export const lineType: ResourceType<LineOptions, LineCurrent> = {
     }
     const out: LineOptions = { path: checkPath(w, 'path', d.path, facts), line, state: checkState(w, d.state) }
     if (match !== undefined) out.match = match
+    rejectPosixAttributes(w, d, facts)
     out.mode = checkMode(w, d.mode)
     if (d.sensitive) out.sensitive = true
     return out
   },
   paths: (d) => [{ path: d.path, kind: 'file' }],
-  probe(d: LineOptions): string {
+  probe(d: LineOptions, facts: Facts): string {
+    if (facts.dialect === 'powershell') return `${psStat(d.path)}\n${psContent(d.path, READ_LIMIT, 'toolarge')}`
     const p = quote(d.path)
     return [
       statSnippet(d.path),
@@ -72,12 +75,13 @@ export const lineType: ResourceType<LineOptions, LineCurrent> = {
     const edit = editLines(d, before)
     return edit ? [{ text: edit.text, ...contentDiff(d, before, edit.after) }] : []
   },
-  apply(d: LineOptions, c: LineCurrent): Step[] {
+  apply(d: LineOptions, c: LineCurrent, _changes: Change[], facts: Facts): Step[] {
     if (c.kind !== 'absent' && (c.kind !== 'file' || c.tooLarge)) {
       throw new StatecraftError('E_CONFLICT', `line in ${d.path}: the path is not an editable regular file (${c.tooLarge ? 'too large' : c.kind})`)
     }
     const after = c.kind === 'absent' ? `${d.line}\n` : editLines(d, c.content ?? '')?.after
     if (after === undefined) return []
+    if (facts.dialect === 'powershell') return [psWrite(d.path, after)]
     return [atomicWrite(d.path, after, c.mode ?? d.mode ?? '0644', c.owner)]
   },
   secrets: (d) => (d.sensitive ? [d.line] : []),
@@ -89,10 +93,12 @@ function show(d: LineOptions): string {
 
 /** Pure: the edit `d` makes to `content`, or null when nothing changes. */
 export function editLines(d: LineOptions, content: string): { text: string; after: string } | null {
-  const lines = content === '' ? [] : content.replace(/\n$/, '').split('\n')
+  // Windows files keep their CRLF endings; the line is compared without its terminator.
+  const eol = content.includes('\r\n') ? '\r\n' : '\n'
+  const lines = content === '' ? [] : content.replace(/\r?\n$/, '').split(eol)
   const trailingNewline = content === '' || content.endsWith('\n')
   const re = d.match !== undefined ? new RegExp(d.match) : null
-  const join = (ls: string[]): string => (ls.length === 0 ? '' : `${ls.join('\n')}${trailingNewline ? '\n' : ''}`)
+  const join = (ls: string[]): string => (ls.length === 0 ? '' : `${ls.join(eol)}${trailingNewline ? eol : ''}`)
   if (d.state === 'absent') {
     const keep = lines.filter((l) => !(re ? re.test(l) : l === d.line))
     const n = lines.length - keep.length
@@ -108,7 +114,7 @@ export function editLines(d: LineOptions, content: string): { text: string; afte
     return { text: `replace line ${idx + 1} of ${d.path}: ${old} with ${show(d)}`, after: join(next) }
   }
   if (lines.includes(d.line)) return null
-  return { text: `append line ${show(d)} to ${d.path}`, after: `${join(lines)}${trailingNewline ? '' : '\n'}${d.line}\n` }
+  return { text: `append line ${show(d)} to ${d.path}`, after: `${join(lines)}${trailingNewline ? '' : eol}${d.line}${eol}` }
 }
 
 function contentDiff(d: LineOptions, before: string, after: string): Partial<Change> {

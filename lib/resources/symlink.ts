@@ -3,6 +3,8 @@ import { StatecraftError } from '../core/errors.ts'
 import { quote } from '../transport/posix.ts'
 import { decodeHex } from '../facts/shell-lib.ts'
 import { checkPath, checkState, checkString, fail, parseStat, rejectUnknown, statSnippet, type Stat } from './common.ts'
+import { psScriptStep, psStat } from './ps.ts'
+import { psQuote } from '../transport/powershell.ts'
 
 export interface SymlinkOptions {
   path: string
@@ -33,7 +35,11 @@ export const symlinkType: ResourceType<SymlinkOptions, SymlinkCurrent> = {
     return out
   },
   paths: (d) => [{ path: d.path, kind: 'file' }],
-  probe(d: SymlinkOptions): string {
+  probe(d: SymlinkOptions, facts: Facts): string {
+    if (facts.dialect === 'powershell') {
+      const q = psQuote(d.path)
+      return `${psStat(d.path)}\n$i = Get-Item -LiteralPath ${q} -Force -ErrorAction SilentlyContinue\nif ($i -and ($i.Attributes -band [IO.FileAttributes]::ReparsePoint)) { Sc-KvHex 'target' ([string]@($i.Target)[0]) }`
+    }
     const p = quote(d.path)
     return `${statSnippet(d.path)}\nif [ -L ${p} ]; then printf 'target='; readlink -- ${p} | tr -d '\\n' | sc_hex; echo; fi`
   },
@@ -48,14 +54,20 @@ export const symlinkType: ResourceType<SymlinkOptions, SymlinkCurrent> = {
     if (c.kind === 'link') return c.target === d.target ? [] : [{ text: `point ${d.path} -> ${d.target} (was -> ${c.target})` }]
     return [{ text: `replace ${c.kind} ${d.path} with link -> ${d.target}` }]
   },
-  apply(d: SymlinkOptions, c: SymlinkCurrent): Step[] {
-    if (d.state === 'absent') return [{ argv: ['rm', '-f', '--', d.path] }]
+  apply(d: SymlinkOptions, c: SymlinkCurrent, _changes: Change[], facts: Facts): Step[] {
+    const ps = facts.dialect === 'powershell'
+    if (d.state === 'absent') return [ps ? psScriptStep(`remove ${d.path}`, `(Get-Item -LiteralPath ${psQuote(d.path)} -Force).Delete()`) : { argv: ['rm', '-f', '--', d.path] }]
     const target = d.target ?? ''
     if (c.kind === 'directory') {
       throw new StatecraftError('E_CONFLICT', `symlink ${d.path}: a directory stands there; remove it first (statecraft never deletes a directory to make a link)`)
     }
     if (c.kind === 'file' && !d.force) {
       throw new StatecraftError('E_CONFLICT', `symlink ${d.path}: a regular file stands there; set force: true to replace it`)
+    }
+    if (ps) {
+      // Creating symbolic links needs Developer Mode or an elevated session on Windows.
+      const remove = c.kind === 'absent' ? '' : `(Get-Item -LiteralPath ${psQuote(d.path)} -Force).Delete()\n`
+      return [psScriptStep(`link ${d.path}`, `${remove}$null = New-Item -ItemType SymbolicLink -Path ${psQuote(d.path)} -Target ${psQuote(target)}`)]
     }
     // -n: an existing link to a directory is replaced, not descended into.
     return [{ argv: ['ln', '-sfn', '--', target, d.path] }]

@@ -14,6 +14,8 @@ export interface ExecOptions {
   /** Milliseconds before the command is killed. */
   timeout?: number
   signal?: AbortSignal
+  /** A complete script-runner command (sh -s, powershell -Command -): run it exactly as given. */
+  raw?: boolean
 }
 
 /** Counts what a run cost on one host; the JSON report carries these. */

@@ -7,15 +7,15 @@ import type { ExecOptions, ExecResult, Transport, TransportStats } from '../../l
 export class FakeHost implements Transport {
   readonly stats: TransportStats = { roundTrips: 0, connections: 1 }
   readonly calls: { command: string; stdin: string }[] = []
-  private readonly answer: (command: string, stdin: string) => ExecResult | undefined
-  constructor(answer: (command: string, stdin: string) => ExecResult | undefined) {
+  private readonly answer: (command: string, stdin: string) => ExecResult | Promise<ExecResult> | undefined
+  constructor(answer: (command: string, stdin: string) => ExecResult | Promise<ExecResult> | undefined) {
     this.answer = answer
   }
   async exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     this.stats.roundTrips++
     const stdin = opts.stdin === undefined ? '' : Buffer.from(opts.stdin).toString('utf8')
     this.calls.push({ command, stdin })
-    const r = this.answer(command, stdin)
+    const r = await this.answer(command, stdin)
     if (!r) throw new Error(`FakeHost: no canned answer for ${JSON.stringify(command)} with stdin ${JSON.stringify(stdin.slice(0, 200))}`)
     return r
   }

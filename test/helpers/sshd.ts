@@ -50,6 +50,8 @@ export interface TestSshd {
   /** `ssh-ed25519 AAAA…` of the server. */
   hostKey: string
   process: ChildProcess
+  /** What sshd logged so far (-e: to stderr), for failure messages. */
+  log(): string
   stop(): Promise<void>
 }
 
@@ -106,6 +108,7 @@ export async function startSshd(authorizedKeys: string[], opts: { addresses?: st
     dir,
     hostKey,
     process: child,
+    log: () => log,
     async stop() {
       if (child.exitCode === null) {
         const gone = new Promise((r) => child.once('exit', r))
@@ -133,4 +136,29 @@ export function sessionChildren(sshd: TestSshd): number[] {
   const pid = sshd.process.pid
   const out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)]).toString()
   return out.split('\n').map((s) => Number(s.trim())).filter((n) => n > 0)
+}
+
+export interface FleetHost {
+  name: string
+  address: string
+  port: number
+}
+
+/**
+ * `count` hosts as loopback addresses 127.0.<net>.<n>, ten per sshd instance (sshd takes at most
+ * 16 ListenAddress lines), all trusted in `home`'s known_hosts.
+ */
+export async function startFleet(pub: string, home: string, count: number, firstNet: number, prefix: string): Promise<{ servers: TestSshd[]; hosts: FleetHost[] }> {
+  const servers: TestSshd[] = []
+  const hosts: FleetHost[] = []
+  for (let net = firstNet; hosts.length < count; net++) {
+    const addresses = Array.from({ length: Math.min(10, count - hosts.length) }, (_, i) => `127.0.${net}.${i + 1}`)
+    const s = await startSshd([pub], { addresses, port: await freePort(addresses[0]) })
+    servers.push(s)
+    for (const a of addresses) {
+      appendFileSync(join(home, '.ssh', 'known_hosts'), `[${a}]:${s.port} ${s.hostKey}\n`)
+      hosts.push({ name: `${prefix}${String(hosts.length + 1).padStart(2, '0')}`, address: a, port: s.port })
+    }
+  }
+  return { servers, hosts }
 }

@@ -2,7 +2,7 @@ import { lstatSync, readFileSync, readlinkSync, statSync, existsSync } from 'nod
 import { describe, expect, it } from 'vitest'
 import { command, converge, defineRecipe, directory, file, line, symlink } from '../../lib/index.ts'
 import { localHost, tempDir } from '../helpers/tmp.ts'
-import { HOSTILE } from '../helpers/hostile.ts'
+import { expectHostileConverged, hostileRecipe } from '../helpers/hostile.ts'
 
 const recipe = defineRecipe<{ dir: string }>({
   name: 'workstation-like',
@@ -72,26 +72,11 @@ describe('a recipe on the local machine', () => {
   it('round-trips hostile values in paths, contents, lines and env exactly', async () => {
     const home = tempDir()
     const dir = tempDir()
-    const values = HOSTILE.filter((v) => v !== '')
-    const name = (v: string): string => v.replaceAll('/', '_').replaceAll('\n', '_NL_')
-    const hostile = defineRecipe({
-      name: 'hostile',
-      resources: () =>
-        values.flatMap((v, i) => [
-          file({ id: `f${i}`, path: `${dir}/${name(v)}`, content: `${v}\n${v}` }),
-          line({ id: `l${i}`, path: `${dir}/lines`, line: v.replaceAll('\n', ' '), after: i > 0 ? [`l${i - 1}`] : [] }),
-          command({ id: `c${i}`, argv: ['sh', '-c', 'printf %s "$V" > "$1"', 'sh', `${dir}/env-${i}`], env: { V: v }, creates: `${dir}/env-${i}` }),
-        ]),
-    })
+    const hostile = hostileRecipe(dir)
     const r = await converge({ recipe: hostile, hosts: [{ name: 'local', transport: localHost(home) }] })
     expect(r.hosts[0]!.error).toBeUndefined()
     expect(r.ok).toBe(true)
-    values.forEach((v, i) => {
-      expect(readFileSync(`${dir}/${name(v)}`, 'utf8')).toBe(`${v}\n${v}`)
-      expect(readFileSync(`${dir}/env-${i}`, 'utf8')).toBe(v)
-    })
-    expect(readFileSync(`${dir}/lines`, 'utf8')).toBe(`${values.map((v) => v.replaceAll('\n', ' ')).join('\n')}\n`)
-    expect(existsSync('/tmp/pwned-statecraft')).toBe(false)
+    expectHostileConverged(dir)
     const again = await converge({ recipe: hostile, hosts: [{ name: 'local', transport: localHost(home) }] })
     expect(again.summary.changed).toBe(0)
   })

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { command, converge, defineRecipe, file } from '../../lib/index.ts'
 import { cli } from '../helpers/cli.ts'
+import { main } from '../../lib/cli/main.ts'
 import { controllerHome, ensureTestUser, startSshd, TEST_PASSWORD, TEST_USER, trustHost, type TestSshd } from '../helpers/sshd.ts'
 import { tempDir } from '../helpers/tmp.ts'
 
@@ -100,5 +101,26 @@ export default defineRecipe({ name: 'r', resources: () => [
     }
     expect(runs[0]!.stdout).toMatch(/fails/)
     expect(readFileSync(`${dir}/x`, 'utf8')).toBe('x')
+  })
+
+  it('asks for the password on a terminal when no variable holds it', async () => {
+    const dir = tempDir()
+    const cwd = tempDir()
+    writeFileSync(`${cwd}/hosts.yaml`, `hosts:\n  lab:\n    address: 127.0.0.1\n    port: ${sshd.port}\n    user: ${TEST_USER}\n    become: true\n`)
+    writeFileSync(`${cwd}/recipe.ts`, `import { file, defineRecipe } from ${JSON.stringify(join(process.cwd(), 'lib/index.ts'))}\nexport default defineRecipe({ name: 'r', resources: () => [file({ path: '${dir}/x', content: 'x', owner: 'root' })] })\n`)
+    const questions: string[] = []
+    let out = ''
+    const code = await main(['--recipe', 'recipe.ts', '--host', 'lab', '--lock-path', lock(), '--verbose'], {
+      stdout: (s) => (out += s),
+      stderr: (s) => (out += s),
+      color: false,
+      cwd,
+      env: { ...process.env, HOME: home },
+      prompt: async (q) => (questions.push(q), TEST_PASSWORD),
+    })
+    expect(out).not.toContain(TEST_PASSWORD)
+    expect(code).toBe(0)
+    expect(questions).toEqual([`sudo password for ${TEST_USER} on lab (empty if none): `])
+    expect(statSync(`${dir}/x`).uid).toBe(0)
   })
 })

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { command, converge, defineRecipe, directory, file, line, symlink } from '../../lib/index.ts'
 import { controllerHome, startSshd, trustHost, type TestSshd } from '../helpers/sshd.ts'
 import { tempDir } from '../helpers/tmp.ts'
-import { HOSTILE } from '../helpers/hostile.ts'
+import { expectHostileConverged, hostileRecipe } from '../helpers/hostile.ts'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -49,25 +49,12 @@ describe('converging over SSH (real sshd on 127.0.0.1)', () => {
     expect(second.hosts[0]).toMatchObject({ roundTrips: 3, connections: 1 })
   })
 
-  it('round-trips hostile values in paths, contents and env exactly', async () => {
+  it('round-trips hostile values in paths, contents, lines and env exactly', async () => {
     const dir = tempDir()
-    const values = HOSTILE.filter((v) => v !== '')
-    const name = (v: string): string => v.replaceAll('/', '_').replaceAll('\n', '_NL_')
-    const hostile = defineRecipe({
-      name: 'hostile',
-      resources: () =>
-        values.flatMap((v, i) => [
-          file({ id: `f${i}`, path: `${dir}/${name(v)}`, content: `${v}\n${v}` }),
-          command({ id: `c${i}`, argv: ['sh', '-c', 'printf %s "$V" > "$1"', 'sh', `${dir}/env-${i}`], env: { V: v }, creates: `${dir}/env-${i}` }),
-        ]),
-    })
+    const hostile = hostileRecipe(dir)
     const r = await converge({ recipe: hostile, hosts: [host()], ssh: { home }, lockPath: `${home}/run.lock` })
     expect(r.hosts[0]!.error).toBeUndefined()
-    values.forEach((v, i) => {
-      expect(readFileSync(`${dir}/${name(v)}`, 'utf8')).toBe(`${v}\n${v}`)
-      expect(readFileSync(`${dir}/env-${i}`, 'utf8')).toBe(v)
-    })
-    expect(existsSync('/tmp/pwned-statecraft')).toBe(false)
+    expectHostileConverged(dir)
     expect((await converge({ recipe: hostile, hosts: [host()], ssh: { home }, lockPath: `${home}/run.lock` })).summary.changed).toBe(0)
   })
 })

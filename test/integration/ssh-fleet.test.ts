@@ -1,16 +1,16 @@
-import { appendFileSync, chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { converge, defineRecipe, directory, file, line } from '../../lib/index.ts'
-import { controllerHome, ensureTestUser, freePort, startSshd, TEST_USER, type TestSshd } from '../helpers/sshd.ts'
+import { controllerHome, ensureTestUser, freePort, startFleet, TEST_USER, type FleetHost, type TestSshd } from '../helpers/sshd.ts'
 import { tempDir } from '../helpers/tmp.ts'
 import { shardOf } from '../../lib/cli/args.ts'
 
 // 20 hosts on two sshd instances (sshd takes at most 16 ListenAddress lines), 10 loopback addresses each.
 const servers: TestSshd[] = []
 let home: string
-const hosts: { name: string; address: string; port: number }[] = []
+const hosts: FleetHost[] = []
 
 // The hosts log in as the test user, whose shell is dash: root's .bashrc here runs pyenv init on
 // every exec (~100 ms), which would measure this machine's start-up files instead of statecraft.
@@ -18,15 +18,9 @@ beforeAll(async () => {
   ensureTestUser()
   home = mkdtempSync(join(tmpdir(), 'sc-ctl-'))
   const { pub } = controllerHome(home)
-  for (const net of [11, 12]) {
-    const addresses = Array.from({ length: 10 }, (_, i) => `127.0.${net}.${i + 1}`)
-    const s = await startSshd([pub], { addresses, port: await freePort(addresses[0]) })
-    servers.push(s)
-    for (const a of addresses) {
-      appendFileSync(join(home, '.ssh', 'known_hosts'), `[${a}]:${s.port} ${s.hostKey}\n`)
-      hosts.push({ name: `gpu-${String(hosts.length + 1).padStart(2, '0')}`, address: a, port: s.port })
-    }
-  }
+  const fleet = await startFleet(pub, home, 20, 11, 'gpu-')
+  servers.push(...fleet.servers)
+  hosts.push(...fleet.hosts)
 })
 afterAll(async () => {
   for (const s of servers) await s.stop()

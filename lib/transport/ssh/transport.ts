@@ -28,8 +28,6 @@ export interface SshTransportOptions {
 /** One long-lived connection per host; reconnects once if it dropped between two steps. */
 export class SshTransport implements Transport {
   readonly stats: TransportStats = { roundTrips: 0, connections: 0 }
-  /** 'posix' wraps every command in `sh -c`, whatever the login shell is. */
-  dialect: 'posix' | 'raw' = 'posix'
   private readonly o: SshTransportOptions
   private ssh: NodeSSH | null = null
   private jump: NodeSSH | null = null
@@ -121,7 +119,8 @@ export class SshTransport implements Transport {
     this.stats.roundTrips++
     const conn = this.ssh?.connection
     if (!conn) throw new TransportError(`host ${this.name}: not connected`)
-    const remote = this.dialect === 'posix' && command !== 'sh -s' ? `sh -c ${quote(command)}` : command
+    // A POSIX command line runs under sh whatever the login shell is (zsh, fish, bash with rc files).
+    const remote = opts.raw ? command : `sh -c ${quote(command)}`
     return new Promise((resolve, reject) => {
       // Listeners are attached inside the callback: a fast command's exit status can arrive in the
       // same packet batch as the exec reply, before any later microtask could attach them.

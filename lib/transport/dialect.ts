@@ -1,0 +1,57 @@
+import type { Dialect, Step } from '../core/types.ts'
+import { FACTS_SCRIPT } from '../facts/gather.ts'
+import { PS_FACTS_SCRIPT, psAcquireScript, psBatchScript, psReleaseScript, psTakeoverScript } from '../facts/ps-lib.ts'
+import { acquireScript, releaseScript, takeoverScript } from '../engine/lock.ts'
+import { batchScript } from '../engine/probe.ts'
+import { commandLine } from './posix.ts'
+import { PS_COMMAND, psStdin, psStep } from './powershell.ts'
+
+/** What to send for one exec: a command line for the login shell and what goes on stdin. */
+export interface Exec {
+  command: string
+  stdin?: string | Uint8Array
+  /** The command is complete as is (a script runner): the SSH transport must not wrap it in sh -c. */
+  raw: boolean
+}
+
+/** Everything that differs between a POSIX sh host and a Windows PowerShell host. */
+export interface ShellDialect {
+  name: Dialect
+  script(script: string): Exec
+  step(step: Step): Exec
+  facts: string
+  acquire(path: string, prefix: string): string
+  takeover(path: string, staleInfo: string, info: string): string
+  release(path: string, info: string): string
+  batch(snippets: string[], nonce: string): string
+}
+
+export const posixDialect: ShellDialect = {
+  name: 'posix',
+  script: (s) => ({ command: 'sh -s', stdin: s, raw: true }),
+  step(step) {
+    if (step.psScript !== undefined) throw new Error('a PowerShell step reached a POSIX host')
+    return { command: commandLine(step), ...(step.stdin !== undefined ? { stdin: step.stdin } : {}), raw: false }
+  },
+  facts: FACTS_SCRIPT,
+  acquire: acquireScript,
+  takeover: takeoverScript,
+  release: releaseScript,
+  batch: batchScript,
+}
+
+export const powershellDialect: ShellDialect = {
+  name: 'powershell',
+  script: (s) => ({ command: PS_COMMAND, stdin: psStdin(s), raw: true }),
+  step(step) {
+    if (step.stdin !== undefined) throw new Error('stdin for a step on a Windows host: resources embed their data in psScript')
+    return { command: PS_COMMAND, stdin: psStdin(step.psScript ?? psStep(step)), raw: true }
+  },
+  facts: PS_FACTS_SCRIPT,
+  acquire: psAcquireScript,
+  takeover: (p, s, i) => psTakeoverScript(p, s, i),
+  release: psReleaseScript,
+  batch: psBatchScript,
+}
+
+export const DIALECTS: Record<Dialect, ShellDialect> = { posix: posixDialect, powershell: powershellDialect }

@@ -1,0 +1,65 @@
+import type { Step } from '../core/types.ts'
+
+/**
+ * PowerShell quoting: single-quoted literals, where PowerShell also treats the typographic
+ * single quotes as quote characters, so every one of them is doubled.
+ */
+export function psQuote(s: string): string {
+  return `'${s.replace(/['\u2018\u2019\u201a\u201b]/g, (m) => m + m)}'`
+}
+
+/**
+ * An argument for a native program. Windows hands programs one command line, which they split
+ * with the MSVCRT rules; PowerShell's legacy argument passing (forced by every script we send,
+ * so 5.1 and 7.x behave alike) only wraps arguments containing spaces in double quotes. So
+ * embedded double quotes and the backslashes before them are escaped here, and an empty
+ * argument is passed as "".
+ */
+export function nativeArg(s: string): string {
+  if (s === '') return `'""'`
+  let out = ''
+  let bs = 0
+  for (const ch of s) {
+    if (ch === '\\') {
+      bs++
+      continue
+    }
+    out += ch === '"' ? `${'\\'.repeat(bs * 2 + 1)}"` : `${'\\'.repeat(bs)}${ch}`
+    bs = 0
+  }
+  out += '\\'.repeat(/\s/.test(s) ? bs * 2 : bs)
+  return psQuote(out)
+}
+
+/** Statements that run `step`: cwd, env, the program with its arguments, then its exit code. */
+export function psStep(step: Step): string {
+  const lines: string[] = []
+  if (step.cwd !== undefined) lines.push(`Set-Location -LiteralPath ${psQuote(step.cwd)}`)
+  for (const [k, v] of Object.entries(step.env ?? {})) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`invalid environment variable name ${JSON.stringify(k)}`)
+    lines.push(`$env:${k} = ${psQuote(v)}`)
+  }
+  const [program, ...args] = step.argv
+  if (program === undefined) throw new Error('empty argv')
+  lines.push(`& ${psQuote(program)} ${args.map(nativeArg).join(' ')}`.trimEnd(), 'exit $LASTEXITCODE')
+  return lines.join('\n')
+}
+
+export const PS_PRELUDE = [
+  "$ErrorActionPreference = 'Stop'",
+  "$PSNativeCommandArgumentPassing = 'Legacy'",
+  '$ProgressPreference = \'SilentlyContinue\'',
+  '[Console]::OutputEncoding = [Text.Encoding]::UTF8',
+].join('\n')
+
+/** The remote command that runs any script: the same words work from cmd.exe and PowerShell. */
+export const PS_COMMAND = 'powershell -NoProfile -NonInteractive -ExecutionPolicy Bypass -Command -'
+
+/**
+ * `-Command -` reads stdin in the console code page, line by line: the real script travels as
+ * base64 of UTF-8 on one ASCII line, so any characters and any length survive.
+ */
+export function psStdin(script: string): string {
+  const b64 = Buffer.from(`${PS_PRELUDE}\n${script}`, 'utf8').toString('base64')
+  return `& ([ScriptBlock]::Create([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String('${b64}'))))\n`
+}

@@ -91,7 +91,8 @@ function issueError(issue: BaseIssue<unknown>, doc: Document, pos: (o: number) =
   }
   const node = nodeAt(path)
   const value = JSON.stringify(doc.getIn(path))
-  return new InventoryError(`${node ? pos(node.range?.[0] ?? 0) : file}: ${path.join('.') || '(top level)'}: ${issue.message} (got ${value})`)
+  const got = /received/.test(issue.message) ? '' : ` (got ${value})`
+  return new InventoryError(`${node ? pos(node.range?.[0] ?? 0) : file}: ${path.join('.') || '(top level)'}: ${issue.message}${got}`)
 }
 
 /** Hosts by name (`local` is built in) or by group, with their group vars in order. */

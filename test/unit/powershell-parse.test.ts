@@ -8,6 +8,7 @@ import { directoryType } from '../../lib/resources/directory.ts'
 import { fileType } from '../../lib/resources/file.ts'
 import { lineType } from '../../lib/resources/line.ts'
 import { symlinkType } from '../../lib/resources/symlink.ts'
+import { gitType } from '../../lib/resources/git.ts'
 import { PS_PRELUDE, psStdin, psStep } from '../../lib/transport/powershell.ts'
 import { HOSTILE } from '../helpers/hostile.ts'
 
@@ -54,6 +55,8 @@ describe('generated PowerShell parses with tree-sitter-powershell', () => {
         [symlinkType, { path: p, state: 'absent' }, { kind: 'link', target: 'x' }],
         [lineType, { path: p, line: h.replaceAll('\n', ' '), match: '^x' }, { kind: 'file', content: 'x=1\r\n' }],
         [commandType, { argv: ['git', h, '--', h], creates: p, unless: ['where.exe', h], cwd: 'C:\\src', env: { V: h } }, {}],
+        [gitType, { repo: `https://x/${h}`, dest: p, ref: 'v2.0.2' }, { exists: 'repo', head: 'a', dirty: false, origin: 'o', target: 'b'.repeat(40), refKind: 'tag' }],
+        [gitType, { repo: h, dest: p, ref: 'a'.repeat(40) }, { exists: 'no' }],
       ] as const
       for (const [type, input, current] of cases) {
         const d = (type as typeof fileType).validate(input as never, win)

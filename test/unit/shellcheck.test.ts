@@ -8,6 +8,7 @@ import { directoryType } from '../../lib/resources/directory.ts'
 import { fileType } from '../../lib/resources/file.ts'
 import { lineType } from '../../lib/resources/line.ts'
 import { symlinkType } from '../../lib/resources/symlink.ts'
+import { gitType } from '../../lib/resources/git.ts'
 import { linuxFacts } from '../helpers/facts.ts'
 import { HOSTILE } from '../helpers/hostile.ts'
 
@@ -36,6 +37,8 @@ describe('generated POSIX scripts pass shellcheck', () => {
         symlinkType.probe(symlinkType.validate({ path: p, target: h }, linuxFacts), linuxFacts),
         lineType.probe(lineType.validate({ path: p, line: h }, linuxFacts), linuxFacts),
         commandType.probe(commandType.validate({ argv: [h], creates: p, unless: ['test', '-e', h], cwd: '/', env: { V: h } }, linuxFacts), linuxFacts),
+        gitType.probe(gitType.validate({ repo: h, dest: p, ref: 'main' }, linuxFacts), linuxFacts),
+        gitType.probe(gitType.validate({ repo: h, dest: p, ref: 'a'.repeat(40) }, linuxFacts), linuxFacts),
       )
     }
     const r = shellcheck(batchScript(snippets, 'abc123'))

@@ -18,6 +18,7 @@ export interface CliArgs {
   failFast: boolean
   acceptNewHostKeys: boolean
   lockPath?: string
+  verifyArtifacts: boolean
   help: boolean
   version: boolean
 }
@@ -42,6 +43,7 @@ Options:
   --fail-fast          start no further host once one has failed
   --accept-new-host-keys  trust and record the key of a host seen for the first time
                        (like StrictHostKeyChecking=accept-new; a changed key is still refused)
+  --verify-artifacts   re-hash downloaded files in full even when their recorded stamp matches
   --lock-path PATH     the run lock's path on each host (default ~/.statecraft/run.lock)
   --verbose            print every command as it runs
   --version            print the version
@@ -75,6 +77,7 @@ export function parseCli(argv: string[]): CliArgs {
         'fail-fast': { type: 'boolean' },
         'accept-new-host-keys': { type: 'boolean' },
         'lock-path': { type: 'string' },
+        'verify-artifacts': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -99,6 +102,7 @@ export function parseCli(argv: string[]): CliArgs {
     concurrency,
     failFast: values['fail-fast'] ?? false,
     acceptNewHostKeys: values['accept-new-host-keys'] ?? false,
+    verifyArtifacts: values['verify-artifacts'] ?? false,
     help: values.help ?? false,
     version: values.version ?? false,
   }

@@ -79,6 +79,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       diff: args.diff,
       concurrency: args.concurrency,
       failFast: args.failFast,
+      verifyArtifacts: args.verifyArtifacts,
       ...(args.lockPath ? { lockPath: args.lockPath } : {}),
       ssh: { acceptNewHostKeys: args.acceptNewHostKeys, ...(io.env.HOME ? { home: io.env.HOME } : {}), ...(io.env.SSH_AUTH_SOCK ? { agentSocket: io.env.SSH_AUTH_SOCK } : {}) },
       ...(io.signal ? { signal: io.signal } : {}),

@@ -41,6 +41,14 @@ export interface Step {
   label?: string
   /** On PowerShell hosts: PowerShell code to run instead of argv (data embedded, no stdin). */
   psScript?: string
+  /** Turns a failure into a clearer message (e.g. a gated model); undefined keeps the default. */
+  explain?: (r: { code: number | null; stderr: string }) => string | undefined
+}
+
+/** Run-wide switches a probe may need. */
+export interface RunFlags {
+  /** Hash artifacts in full even when their stamp matches. */
+  verifyArtifacts: boolean
 }
 
 /** Key/value lines a probe snippet printed, already split and decoded. */
@@ -77,7 +85,7 @@ export interface ResourceType<D, C> {
   /** Throws ValidationError naming the field; returns the normalised desired state. */
   validate(d: D, facts: Facts): D
   paths(d: D): ManagedPath[]
-  probe(d: D, facts: Facts): string
+  probe(d: D, facts: Facts, run?: RunFlags): string
   parse(data: ProbeData, d: D): C
   /** Pure. Empty when converged. Only properties the author set are compared. */
   diff(d: D, c: C): Change[]

@@ -1,5 +1,5 @@
 import { AbortedError, toStatecraftError, VerifyError } from '../core/errors.ts'
-import type { Change, Facts } from '../core/types.ts'
+import type { Change, Facts, RunFlags } from '../core/types.ts'
 import { brokenPred, handlerChange, notifiedBy, type Outcome } from './decide.ts'
 import type { Graph } from './graph.ts'
 import type { PlanNode } from './node.ts'
@@ -13,6 +13,7 @@ export interface ApplyContext {
   session: HostSession
   /** Independent resources applied at once on one host. */
   concurrency: number
+  flags: RunFlags
   onDone?: (id: string, o: Outcome) => void
 }
 
@@ -85,6 +86,7 @@ async function runOne(ctx: ApplyContext, id: string, out: Map<string, Outcome>):
 }
 
 async function reprobe(ctx: ApplyContext, node: PlanNode): Promise<unknown> {
-  const [data] = await ctx.session.probe([node.kind.probe(node.desired, ctx.facts)], node.become)
+  // Verification always reads again in full: a stamp is only written after a complete check.
+  const [data] = await ctx.session.probe([node.kind.probe(node.desired, ctx.facts, ctx.flags)], node.become)
   return node.kind.parse(data as Map<string, string>, node.desired)
 }

@@ -43,6 +43,8 @@ export interface ConvergeOptions {
   concurrency?: number
   /** Start no further host once one has failed. */
   failFast?: boolean
+  /** Re-hash downloaded artifacts even when their recorded stamp matches. */
+  verifyArtifacts?: boolean
   /** Independent resources applied at once on one host. */
   resourceConcurrency?: number
   /** The lock's path on each host; `~/` means the login user's home there. */
@@ -108,6 +110,7 @@ async function runTarget(t: HostTarget, opts: ConvergeOptions, mode: 'plan' | 'a
       ...(t.os ? { osHint: t.os } : {}),
       ...(t.become ? { become: becomeSettings(t, opts.env ?? process.env) } : {}),
       resourceConcurrency: opts.resourceConcurrency ?? 4,
+      verifyArtifacts: opts.verifyArtifacts ?? false,
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.log ? { log: opts.log } : {}),
       ...(opts.onResource ? { onResource: opts.onResource } : {}),

@@ -24,6 +24,7 @@ export interface HostRunOptions {
   diff: boolean
   lockPath: string
   resourceConcurrency: number
+  verifyArtifacts: boolean
   /** Privileges for resources with become (host default: `become.default`). */
   become?: BecomeSettings & { default: boolean }
   signal?: AbortSignal
@@ -66,7 +67,8 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
     }
     const probed = nodes.filter((n) => !n.handler)
     // One batch: under sudo when any resource needs it, so a no-op still costs one probe exec.
-    const data = await session.probe(probed.map((n) => n.kind.probe(n.desired, facts)), probed.some((n) => n.become))
+    const flags = { verifyArtifacts: o.verifyArtifacts }
+    const data = await session.probe(probed.map((n) => n.kind.probe(n.desired, facts, flags)), probed.some((n) => n.become))
     const currents = new Map<string, unknown>(probed.map((n, i) => [n.id, n.kind.parse(data[i] as Map<string, string>, n.desired)]))
     const outcomes =
       o.mode === 'plan'
@@ -78,6 +80,7 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
             facts,
             session,
             concurrency: o.resourceConcurrency,
+            flags,
             onDone: (id, out) => o.onResource?.(o.name, redact(toReport(byId.get(id) as PlanNode, out, o.diff), secrets)),
           })
     resources = nodes.map((n) => toReport(n, outcomes.get(n.id) as Outcome, o.diff))

@@ -144,7 +144,8 @@ export class HostSession {
     const r = await this.exec(this.dialect.step(step), step.timeout ? { timeout: step.timeout } : {}, become)
     if (r.code !== 0) {
       const how = r.signal === 'timeout' ? `timed out after ${(step.timeout ?? 0) / 1000}s` : `exited with ${r.code ?? r.signal}`
-      throw new CommandError(`${label} ${how}: ${tail(r.stderr) || '(no output on stderr)'}`, r.code, r.stderr)
+      const explained = step.explain?.({ code: r.code, stderr: r.stderr })
+      throw new CommandError(explained ?? `${label} ${how}: ${tail(r.stderr) || '(no output on stderr)'}`, r.code, r.stderr)
     }
     return r
   }

@@ -9,6 +9,8 @@ import { fileType } from '../../lib/resources/file.ts'
 import { lineType } from '../../lib/resources/line.ts'
 import { symlinkType } from '../../lib/resources/symlink.ts'
 import { gitType } from '../../lib/resources/git.ts'
+import { downloadType } from '../../lib/resources/download.ts'
+import { DOWNLOAD_SCRIPT, STAMP_SCRIPT } from '../../lib/resources/download-script.ts'
 import { linuxFacts } from '../helpers/facts.ts'
 import { HOSTILE } from '../helpers/hostile.ts'
 
@@ -21,6 +23,13 @@ function shellcheck(script: string): { code: number | null; out: string } {
 }
 
 describe('generated POSIX scripts pass shellcheck', () => {
+  it('the download and stamp helper scripts', () => {
+    for (const s of [DOWNLOAD_SCRIPT, STAMP_SCRIPT]) {
+      const r = shellcheck(`#!/bin/sh\n${s}`)
+      expect(r.out).toBe('')
+    }
+  })
+
   it('facts + lock, takeover, release', () => {
     const r = shellcheck(`${FACTS_SCRIPT}\n${acquireScript('~/.statecraft/run.lock', 'p|x')}\n${takeoverScript('/l', 'a', 'b')}\n${releaseScript('/l', 'a')}`)
     expect(r.out).toBe('')
@@ -38,6 +47,7 @@ describe('generated POSIX scripts pass shellcheck', () => {
         lineType.probe(lineType.validate({ path: p, line: h }, linuxFacts), linuxFacts),
         commandType.probe(commandType.validate({ argv: [h], creates: p, unless: ['test', '-e', h], cwd: '/', env: { V: h } }, linuxFacts), linuxFacts),
         gitType.probe(gitType.validate({ repo: h, dest: p, ref: 'main' }, linuxFacts), linuxFacts),
+        downloadType.probe(downloadType.validate({ url: 'https://hub.example/m/resolve/main/x.ckpt', dest: p, sha256: 'a'.repeat(64), token: 'hf_x' }, linuxFacts), linuxFacts, { verifyArtifacts: true }),
         gitType.probe(gitType.validate({ repo: h, dest: p, ref: 'a'.repeat(40) }, linuxFacts), linuxFacts),
       )
     }

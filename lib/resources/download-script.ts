@@ -1,0 +1,68 @@
+/**
+ * The on-host halves of `download`, POSIX sh with curl. Nothing secret is ever an argument:
+ * the URL and headers (a token) reach curl as a config on its stdin.
+ */
+
+/** A curl config (`--config -`): values in double quotes, with \ and " escaped. */
+export function curlConfig(url: string, headers: Record<string, string>): string {
+  const q = (s: string): string => `"${s.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`
+  return [`url = ${q(url)}`, ...Object.entries(headers).map(([k, v]) => `header = ${q(`${k}: ${v}`)}`)].join('\n') + '\n'
+}
+
+export const STAT_FN = `sc_st() { stat -c '%s %Y %i' "$1" 2>/dev/null || stat -f '%z %m %i' "$1" 2>/dev/null; }`
+
+/**
+ * $1 dest, $2 wanted sha256 (or empty), $3 wanted size (or empty), $4 mode (or empty),
+ * $5 stamp file, $6 source id (a changed source discards an old .part), $7 the URL's sha1
+ * (recorded in the stamp, so a new URL is never taken for the old file). stdin: curl config.
+ * Exit 22 with "statecraft-http: CODE ERROR-CODE" on a refused request, 65 on a failed check.
+ */
+export const DOWNLOAD_SCRIPT = `set -u
+D=$1 want=$2 size=$3 mode=$4 S=$5 src=$6 u=$7
+P="$D.part" M="$D.part.source"
+cfg=$(cat)
+sc_sha256() {
+  if command -v openssl >/dev/null 2>&1; then openssl dgst -sha256 -r "$1" | cut -d' ' -f1
+  elif command -v sha256sum >/dev/null 2>&1; then sha256sum "$1" | cut -d' ' -f1
+  else shasum -a 256 "$1" | cut -d' ' -f1; fi
+}
+${STAT_FN}
+command -v curl >/dev/null 2>&1 || { echo "statecraft-download: curl is not installed on the host" >&2; exit 127; }
+mkdir -p -- "$(dirname -- "$D")" "$(dirname -- "$S")" || exit 73
+if [ -f "$P" ] && [ "$(cat "$M" 2>/dev/null)" != "$src" ]; then rm -f -- "$P"; fi
+printf '%s' "$src" > "$M"
+n=0
+while :; do
+  code=$(printf '%s' "$cfg" | curl -sS -f -L --max-redirs 10 --connect-timeout 20 --retry 4 -C - -o "$P" -D "$P.headers" -w '%{http_code}' --config -)
+  rc=$?
+  [ $rc -eq 0 ] && break
+  if [ "$code" = 416 ]; then break; fi
+  if [ $rc -eq 33 ]; then rm -f -- "$P"; fi
+  case "$code" in 4[0-9][0-9])
+    if [ "$code" != 408 ] && [ "$code" != 429 ]; then
+      echo "statecraft-http: $code $(grep -i '^x-error-code:' "$P.headers" 2>/dev/null | tail -n 1 | cut -d: -f2- | tr -d ' \\r')" >&2
+      rm -f -- "$P.headers"; exit 22
+    fi;;
+  esac
+  n=$((n + 1))
+  if [ $n -ge 6 ]; then echo "statecraft-download: gave up after $n attempts (curl exit $rc, HTTP $code)" >&2; exit 75; fi
+  sleep $n
+done
+rm -f -- "$P.headers"
+got=$(wc -c < "$P" | tr -d ' ')
+if [ -n "$size" ] && [ "$got" != "$size" ]; then
+  echo "statecraft-verify: got $got bytes, expected $size" >&2; rm -f -- "$P" "$M"; exit 65
+fi
+h=$(sc_sha256 "$P")
+if [ -n "$want" ] && [ "$h" != "$want" ]; then
+  echo "statecraft-verify: sha256 $h, expected $want" >&2; rm -f -- "$P" "$M"; exit 65
+fi
+if [ -n "$mode" ]; then chmod -- "$mode" "$P"; fi
+mv -f -- "$P" "$D" && rm -f -- "$M" || exit 73
+printf '%s %s %s\\n' "$(sc_st "$D")" "$h" "$u" > "$S.tmp" && mv -f -- "$S.tmp" "$S"
+`
+
+/** $1 dest, $2 stamp, $3 sha256 already verified, $4 the URL's sha1: records the stamp only. */
+export const STAMP_SCRIPT = `${STAT_FN}
+mkdir -p -- "$(dirname -- "$2")" && printf '%s %s %s\\n' "$(sc_st "$1")" "$3" "$4" > "$2.tmp" && mv -f -- "$2.tmp" "$2"
+`

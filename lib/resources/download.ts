@@ -1,0 +1,188 @@
+import { createHash } from 'node:crypto'
+import { StatecraftError } from '../core/errors.ts'
+import { declare, type Change, type CommonOptions, type Facts, type ProbeData, type Resource, type ResourceType, type RunFlags, type Step } from '../core/types.ts'
+import { decodeHex } from '../facts/shell-lib.ts'
+import { quote } from '../transport/posix.ts'
+import { checkMode, checkPath, checkString, fail, rejectUnknown } from './common.ts'
+import { curlConfig, DOWNLOAD_SCRIPT, STAMP_SCRIPT, STAT_FN } from './download-script.ts'
+import { parseHead, type HeadInfo } from './http-head.ts'
+
+export interface DownloadOptions {
+  url: string
+  dest: string
+  /** Expected sha256 (hex). Without it, the hash a hub announces (X-Linked-Etag) is used. */
+  sha256?: string
+  /** Expected size in bytes. */
+  size?: number
+  headers?: Record<string, string>
+  /** Bearer token (e.g. a Hugging Face token); secret: never in argv, logs, plans or reports. */
+  token?: string
+  mode?: string
+}
+
+interface DownloadCurrent {
+  stampOk: boolean
+  /** The stamp matched, but --verify-artifacts asked for a full hash anyway. */
+  stampMatched?: boolean
+  exists: boolean
+  /** sha256 of the existing file, computed only when its stamp did not match. */
+  hash?: string
+  partSize?: number
+  partSource?: string
+  curlMissing?: boolean
+  head?: HeadInfo
+  availKiB?: number
+}
+
+const FIELDS = ['url', 'dest', 'sha256', 'size', 'headers', 'token', 'mode'] as const
+
+export function stampPath(dest: string, facts: Facts): string {
+  return `${facts.home.replace(/\/$/, '')}/.statecraft/stamps/${createHash('sha1').update(dest).digest('hex')}`
+}
+
+const urlHash = (url: string): string => createHash('sha1').update(url).digest('hex')
+
+function headersOf(d: DownloadOptions): Record<string, string> {
+  return { ...(d.headers ?? {}), ...(d.token ? { Authorization: `Bearer ${d.token}` } : {}) }
+}
+
+/** What the file should hash to: the recipe's, else what the hub announced. */
+function expected(d: DownloadOptions, c: DownloadCurrent): { sha256?: string; size?: number; from: string } {
+  const sha256 = d.sha256 ?? c.head?.linkedEtag
+  const size = d.size ?? c.head?.linkedSize ?? c.head?.contentLength
+  return { ...(sha256 ? { sha256 } : {}), ...(size !== undefined ? { size } : {}), from: d.sha256 ? 'recipe' : c.head?.linkedEtag ? 'X-Linked-Etag' : 'none' }
+}
+
+const human = (n: number): string => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${n} bytes`)
+
+export const downloadType: ResourceType<DownloadOptions, DownloadCurrent> = {
+  type: 'download',
+  defaultId: (d) => `download:${d.dest}`,
+  validate(d: DownloadOptions, facts: Facts): DownloadOptions {
+    const w = `download ${String(d.dest)}`
+    rejectUnknown(w, d, FIELDS)
+    if (facts.dialect === 'powershell') fail(w, 'dest', 'is on a Windows host: on-host downloads there are not supported yet')
+    const url = checkString(w, 'url', d.url) as string
+    if (!/^https?:\/\/[^\s]+$/.test(url)) fail(w, 'url', `must be an http(s) URL without spaces (got ${JSON.stringify(url)})`)
+    const out: DownloadOptions = { url, dest: checkPath(w, 'dest', d.dest, facts) }
+    if (d.sha256 !== undefined) {
+      if (typeof d.sha256 !== 'string' || !/^[0-9a-fA-F]{64}$/.test(d.sha256)) fail(w, 'sha256', 'must be 64 hex digits')
+      out.sha256 = d.sha256.toLowerCase()
+    }
+    if (d.size !== undefined) {
+      if (!Number.isSafeInteger(d.size) || d.size < 0) fail(w, 'size', `must be a whole number of bytes (got ${JSON.stringify(d.size)})`)
+      out.size = d.size
+    }
+    for (const [k, v] of Object.entries(d.headers ?? {})) {
+      if (!/^[A-Za-z0-9-]+$/.test(k) || typeof v !== 'string' || /[\r\n]/.test(v)) fail(w, `headers.${k}`, 'must be a header name with a single-line string value')
+    }
+    if (d.headers) out.headers = d.headers
+    if (d.token !== undefined) {
+      if (typeof d.token !== 'string' || /[\s"\\]/.test(d.token)) fail(w, 'token', 'must be a single word (a bearer token)')
+      if (d.token !== '') out.token = d.token
+    }
+    out.mode = checkMode(w, d.mode)
+    return out
+  },
+  paths: (d) => [{ path: d.dest, kind: 'file' }],
+  probe(d: DownloadOptions, facts: Facts, run?: RunFlags): string {
+    const D = quote(d.dest)
+    const S = quote(stampPath(d.dest, facts))
+    const wantCheck = `${d.sha256 ? ` && [ "$h" = ${d.sha256} ]` : ''} && [ "$u" = ${urlHash(d.url)} ]`
+    return `${STAT_FN}
+if [ -f ${D} ]; then echo exists=1; fi
+ok=0
+if [ -f ${D} ] && [ -f ${S} ]; then read -r s m i h u < ${S}; if [ "$s $m $i" = "$(sc_st ${D})" ]${wantCheck}; then ok=1; fi; fi
+echo "stampmatch=$ok"
+${run?.verifyArtifacts ? 'ok=0' : ''}
+echo "stampok=$ok"
+if [ $ok = 0 ]; then
+  if [ -f ${D} ]; then echo "hash=$(sc_sha256 ${D})"; fi
+  if [ -f ${D}.part ]; then echo "partsize=$(wc -c < ${D}.part | tr -d ' ')"; printf 'partsrc='; sc_hex < ${D}.part.source 2>/dev/null; echo; fi
+  if command -v curl >/dev/null 2>&1; then
+    printf 'head='; curl -sS -I -L --max-redirs 10 --connect-timeout 20 --config - 2>&1 <<'SC_CURL_EOF' | sc_hex; echo
+${curlConfig(d.url, headersOf(d))}SC_CURL_EOF
+  else echo curl=missing; fi
+  dir=$(dirname -- ${D}); while [ ! -d "$dir" ]; do dir=$(dirname -- "$dir"); done
+  echo "avail=$(df -Pk "$dir" | awk 'NR==2 {print $4}')"
+fi`
+  },
+  parse(data: ProbeData): DownloadCurrent {
+    const c: DownloadCurrent = { stampOk: data.get('stampok') === '1', exists: data.get('exists') === '1' }
+    if (data.get('stampmatch') === '1') c.stampMatched = true
+    if (data.has('hash')) c.hash = data.get('hash')
+    if (data.has('partsize')) c.partSize = Number(data.get('partsize'))
+    if (data.has('partsrc')) c.partSource = decodeHex(data.get('partsrc'))
+    if (data.get('curl') === 'missing') c.curlMissing = true
+    if (data.has('head')) c.head = parseHead(decodeHex(data.get('head')))
+    if (data.has('avail')) c.availKiB = Number(data.get('avail'))
+    return c
+  },
+  diff(d: DownloadOptions, c: DownloadCurrent): Change[] {
+    if (c.stampOk) return []
+    const want = expected(d, c)
+    if (c.stampMatched && c.hash && (!want.sha256 || c.hash === want.sha256)) return []
+    if (c.exists && c.hash && want.sha256 && c.hash === want.sha256) return [{ text: `record the verified stamp of ${d.dest} (content checked, sha256 ${want.sha256.slice(0, 12)}…)` }]
+    const size = want.size !== undefined ? ` (${human(want.size)})` : ''
+    const check = want.from === 'recipe' ? 'sha256 from the recipe' : want.from === 'X-Linked-Etag' ? 'sha256 announced by the hub (X-Linked-Etag)' : 'no checksum: size only'
+    const resume = c.partSize && c.head?.sourceId && c.partSource === c.head.sourceId ? `, resuming after ${human(c.partSize)}` : ''
+    const verb = c.exists ? `replace ${d.dest}: its content does not match (sha256 ${c.hash?.slice(0, 12)}…); download` : 'download'
+    return [{ text: `${verb} ${d.url} to ${d.dest}${size}, ${check}${resume}` }]
+  },
+  apply(d: DownloadOptions, c: DownloadCurrent, changes: Change[], facts: Facts): Step[] {
+    if (c.curlMissing) throw new StatecraftError('E_MISSING_TOOL', `download ${d.dest}: curl is not installed on the host; install it (Debian: apt-get install curl)`)
+    const head = c.head
+    if (head?.status === 401 || head?.status === 403) throw gatedError(d, head)
+    if (head?.status !== undefined && head.status >= 400) throw new StatecraftError('E_HTTP', `download ${d.dest}: ${d.url} answered HTTP ${head.status}${head.errorMessage ? ` (${head.errorMessage})` : ''}`)
+    const want = expected(d, c)
+    if (want.size !== undefined && c.availKiB !== undefined) {
+      const need = want.size - (c.partSize ?? 0)
+      if (need > c.availKiB * 1024) {
+        throw new StatecraftError('E_NO_SPACE', `download ${d.dest}: needs ${human(need)} more but only ${human(c.availKiB * 1024)} is free there; free some space or choose another dest`)
+      }
+    }
+    const stamp = stampPath(d.dest, facts)
+    if (changes[0]?.text.startsWith('record the verified stamp')) return [{ argv: ['sh', '-c', STAMP_SCRIPT, 'statecraft-stamp', d.dest, stamp, want.sha256 as string, urlHash(d.url)], label: `stamp ${d.dest}` }]
+    return [
+      {
+        argv: ['sh', '-c', DOWNLOAD_SCRIPT, 'statecraft-download', d.dest, want.sha256 ?? '', want.size !== undefined ? String(want.size) : '', d.mode ?? '', stamp, head?.sourceId ?? '', urlHash(d.url)],
+        stdin: curlConfig(d.url, headersOf(d)),
+        label: `download ${d.url} -> ${d.dest}`,
+        explain: (r) => explainFailure(d, r.stderr),
+      },
+    ]
+  },
+  secrets: (d) => (d.token ? [d.token] : []),
+}
+
+function gatedError(d: DownloadOptions, head: { status?: number; errorCode?: string; errorMessage?: string }): StatecraftError {
+  const page = d.url.replace(/\/resolve\/.*$/, '')
+  const fix = head.status === 401 ? 'provide a token (the token option, e.g. from HF_TOKEN)' : 'accept the licence on the model page with the account the token belongs to'
+  const gated = head.errorCode === 'GatedRepo' ? 'is gated' : `was refused (HTTP ${head.status})`
+  return new StatecraftError('E_GATED', `download ${d.dest}: ${d.url} ${gated}: accept the licence at ${page} and provide a token; here: ${fix}`)
+}
+
+function explainFailure(d: DownloadOptions, stderr: string): string | undefined {
+  const http = /statecraft-http: (\d+) (\S*)/.exec(stderr)
+  if (http) {
+    const status = Number(http[1])
+    if (status === 401 || status === 403) return gatedError(d, { status, errorCode: http[2] ?? '' }).message
+    return `download ${d.dest}: ${d.url} answered HTTP ${status}`
+  }
+  const v = /statecraft-verify: (.*)/.exec(stderr)
+  if (v) return `download ${d.dest}: the downloaded file failed its check (${v[1]}); it was discarded and ${d.dest} was left as it was`
+  return undefined
+}
+
+/**
+ * A large file fetched by the host itself: streamed to `<dest>.part`, resumed with Range after
+ * an interruption, checked (size, sha256) and renamed into place; a stamp (size, mtime, inode,
+ * sha256) makes the next run stat the file instead of hashing it.
+ * @example
+ * download({ url: 'https://huggingface.co/CompVis/stable-diffusion-v-1-4-original/resolve/main/sd-v1-4-full-ema.ckpt',
+ *   dest: '~/InvokeAI/models/ldm/stable-diffusion-v1/model.ckpt', token: options.hfToken,
+ *   sha256: '14749efc0ae8ef0329391ad4436feb781b402f4fece4883c7ad8d10556d8a36a', size: 7703807346 })
+ */
+export function download(opts: DownloadOptions & CommonOptions): Resource<DownloadOptions> {
+  return declare(downloadType, opts)
+}

@@ -1,0 +1,137 @@
+import { chmodSync, existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { converge, defineRecipe, download } from '../../lib/index.ts'
+import type { DownloadOptions } from '../../lib/resources/download.ts'
+import { LocalTransport } from '../../lib/transport/local.ts'
+import { bytes, startHub, type Hub } from '../helpers/hub.ts'
+import { localHost, tempDir } from '../helpers/tmp.ts'
+
+let hub: Hub
+const SIZE = 3 * 1024 * 1024 + 17
+const TOKEN = 'hf_good_token_123'
+
+beforeAll(async () => {
+  hub = await startHub()
+  hub.addBlob('model.ckpt', bytes(SIZE, 7))
+})
+afterAll(async () => hub?.close())
+
+const url = (): string => `${hub.hubUrl}/gated/sd-v1-4/resolve/main/model.ckpt`
+function run(home: string, dest: string, extra: Partial<DownloadOptions> = {}, mode: 'plan' | 'apply' = 'apply', more: { verifyArtifacts?: boolean; transport?: LocalTransport } = {}) {
+  return converge({
+    recipe: defineRecipe({ name: 'dl', resources: () => [download({ id: 'ckpt', url: url(), dest, token: TOKEN, ...extra })] }),
+    hosts: [{ name: 'local', transport: more.transport ?? localHost(home) }],
+    mode,
+    ...(more.verifyArtifacts ? { verifyArtifacts: true } : {}),
+  })
+}
+
+describe('download from a gated hub (real HTTP servers on loopback)', () => {
+  it('explains a missing token (401) and an unaccepted licence (403) without leaking the token', async () => {
+    const home = tempDir()
+    const dest = `${tempDir()}/models/model.ckpt`
+    const none = await run(home, dest, { token: '' }, 'plan')
+    expect(none.hosts[0]!.resources[0]!.error!.message).toBe(
+      `download ${dest}: ${url()} is gated: accept the licence at ${hub.hubUrl}/gated/sd-v1-4 and provide a token; here: provide a token (the token option, e.g. from HF_TOKEN)`,
+    )
+    const denied = await run(home, dest, { token: 'hf_not_accepted_999' })
+    expect(denied.ok).toBe(false)
+    expect(denied.hosts[0]!.resources[0]!.error!.message).toMatch(/is gated: .*accept the licence on the model page/)
+    expect(JSON.stringify(denied)).not.toContain('hf_not_accepted_999')
+    expect(existsSync(dest)).toBe(false)
+  })
+
+  it('downloads with the hub-announced sha256, never sends the token to the CDN, then a no-op does no I/O on the file', async () => {
+    const home = tempDir()
+    const dest = `${tempDir()}/models/model.ckpt`
+    const plan = await run(home, dest, {}, 'plan')
+    expect(plan.hosts[0]!.resources[0]!.changes).toEqual([`download ${url()} to ${dest} (3.1 MB), sha256 announced by the hub (X-Linked-Etag)`])
+    hub.requests.length = 0
+    const r = await run(home, dest)
+    expect(r.hosts[0]!.error).toBeUndefined()
+    expect(r.ok).toBe(true)
+    expect(readFileSync(dest).equals(hub.blobs.get('model.ckpt')!.data)).toBe(true)
+    expect(existsSync(`${dest}.part`)).toBe(false)
+    const cdn = hub.requests.filter((x) => x.origin === 'cdn')
+    expect(cdn.length).toBeGreaterThan(0)
+    expect(cdn.every((x) => x.headers.authorization === undefined)).toBe(true)
+    expect(hub.requests.filter((x) => x.origin === 'hub').every((x) => x.headers.authorization === `Bearer ${TOKEN}`)).toBe(true)
+    expect(JSON.stringify(r)).not.toContain(TOKEN)
+
+    // No-op: the stamp matches, so the file is only stat()ed. Proof: it is unreadable (mode 000
+    // does not stop root, so strace records every open() of the no-op run).
+    hub.requests.length = 0
+    const trace = `${tempDir()}/trace`
+    const shell = `${tempDir()}/traced-sh`
+    writeFileSync(shell, `#!/bin/sh\nexec strace -f -qq -e trace=open,openat -o ${trace}.$$ /bin/sh "$@"\n`)
+    chmodSync(shell, 0o755)
+    const traced = new LocalTransport({ env: { ...process.env, HOME: home }, shell })
+    const noop = await run(home, dest, {}, 'apply', { transport: traced })
+    expect(noop.summary).toMatchObject({ changed: 0, unchanged: 1 })
+    expect(noop.hosts[0]!.roundTrips).toBe(3)
+    expect(hub.requests).toEqual([])
+    const dir = trace.slice(0, trace.lastIndexOf('/'))
+    const opened = readdirSync(dir).filter((f) => f.startsWith('trace.')).map((f) => readFileSync(`${dir}/${f}`, 'utf8')).join('')
+    expect(opened).toContain('.statecraft/stamps/')
+    expect(opened).not.toContain(`"${dest}"`)
+
+    // --verify-artifacts reads and hashes it, and still finds nothing to do.
+    const verified = await run(home, dest, {}, 'apply', { verifyArtifacts: true })
+    expect(verified.summary).toMatchObject({ changed: 0, unchanged: 1 })
+  })
+
+  it('resumes after the connection is cut mid-body: only the missing bytes travel', async () => {
+    const home = tempDir()
+    const dest = `${tempDir()}/model.ckpt`
+    hub.bytesSent = 0
+    hub.requests.length = 0
+    hub.cdnModes.push('cut')
+    const r = await run(home, dest)
+    expect(r.hosts[0]!.resources[0]!.error).toBeUndefined()
+    expect(readFileSync(dest).equals(hub.blobs.get('model.ckpt')!.data)).toBe(true)
+    expect(hub.bytesSent).toBe(SIZE)
+    expect(hub.requests.some((x) => x.origin === 'cdn' && /^bytes=\d+-$/.test(String(x.headers.range)))).toBe(true)
+  })
+
+  it('retries a 503 with Retry-After', async () => {
+    const home = tempDir()
+    const dest = `${tempDir()}/model.ckpt`
+    hub.cdnModes.push('503')
+    const r = await run(home, dest)
+    expect(r.ok).toBe(true)
+  })
+
+  it('keeps the good file when the new download is corrupt, and fails clearly', async () => {
+    const home = tempDir()
+    const dest = `${tempDir()}/model.ckpt`
+    const first = await run(home, dest)
+    expect(first.ok, JSON.stringify(first.hosts[0])).toBe(true)
+    const good = readFileSync(dest)
+    hub.addBlob('v2.ckpt', bytes(SIZE, 8))
+    hub.cdnModes.push('corrupt')
+    const r = await converge({
+      recipe: defineRecipe({ name: 'dl', resources: () => [download({ id: 'ckpt', url: `${hub.hubUrl}/gated/sd-v1-4/resolve/main/v2.ckpt`, dest, token: TOKEN })] }),
+      hosts: [{ name: 'local', transport: localHost(home) }],
+    })
+    expect(r.ok, JSON.stringify(r.hosts[0])).toBe(false)
+    expect(r.hosts[0]!.resources[0]!.error!.message).toMatch(new RegExp(`^download ${dest}: the downloaded file failed its check \\(sha256 [0-9a-f]{64}, expected ${hub.blobs.get('v2.ckpt')!.sha256}\\); it was discarded and ${dest} was left as it was$`))
+    expect(readFileSync(dest).equals(good)).toBe(true)
+    expect(existsSync(`${dest}.part`)).toBe(false)
+  })
+
+  it('re-hashes a changed file: same bytes re-stamp it, other bytes replace it', async () => {
+    const home = tempDir()
+    const dest = `${tempDir()}/model.ckpt`
+    const first = await run(home, dest)
+    expect(first.ok, JSON.stringify(first.hosts[0])).toBe(true)
+    utimesSync(dest, new Date(), new Date(Date.now() - 60_000))
+    const touched = await run(home, dest, {}, 'plan')
+    expect(touched.hosts[0]!.resources[0]!.changes[0]).toMatch(/^record the verified stamp of .* \(content checked, sha256 [0-9a-f]{12}…\)$/)
+    expect((await run(home, dest)).ok).toBe(true)
+    expect((await run(home, dest, {}, 'plan')).summary.changed).toBe(0)
+    writeFileSync(dest, 'tampered')
+    const replaced = await run(home, dest)
+    expect(replaced.hosts[0]!.resources[0]!.changes[0]).toMatch(/^replace .*: its content does not match/)
+    expect(readFileSync(dest).equals(hub.blobs.get('model.ckpt')!.data)).toBe(true)
+  })
+})

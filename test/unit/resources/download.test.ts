@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest'
+import { downloadType } from '../../../lib/resources/download.ts'
+import { parseHead } from '../../../lib/resources/http-head.ts'
+import { hex, linuxFacts, probe } from '../../helpers/facts.ts'
+
+// Shaped like `curl -sS -I -L` against huggingface.co for an LFS file (302 to the CDN, then 200).
+const HUB_HEAD = [
+  'HTTP/2 302', 'content-type: text/plain; charset=utf-8', 'x-linked-size: 7703807346',
+  'x-linked-etag: "14749efc0ae8ef0329391ad4436feb781b402f4fece4883c7ad8d10556d8a36a"', 'location: https://cdn-lfs.hf.co/repos/x', '',
+  'HTTP/2 200', 'content-length: 7703807346', 'accept-ranges: bytes', 'etag: "abc"', '',
+].join('\r\n')
+
+const url = 'https://huggingface.co/CompVis/stable-diffusion-v-1-4-original/resolve/main/sd-v1-4-full-ema.ckpt'
+const d = downloadType.validate({ url, dest: '/srv/models/model.ckpt', token: 'hf_x' }, linuxFacts)
+
+describe('download (probe output in, plan out)', () => {
+  it('reads the hub headers: size, sha256, status', () => {
+    expect(parseHead(HUB_HEAD)).toMatchObject({ status: 200, linkedSize: 7703807346, linkedEtag: '14749efc0ae8ef0329391ad4436feb781b402f4fece4883c7ad8d10556d8a36a', sourceId: '14749efc0ae8ef0329391ad4436feb781b402f4fece4883c7ad8d10556d8a36a' })
+    expect(parseHead('HTTP/2 403\r\nx-error-code: GatedRepo\r\nx-error-message: Access to model CompVis/x is restricted\r\n')).toMatchObject({ status: 403, errorCode: 'GatedRepo' })
+  })
+
+  it('a matching stamp is a no-op without any network or hashing', () => {
+    const c = downloadType.parse(probe({ exists: '1', stampmatch: '1', stampok: '1' }), d)
+    expect(downloadType.diff(d, c)).toEqual([])
+  })
+
+  it('plans a resume with the announced hash and size', () => {
+    const c = downloadType.parse(probe({ stampok: '0', partsize: '1000000000', partsrc: hex('14749efc0ae8ef0329391ad4436feb781b402f4fece4883c7ad8d10556d8a36a'), head: hex(HUB_HEAD), avail: '50000000' }), d)
+    expect(downloadType.diff(d, c).map((x) => x.text)).toEqual([`download ${url} to /srv/models/model.ckpt (7.70 GB), sha256 announced by the hub (X-Linked-Etag), resuming after 1.00 GB`])
+  })
+
+  it('fails early with the numbers when the disk is too small (counting the .part)', () => {
+    const c = downloadType.parse(probe({ stampok: '0', partsize: '1000000000', partsrc: hex('x'), head: hex(HUB_HEAD), avail: '1000000' }), d)
+    expect(() => downloadType.apply(d, c, downloadType.diff(d, c), linuxFacts)).toThrow(/needs 6.70 GB more but only 1.02 GB is free there/)
+  })
+
+  it('names the fix for a host without curl', () => {
+    const c = downloadType.parse(probe({ stampok: '0', curl: 'missing' }), d)
+    expect(() => downloadType.apply(d, c, downloadType.diff(d, c), linuxFacts)).toThrow(/curl is not installed on the host; install it/)
+  })
+
+  it('sends the token on stdin only, never in argv', () => {
+    const c = downloadType.parse(probe({ stampok: '0', head: hex(HUB_HEAD), avail: '90000000' }), d)
+    const [step] = downloadType.apply(d, c, downloadType.diff(d, c), linuxFacts)
+    expect(step!.argv.join(' ')).not.toContain('hf_x')
+    expect(String(step!.stdin)).toContain('header = "Authorization: Bearer hf_x"')
+  })
+
+  it.each([
+    [{ url: 'ftp://x/y', dest: '/a' }, /url must be an http\(s\) URL/],
+    [{ url, dest: '/a', sha256: 'abc' }, /sha256 must be 64 hex digits/],
+    [{ url, dest: '/a', token: 'two words' }, /token must be a single word/],
+    [{ url, dest: '/a', headers: { 'X-A': 'a\nb' } }, /headers.X-A must be a header name with a single-line string value/],
+  ])('refuses bad input %#', (input, err) => {
+    expect(() => downloadType.validate(input as never, linuxFacts)).toThrow(err)
+  })
+})

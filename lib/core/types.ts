@@ -34,13 +34,16 @@ export interface Step {
   argv: string[]
   cwd?: string
   env?: Record<string, string>
-  stdin?: string | Uint8Array
+  /** Text, bytes, or a controller-side file streamed from an offset. */
+  stdin?: string | Uint8Array | { file: string; start: number }
   /** Milliseconds; the command is killed after this. */
   timeout?: number
   /** How logs and errors name the step when argv is a helper script. */
   label?: string
   /** On PowerShell hosts: PowerShell code to run instead of argv (data embedded, no stdin). */
   psScript?: string
+  /** Runs on the controller before the command (e.g. fills the download cache the stdin reads). */
+  prepare?: () => Promise<void>
   /** Turns a failure into a clearer message (e.g. a gated model); undefined keeps the default. */
   explain?: (r: { code: number | null; stderr: string }) => string | undefined
 }

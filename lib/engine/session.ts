@@ -141,6 +141,7 @@ export class HostSession {
   async run(step: Step, become = false): Promise<ExecResult> {
     const label = step.label ?? showArgv(step.argv)
     this.log?.(`${this.host}: ${become && this.become ? `[sudo -u ${this.become.user}] ` : ''}$ ${label}`)
+    await step.prepare?.()
     const r = await this.exec(this.dialect.step(step), step.timeout ? { timeout: step.timeout } : {}, become)
     if (r.code !== 0) {
       const how = r.signal === 'timeout' ? `timed out after ${(step.timeout ?? 0) / 1000}s` : `exited with ${r.code ?? r.signal}`

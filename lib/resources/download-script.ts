@@ -11,6 +11,28 @@ export function curlConfig(url: string, headers: Record<string, string>): string
 
 export const STAT_FN = `sc_st() { stat -c '%s %Y %i' "$1" 2>/dev/null || stat -f '%z %m %i' "$1" 2>/dev/null; }`
 
+const HELPERS = `sc_sha256() {
+  if command -v openssl >/dev/null 2>&1; then openssl dgst -sha256 -r "$1" | cut -d' ' -f1
+  elif command -v sha256sum >/dev/null 2>&1; then sha256sum "$1" | cut -d' ' -f1
+  else shasum -a 256 "$1" | cut -d' ' -f1; fi
+}
+${STAT_FN}
+`
+
+/** Checks the finished .part (size, sha256), renames it into place and writes the stamp. */
+const VERIFY_AND_PLACE = `got=$(wc -c < "$P" | tr -d ' ')
+if [ -n "$size" ] && [ "$got" != "$size" ]; then
+  echo "statecraft-verify: got $got bytes, expected $size" >&2; rm -f -- "$P" "$M"; exit 65
+fi
+h=$(sc_sha256 "$P")
+if [ -n "$want" ] && [ "$h" != "$want" ]; then
+  echo "statecraft-verify: sha256 $h, expected $want" >&2; rm -f -- "$P" "$M"; exit 65
+fi
+if [ -n "$mode" ]; then chmod -- "$mode" "$P"; fi
+mv -f -- "$P" "$D" && rm -f -- "$M" || exit 73
+printf '%s %s %s\\n' "$(sc_st "$D")" "$h" "$u" > "$S.tmp" && mv -f -- "$S.tmp" "$S"
+`
+
 /**
  * $1 dest, $2 wanted sha256 (or empty), $3 wanted size (or empty), $4 mode (or empty),
  * $5 stamp file, $6 source id (a changed source discards an old .part), $7 the URL's sha1
@@ -21,13 +43,7 @@ export const DOWNLOAD_SCRIPT = `set -u
 D=$1 want=$2 size=$3 mode=$4 S=$5 src=$6 u=$7
 P="$D.part" M="$D.part.source"
 cfg=$(cat)
-sc_sha256() {
-  if command -v openssl >/dev/null 2>&1; then openssl dgst -sha256 -r "$1" | cut -d' ' -f1
-  elif command -v sha256sum >/dev/null 2>&1; then sha256sum "$1" | cut -d' ' -f1
-  else shasum -a 256 "$1" | cut -d' ' -f1; fi
-}
-${STAT_FN}
-command -v curl >/dev/null 2>&1 || { echo "statecraft-download: curl is not installed on the host" >&2; exit 127; }
+${HELPERS}command -v curl >/dev/null 2>&1 || { echo "statecraft-download: curl is not installed on the host" >&2; exit 127; }
 mkdir -p -- "$(dirname -- "$D")" "$(dirname -- "$S")" || exit 73
 if [ -f "$P" ] && [ "$(cat "$M" 2>/dev/null)" != "$src" ]; then rm -f -- "$P"; fi
 printf '%s' "$src" > "$M"
@@ -49,20 +65,25 @@ while :; do
   sleep $n
 done
 rm -f -- "$P.headers"
-got=$(wc -c < "$P" | tr -d ' ')
-if [ -n "$size" ] && [ "$got" != "$size" ]; then
-  echo "statecraft-verify: got $got bytes, expected $size" >&2; rm -f -- "$P" "$M"; exit 65
-fi
-h=$(sc_sha256 "$P")
-if [ -n "$want" ] && [ "$h" != "$want" ]; then
-  echo "statecraft-verify: sha256 $h, expected $want" >&2; rm -f -- "$P" "$M"; exit 65
-fi
-if [ -n "$mode" ]; then chmod -- "$mode" "$P"; fi
-mv -f -- "$P" "$D" && rm -f -- "$M" || exit 73
-printf '%s %s %s\\n' "$(sc_st "$D")" "$h" "$u" > "$S.tmp" && mv -f -- "$S.tmp" "$S"
-`
+${VERIFY_AND_PLACE}`
 
 /** $1 dest, $2 stamp, $3 sha256 already verified, $4 the URL's sha1: records the stamp only. */
 export const STAMP_SCRIPT = `${STAT_FN}
 mkdir -p -- "$(dirname -- "$2")" && printf '%s %s %s\\n' "$(sc_st "$1")" "$3" "$4" > "$2.tmp" && mv -f -- "$2.tmp" "$2"
 `
+
+/**
+ * The controller route's receiving end: $1..$7 as DOWNLOAD_SCRIPT, $8 the offset the controller
+ * streams from (the bytes of a matching .part already on the host). stdin: the file's bytes.
+ */
+export const RECEIVE_SCRIPT = `set -u
+D=$1 want=$2 size=$3 mode=$4 S=$5 src=$6 u=$7 off=$8
+P="$D.part" M="$D.part.source"
+${HELPERS}mkdir -p -- "$(dirname -- "$D")" "$(dirname -- "$S")" || exit 73
+if [ "$off" = 0 ]; then : > "$P"
+elif [ ! -f "$P" ] || [ "$(wc -c < "$P" | tr -d ' ')" != "$off" ]; then
+  echo "statecraft-download: the partial file changed during the run; run again" >&2; cat > /dev/null; exit 75
+fi
+printf '%s' "$src" > "$M"
+cat >> "$P" || exit 74
+${VERIFY_AND_PLACE}`

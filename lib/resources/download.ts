@@ -4,7 +4,8 @@ import { declare, type Change, type CommonOptions, type Facts, type ProbeData, t
 import { decodeHex } from '../facts/shell-lib.ts'
 import { quote } from '../transport/posix.ts'
 import { checkMode, checkPath, checkString, fail, rejectUnknown } from './common.ts'
-import { curlConfig, DOWNLOAD_SCRIPT, STAMP_SCRIPT, STAT_FN } from './download-script.ts'
+import { curlConfig, DOWNLOAD_SCRIPT, RECEIVE_SCRIPT, STAMP_SCRIPT, STAT_FN } from './download-script.ts'
+import { fetchToCache } from './controller-fetch.ts'
 import { parseHead, type HeadInfo } from './http-head.ts'
 
 export interface DownloadOptions {
@@ -18,6 +19,12 @@ export interface DownloadOptions {
   /** Bearer token (e.g. a Hugging Face token); secret: never in argv, logs, plans or reports. */
   token?: string
   mode?: string
+  /**
+   * 'host' (default): the target downloads it itself. 'controller': fetched once into the
+   * controller's cache (~/.cache/statecraft/downloads, or $STATECRAFT_CACHE) and pushed to each
+   * host over its connection — for hosts without internet access; N hosts, one download.
+   */
+  via?: 'host' | 'controller'
 }
 
 interface DownloadCurrent {
@@ -27,6 +34,8 @@ interface DownloadCurrent {
   exists: boolean
   /** sha256 of the existing file, computed only when its stamp did not match. */
   hash?: string
+  /** The file exists but the login user cannot read it to check it. */
+  unreadable?: boolean
   partSize?: number
   partSource?: string
   curlMissing?: boolean
@@ -34,7 +43,7 @@ interface DownloadCurrent {
   availKiB?: number
 }
 
-const FIELDS = ['url', 'dest', 'sha256', 'size', 'headers', 'token', 'mode'] as const
+const FIELDS = ['url', 'dest', 'sha256', 'size', 'headers', 'token', 'mode', 'via'] as const
 
 export function stampPath(dest: string, facts: Facts): string {
   return `${facts.home.replace(/\/$/, '')}/.statecraft/stamps/${createHash('sha1').update(dest).digest('hex')}`
@@ -82,6 +91,8 @@ export const downloadType: ResourceType<DownloadOptions, DownloadCurrent> = {
       if (d.token !== '') out.token = d.token
     }
     out.mode = checkMode(w, d.mode)
+    if (d.via !== undefined && d.via !== 'host' && d.via !== 'controller') fail(w, 'via', `must be 'host' or 'controller' (got ${JSON.stringify(d.via)})`)
+    if (d.via === 'controller') out.via = 'controller'
     return out
   },
   paths: (d) => [{ path: d.dest, kind: 'file' }],
@@ -97,12 +108,12 @@ echo "stampmatch=$ok"
 ${run?.verifyArtifacts ? 'ok=0' : ''}
 echo "stampok=$ok"
 if [ $ok = 0 ]; then
-  if [ -f ${D} ]; then echo "hash=$(sc_sha256 ${D})"; fi
+  if [ -f ${D} ]; then h=$(sc_sha256 ${D} 2>/dev/null); if [ -n "$h" ]; then echo "hash=$h"; else echo "unreadable=1"; fi; fi
   if [ -f ${D}.part ]; then echo "partsize=$(wc -c < ${D}.part | tr -d ' ')"; printf 'partsrc='; sc_hex < ${D}.part.source 2>/dev/null; echo; fi
-  if command -v curl >/dev/null 2>&1; then
+  ${d.via === 'controller' ? 'if false; then' : 'if command -v curl >/dev/null 2>&1; then'}
     printf 'head='; curl -sS -I -L --max-redirs 10 --connect-timeout 20 --config - 2>&1 <<'SC_CURL_EOF' | sc_hex; echo
 ${curlConfig(d.url, headersOf(d))}SC_CURL_EOF
-  else echo curl=missing; fi
+  ${d.via === 'controller' ? 'else :; fi' : 'else echo curl=missing; fi'}
   dir=$(dirname -- ${D}); while [ ! -d "$dir" ]; do dir=$(dirname -- "$dir"); done
   echo "avail=$(df -Pk "$dir" | awk 'NR==2 {print $4}')"
 fi`
@@ -111,6 +122,7 @@ fi`
     const c: DownloadCurrent = { stampOk: data.get('stampok') === '1', exists: data.get('exists') === '1' }
     if (data.get('stampmatch') === '1') c.stampMatched = true
     if (data.has('hash')) c.hash = data.get('hash')
+    if (data.get('unreadable') === '1') c.unreadable = true
     if (data.has('partsize')) c.partSize = Number(data.get('partsize'))
     if (data.has('partsrc')) c.partSource = decodeHex(data.get('partsrc'))
     if (data.get('curl') === 'missing') c.curlMissing = true
@@ -120,6 +132,7 @@ fi`
   },
   diff(d: DownloadOptions, c: DownloadCurrent): Change[] {
     if (c.stampOk) return []
+    if (c.unreadable) return [{ text: `check ${d.dest}: it exists but cannot be read to verify it` }]
     const want = expected(d, c)
     if (c.stampMatched && c.hash && (!want.sha256 || c.hash === want.sha256)) return []
     if (c.exists && c.hash && want.sha256 && c.hash === want.sha256) return [{ text: `record the verified stamp of ${d.dest} (content checked, sha256 ${want.sha256.slice(0, 12)}…)` }]
@@ -127,9 +140,15 @@ fi`
     const check = want.from === 'recipe' ? 'sha256 from the recipe' : want.from === 'X-Linked-Etag' ? 'sha256 announced by the hub (X-Linked-Etag)' : 'no checksum: size only'
     const resume = c.partSize && c.head?.sourceId && c.partSource === c.head.sourceId ? `, resuming after ${human(c.partSize)}` : ''
     const verb = c.exists ? `replace ${d.dest}: its content does not match (sha256 ${c.hash?.slice(0, 12)}…); download` : 'download'
+    if (d.via === 'controller') {
+      const pushResume = c.partSize && c.partSource === controllerSource(d) ? `, resuming after ${human(c.partSize)}` : ''
+      const sum = d.sha256 ? 'sha256 from the recipe' : 'checksum as the hub announces it'
+      return [{ text: `${verb} ${d.url} into the controller's cache (once for all hosts) and push it to ${d.dest}${size}, ${sum}${pushResume}` }]
+    }
     return [{ text: `${verb} ${d.url} to ${d.dest}${size}, ${check}${resume}` }]
   },
   apply(d: DownloadOptions, c: DownloadCurrent, changes: Change[], facts: Facts): Step[] {
+    if (c.unreadable) throw new StatecraftError('E_PERMISSION', `download ${d.dest}: the file exists but cannot be read to check it; fix its permissions or use become`)
     if (c.curlMissing) throw new StatecraftError('E_MISSING_TOOL', `download ${d.dest}: curl is not installed on the host; install it (Debian: apt-get install curl)`)
     const head = c.head
     if (head?.status === 401 || head?.status === 403) throw gatedError(d, head)
@@ -142,6 +161,7 @@ fi`
       }
     }
     const stamp = stampPath(d.dest, facts)
+    if (d.via === 'controller' && !changes[0]?.text.startsWith('record the verified stamp')) return [pushStep(d, c, stamp)]
     if (changes[0]?.text.startsWith('record the verified stamp')) return [{ argv: ['sh', '-c', STAMP_SCRIPT, 'statecraft-stamp', d.dest, stamp, want.sha256 as string, urlHash(d.url)], label: `stamp ${d.dest}` }]
     return [
       {
@@ -153,6 +173,26 @@ fi`
     ]
   },
   secrets: (d) => (d.token ? [d.token] : []),
+}
+
+const controllerSource = (d: DownloadOptions): string => `controller:${urlHash(d.url)}:${d.sha256 ?? ''}`
+
+/** Fills the controller's cache (once per run for all hosts), then streams the missing bytes. */
+function pushStep(d: DownloadOptions, c: DownloadCurrent, stamp: string): Step {
+  const src = controllerSource(d)
+  const offset = c.partSize && c.partSource === src ? c.partSize : 0
+  const step: Step = {
+    argv: [],
+    label: `push ${d.url} -> ${d.dest} (via the controller)`,
+    explain: (r) => explainFailure(d, r.stderr),
+    prepare: async () => {
+      const cached = await fetchToCache(d.url, headersOf(d), { ...(d.sha256 ? { sha256: d.sha256 } : {}), ...(d.size !== undefined ? { size: d.size } : {}) })
+      const start = offset <= cached.size ? offset : 0
+      step.argv = ['sh', '-c', RECEIVE_SCRIPT, 'statecraft-receive', d.dest, cached.sha256, String(cached.size), d.mode ?? '', stamp, src, urlHash(d.url), String(start)]
+      step.stdin = { file: cached.path, start }
+    },
+  }
+  return step
 }
 
 function gatedError(d: DownloadOptions, head: { status?: number; errorCode?: string; errorMessage?: string }): StatecraftError {

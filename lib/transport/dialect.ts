@@ -5,11 +5,12 @@ import { acquireScript, releaseScript, takeoverScript } from '../engine/lock.ts'
 import { batchScript } from '../engine/probe.ts'
 import { commandLine } from './posix.ts'
 import { PS_COMMAND, psStdin, psStep } from './powershell.ts'
+import type { StdinSource } from './sudo.ts'
 
 /** What to send for one exec: a command line for the login shell and what goes on stdin. */
 export interface Exec {
   command: string
-  stdin?: string | Uint8Array
+  stdin?: StdinSource
   /** The command is complete as is (a script runner): the SSH transport must not wrap it in sh -c. */
   raw: boolean
 }

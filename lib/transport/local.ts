@@ -53,6 +53,10 @@ export class LocalTransport implements Transport {
       const driver = new StdinDriver(opts.stdin ?? '', opts.sudo, {
         write: (b) => child.stdin.write(b),
         end: () => child.stdin.end(),
+        pipe: (r) => {
+          r.on('error', () => killGroup('SIGKILL'))
+          r.pipe(child.stdin)
+        },
         fail: (why) => {
           sudoFailure = why
           killGroup('SIGKILL')

@@ -1,4 +1,15 @@
 import { randomBytes } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+
+/** What a command reads on stdin: text, bytes, or a controller-side file from an offset (streamed). */
+export type StdinSource = string | Uint8Array | { file: string; start: number }
+
+export interface StdinIo {
+  write: (b: string | Uint8Array) => void
+  end: () => void
+  pipe: (r: NodeJS.ReadableStream) => void
+  fail: (why: SudoFailure) => void
+}
 
 /**
  * Privilege escalation with the password on stdin and never in argv: sudo prints a random
@@ -25,24 +36,30 @@ export class StdinDriver {
   private prompts = 0
   private released = false
   private readonly x: SudoExchange | undefined
-  private readonly stdin: string | Uint8Array
-  private readonly write: (b: string | Uint8Array) => void
-  private readonly end: () => void
-  private readonly fail: (why: SudoFailure) => void
+  private readonly stdin: StdinSource
+  private readonly io: StdinIo
 
-  constructor(stdin: string | Uint8Array, x: SudoExchange | undefined, io: { write: (b: string | Uint8Array) => void; end: () => void; fail: (why: SudoFailure) => void }) {
+  constructor(stdin: StdinSource, x: SudoExchange | undefined, io: StdinIo) {
     this.stdin = stdin
     this.x = x
-    this.write = io.write
-    this.end = io.end
-    this.fail = io.fail
+    this.io = io
     if (!x) this.release()
+  }
+
+  private write(b: string | Uint8Array): void {
+    this.io.write(b)
+  }
+
+  private fail(why: SudoFailure): void {
+    this.io.fail(why)
   }
 
   private release(): void {
     this.released = true
-    if (typeof this.stdin === 'string' ? this.stdin.length > 0 : this.stdin.byteLength > 0) this.write(this.stdin)
-    this.end()
+    const s = this.stdin
+    if (typeof s === 'object' && 'file' in s) return this.io.pipe(createReadStream(s.file, { start: s.start }))
+    if (typeof s === 'string' ? s.length > 0 : s.byteLength > 0) this.write(s)
+    this.io.end()
   }
 
   /** Feed stderr here; returns what the user should see of it. */

@@ -5,10 +5,10 @@ export interface ExecResult {
   stderr: string
 }
 
-import type { SudoExchange } from './sudo.ts'
+import type { StdinSource, SudoExchange } from './sudo.ts'
 
 export interface ExecOptions {
-  stdin?: string | Uint8Array
+  stdin?: StdinSource
   /** The command runs under sudo: hold stdin back and answer its password prompt. */
   sudo?: SudoExchange
   /** Milliseconds before the command is killed. */

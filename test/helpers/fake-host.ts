@@ -13,7 +13,8 @@ export class FakeHost implements Transport {
   }
   async exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     this.stats.roundTrips++
-    const stdin = opts.stdin === undefined ? '' : Buffer.from(opts.stdin).toString('utf8')
+    const src = opts.stdin
+    const stdin = src === undefined ? '' : typeof src === 'object' && 'file' in src ? `<file ${src.file} from ${src.start}>` : Buffer.from(src).toString('utf8')
     this.calls.push({ command, stdin })
     const r = await this.answer(command, stdin)
     if (!r) throw new Error(`FakeHost: no canned answer for ${JSON.stringify(command)} with stdin ${JSON.stringify(stdin.slice(0, 200))}`)

@@ -134,4 +134,22 @@ describe('download from a gated hub (real HTTP servers on loopback)', () => {
     expect(replaced.hosts[0]!.resources[0]!.changes[0]).toMatch(/^replace .*: its content does not match/)
     expect(readFileSync(dest).equals(hub.blobs.get('model.ckpt')!.data)).toBe(true)
   })
+
+  it('via the controller: resumes a cut download in the cache, then streams it to the host', async () => {
+    const home = tempDir()
+    const dest = `${tempDir()}/model.ckpt`
+    process.env.STATECRAFT_CACHE = tempDir()
+    try {
+      hub.bytesSent = 0
+      hub.cdnModes.push('cut')
+      const r = await run(home, dest, { via: 'controller' })
+      expect(r.hosts[0]!.resources[0]!.error).toBeUndefined()
+      expect(r.hosts[0]!.resources[0]!.changes[0]).toMatch(/into the controller's cache \(once for all hosts\) and push it to/)
+      expect(readFileSync(dest).equals(hub.blobs.get('model.ckpt')!.data)).toBe(true)
+      expect(hub.bytesSent).toBe(SIZE)
+      expect((await run(home, dest, { via: 'controller' }, 'plan')).summary.changed).toBe(0)
+    } finally {
+      delete process.env.STATECRAFT_CACHE
+    }
+  })
 })

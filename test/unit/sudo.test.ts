@@ -6,7 +6,7 @@ function drive(password: string | undefined, stderrChunks: (x: ReturnType<typeof
   const written: string[] = []
   let ended = false
   let failed: SudoFailure | undefined
-  const d = new StdinDriver('SCRIPT', x, { write: (b) => written.push(String(b)), end: () => (ended = true), fail: (w) => (failed = w) })
+  const d = new StdinDriver('SCRIPT', x, { write: (b) => written.push(String(b)), end: () => (ended = true), pipe: () => {}, fail: (w) => (failed = w) })
   let visible = ''
   for (const c of stderrChunks(x)) visible += d.onStderr(c)
   return { written, ended, failed, visible: visible + d.flush(), failure: d.failure() }

@@ -164,6 +164,10 @@ export class SshTransport implements Transport {
     const driver = new StdinDriver(opts.stdin ?? '', opts.sudo, {
       write: (b) => channel.write(b),
       end: () => channel.end(),
+      pipe: (r) => {
+        r.on('error', () => stop())
+        r.pipe(channel)
+      },
       fail: (why) => ((special = why), stop()),
     })
     channel.on('data', (b: Buffer) => out.push(b))

@@ -23,6 +23,8 @@ export interface Hub {
   /** Next CDN responses: 'cut' sends about half of what is asked, then drops the connection. */
   cdnModes: ('ok' | 'cut' | 'corrupt' | '503')[]
   bytesSent: number
+  /** Body bytes of each CDN GET, with the Range start it asked for. */
+  gets: { start: number; sent: number }[]
   requests: { origin: 'hub' | 'cdn'; method: string; url: string; headers: IncomingMessage['headers'] }[]
   addBlob(name: string, data: Buffer): Blob
   close(): Promise<void>
@@ -55,6 +57,7 @@ export async function startHub(): Promise<Hub> {
     goodTokens: new Set(['hf_good_token_123']),
     cdnModes: [],
     bytesSent: 0,
+    gets: [],
     requests: [],
     addBlob(name, data) {
       const b = blobOf(data)
@@ -84,10 +87,12 @@ export async function startHub(): Promise<Hub> {
     if (mode === 'cut') {
       const half = body.subarray(0, Math.floor(body.length / 2))
       hub.bytesSent += half.length
+      hub.gets.push({ start, sent: half.length })
       res.write(half, () => setTimeout(() => res.socket?.destroy(), 50))
       return
     }
     hub.bytesSent += body.length
+    if (req.method === 'GET') hub.gets.push({ start, sent: body.length })
     res.end(body)
   })
   const hubServer = createServer((req: IncomingMessage, res: ServerResponse) => {

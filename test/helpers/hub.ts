@@ -31,7 +31,10 @@ export interface Hub {
 }
 
 export function blobOf(data: Buffer): Blob {
-  return { data, sha256: createHash('sha256').update(data).digest('hex') }
+  const h = createHash('sha256')
+  // Hash.update takes at most 2 GiB at a time.
+  for (let i = 0; i < data.length; i += 256 * 1024 * 1024) h.update(data.subarray(i, i + 256 * 1024 * 1024))
+  return { data, sha256: h.digest('hex') }
 }
 
 /** Deterministic pseudo-random bytes (so tests need no fixtures). */

@@ -8,6 +8,7 @@ import { groupVarsOf, loadInventory, selectHosts, type Inventory, type Inventory
 import { parseCli, shardOf, USAGE } from './args.ts'
 import { loadRecipe } from './load-recipe.ts'
 import { renderHost, renderSummary } from './render.ts'
+import { progressReporter } from './progress.ts'
 
 export interface CliIo {
   stdout: (s: string) => void
@@ -50,6 +51,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const render = { color: io.color, verbose: args.verbose, ...(args.diff ? { patch: await loadPatch() } : {}) }
     const mode = args.plan ? 'plan' : 'apply'
     const passwords = await askBecomePasswords(hosts, io)
+    const progress = progressReporter({ tty: io.color, write: io.stderr })
     const report = await converge({
       recipe,
       mode,
@@ -84,6 +86,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       ssh: { acceptNewHostKeys: args.acceptNewHostKeys, ...(io.env.HOME ? { home: io.env.HOME } : {}), ...(io.env.SSH_AUTH_SOCK ? { agentSocket: io.env.SSH_AUTH_SOCK } : {}) },
       ...(io.signal ? { signal: io.signal } : {}),
       ...(args.verbose ? { log: (l: string) => io.stderr(`${l}\n`) } : {}),
+      onProgress: progress,
       ...(args.json ? {} : { onHost: (h) => io.stdout(`${renderHost(h, mode, render)}\n`) }),
     })
     if (args.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`)

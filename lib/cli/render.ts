@@ -24,6 +24,10 @@ export function renderResource(r: ResourceReport, mode: Report['mode'], o: Rende
   const verb = r.status === 'changed' && mode === 'plan' ? 'will change' : r.status
   const lines = [`  ${paint(colour, sign)} ${r.id} ${paint('dim', `(${verb}${mode === 'apply' ? `, ${r.ms} ms` : ''})`)}`]
   for (const c of r.changes) lines.push(`      ${c}`)
+  if (r.details?.bytes !== undefined) {
+    const mb = (n: number): string => `${(n / 1e6).toFixed(1)} MB`
+    lines.push(`      ${paint('dim', `transferred ${mb(Number(r.details.bytes))} in ${r.details.seconds}s (${mb(Number(r.details.bytesPerSecond))}/s)`)}`)
+  }
   if (r.error) lines.push(`      ${paint('red', `${r.error.code}: ${r.error.message}`)}`)
   if (o.patch) {
     for (const d of r.diffs ?? []) {

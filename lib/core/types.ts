@@ -44,6 +44,10 @@ export interface Step {
   psScript?: string
   /** Runs on the controller before the command (e.g. fills the download cache the stdin reads). */
   prepare?: () => Promise<void>
+  /** Set by the engine: receives `statecraft-progress BYTES TOTAL` lines the command prints on stderr. */
+  progress?: (bytes: number, total?: number) => void
+  /** Figures for the report, read from the command's stdout (e.g. bytes transferred). */
+  details?: (stdout: string) => Record<string, number | string>
   /** Turns a failure into a clearer message (e.g. a gated model); undefined keeps the default. */
   explain?: (r: { code: number | null; stderr: string }) => string | undefined
 }

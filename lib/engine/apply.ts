@@ -15,6 +15,7 @@ export interface ApplyContext {
   concurrency: number
   flags: RunFlags
   onDone?: (id: string, o: Outcome) => void
+  onProgress?: (id: string, bytes: number, total?: number) => void
 }
 
 /** Apply mode: runs resources in dependency order, independent ones concurrently, each verified. */
@@ -72,14 +73,19 @@ async function runOne(ctx: ApplyContext, id: string, out: Map<string, Outcome>):
     if (edges.some((e) => e.defers && get(e.from)?.status === 'changed')) current = await reprobe(ctx, node)
     changes = node.kind.diff(node.desired, current)
     if (changes.length === 0) return { status: 'unchanged', changes, ms: ms() }
-    for (const step of node.kind.apply(node.desired, current, changes, ctx.facts)) await ctx.session.run(step, node.become)
+    const details: Record<string, number | string> = {}
+    for (const step of node.kind.apply(node.desired, current, changes, ctx.facts)) {
+      if (ctx.onProgress) step.progress = (b, t) => ctx.onProgress?.(id, b, t)
+      const r = await ctx.session.run(step, node.become)
+      Object.assign(details, step.details?.(r.stdout) ?? {})
+    }
     const after = node.kind.diff(node.desired, await reprobe(ctx, node))
     if (after.length > 0) {
       throw new VerifyError(
         `${id}: applied, but the host still differs from the desired state: ${after.map((c) => c.text).join('; ')}`,
       )
     }
-    return { status: 'changed', changes, ms: ms() }
+    return { status: 'changed', changes, ms: ms(), ...(Object.keys(details).length ? { details } : {}) }
   } catch (e) {
     return { status: 'failed', changes, error: toStatecraftError(e), ms: ms() }
   }

@@ -54,6 +54,8 @@ export interface ConvergeOptions {
   log?: Log
   onResource?: (host: string, r: ResourceReport) => void
   onHost?: (r: HostReport) => void
+  /** Bytes of a running transfer (downloads), a few times a second at most. */
+  onProgress?: (host: string, id: string, bytes: number, total?: number) => void
   /** Controller-side SSH settings. */
   ssh?: { home?: string; acceptNewHostKeys?: boolean; agentSocket?: string; connectTimeoutMs?: number }
 }
@@ -114,6 +116,7 @@ async function runTarget(t: HostTarget, opts: ConvergeOptions, mode: 'plan' | 'a
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.log ? { log: opts.log } : {}),
       ...(opts.onResource ? { onResource: opts.onResource } : {}),
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     })
   } finally {
     if (!t.transport) await transport.close()

@@ -9,6 +9,8 @@ export interface Outcome {
   changes: Change[]
   error?: unknown
   ms: number
+  /** Figures a resource reports (a download's bytes and rate). */
+  details?: Record<string, number | string>
 }
 
 export type Lookup = (id: string) => Outcome | undefined

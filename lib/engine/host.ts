@@ -31,6 +31,7 @@ export interface HostRunOptions {
   osHint?: OsName
   log?: Log
   onResource?: (host: string, r: ResourceReport) => void
+  onProgress?: (host: string, id: string, bytes: number, total?: number) => void
 }
 
 /** facts+lock -> prepare -> one batched probe -> plan or apply -> unlock. Never throws. */
@@ -81,6 +82,7 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
             session,
             concurrency: o.resourceConcurrency,
             flags,
+            ...(o.onProgress ? { onProgress: (id: string, b: number, t?: number) => o.onProgress?.(o.name, id, b, t) } : {}),
             onDone: (id, out) => o.onResource?.(o.name, redact(toReport(byId.get(id) as PlanNode, out, o.diff), secrets)),
           })
     resources = nodes.map((n) => toReport(n, outcomes.get(n.id) as Outcome, o.diff))
@@ -111,6 +113,7 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
 
 function toReport(n: PlanNode, out: Outcome, withDiff: boolean): ResourceReport {
   const r: ResourceReport = { id: n.id, type: n.kind.type, status: out.status, changes: out.changes.map((c) => c.text), ms: out.ms }
+  if (out.details) r.details = out.details
   if (out.error) {
     const e = toStatecraftError(out.error)
     r.error = { code: e.code, message: e.message }

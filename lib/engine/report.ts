@@ -18,6 +18,8 @@ export interface ResourceReport {
   changes: string[]
   ms: number
   error?: ErrorInfo
+  /** Figures such as a download's `bytes` and `bytesPerSecond`. */
+  details?: Record<string, number | string>
   /** Content changes, with `diff: true` only; secrets are redacted. */
   diffs?: ContentDiff[]
 }

@@ -142,13 +142,29 @@ export class HostSession {
     const label = step.label ?? showArgv(step.argv)
     this.log?.(`${this.host}: ${become && this.become ? `[sudo -u ${this.become.user}] ` : ''}$ ${label}`)
     await step.prepare?.()
-    const r = await this.exec(this.dialect.step(step), step.timeout ? { timeout: step.timeout } : {}, become)
+    const onStderr = step.progress ? progressParser(step.progress) : undefined
+    const r = await this.exec(this.dialect.step(step), { ...(step.timeout ? { timeout: step.timeout } : {}), ...(onStderr ? { onStderr } : {}) }, become)
+    if (step.progress) r.stderr = r.stderr.replace(/^statecraft-progress .*\n?/gm, '')
     if (r.code !== 0) {
       const how = r.signal === 'timeout' ? `timed out after ${(step.timeout ?? 0) / 1000}s` : `exited with ${r.code ?? r.signal}`
       const explained = step.explain?.({ code: r.code, stderr: r.stderr })
       throw new CommandError(explained ?? `${label} ${how}: ${tail(r.stderr) || '(no output on stderr)'}`, r.code, r.stderr)
     }
     return r
+  }
+}
+
+/** Splits streamed stderr into lines and reports `statecraft-progress BYTES [TOTAL]`. */
+function progressParser(report: (bytes: number, total?: number) => void): (text: string) => void {
+  let buf = ''
+  return (text) => {
+    buf += text
+    const lines = buf.split('\n')
+    buf = lines.pop() ?? ''
+    for (const l of lines) {
+      const m = /^statecraft-progress (\d+)(?: (\d+))?/.exec(l)
+      if (m) report(Number(m[1]), m[2] ? Number(m[2]) : undefined)
+    }
   }
 }
 

@@ -24,17 +24,19 @@ export function cacheDir(): string {
 
 const inflight = new Map<string, Promise<Cached>>()
 
-export function fetchToCache(url: string, headers: Record<string, string>, want: { sha256?: string; size?: number }, dir = cacheDir()): Promise<Cached> {
+export type OnBytes = (bytes: number, total?: number) => void
+
+export function fetchToCache(url: string, headers: Record<string, string>, want: { sha256?: string; size?: number }, dir = cacheDir(), onBytes?: OnBytes): Promise<Cached> {
   const key = createHash('sha1').update(`${url}\n${want.sha256 ?? ''}`).digest('hex')
   let p = inflight.get(key)
   if (!p) {
-    p = fetchOnce(url, headers, want, join(dir, key)).finally(() => inflight.delete(key))
+    p = fetchOnce(url, headers, want, join(dir, key), onBytes).finally(() => inflight.delete(key))
     inflight.set(key, p)
   }
   return p
 }
 
-async function fetchOnce(url: string, headers: Record<string, string>, want: { sha256?: string; size?: number }, path: string): Promise<Cached> {
+async function fetchOnce(url: string, headers: Record<string, string>, want: { sha256?: string; size?: number }, path: string, onBytes?: OnBytes): Promise<Cached> {
   const meta = `${path}.sha256`
   if (existsSync(path) && existsSync(meta)) {
     const [sha256 = '', size = ''] = readFileSync(meta, 'utf8').trim().split(' ')
@@ -44,7 +46,7 @@ async function fetchOnce(url: string, headers: Record<string, string>, want: { s
   const part = `${path}.part`
   for (let attempt = 1; ; attempt++) {
     try {
-      await fetchPart(url, headers, part)
+      await fetchPart(url, headers, part, want.size, onBytes)
       break
     } catch (e) {
       if (e instanceof StatecraftError || attempt >= 5) throw e
@@ -65,7 +67,7 @@ async function fetchOnce(url: string, headers: Record<string, string>, want: { s
 }
 
 /** One GET from where the .part ends, following redirects by hand. */
-async function fetchPart(url: string, headers: Record<string, string>, part: string): Promise<void> {
+async function fetchPart(url: string, headers: Record<string, string>, part: string, total?: number, onBytes?: OnBytes): Promise<void> {
   let current = new URL(url)
   let hdrs = { ...headers }
   for (let hop = 0; hop < 10; hop++) {
@@ -91,7 +93,15 @@ async function fetchPart(url: string, headers: Record<string, string>, part: str
     }
     if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`)
     const append = res.status === 206 && have > 0
-    await pipeline(Readable.fromWeb(res.body as never), createWriteStream(part, { flags: append ? 'a' : 'w' }))
+    let bytes = append ? have : 0
+    let last = 0
+    const body = Readable.fromWeb(res.body as never)
+    body.on('data', (chunk: Buffer) => {
+      bytes += chunk.length
+      const now = Date.now()
+      if (onBytes && now - last >= 1000) (last = now), onBytes(bytes, total)
+    })
+    await pipeline(body, createWriteStream(part, { flags: append ? 'a' : 'w' }))
     return
   }
   throw new StatecraftError('E_HTTP', `download via the controller: ${url}: too many redirects`)

@@ -19,8 +19,20 @@ const HELPERS = `sc_sha256() {
 ${STAT_FN}
 `
 
+/**
+ * Reports the .part's size on stderr every 2 s while the transfer runs (stopped at exit). Only the
+ * loop itself holds stderr, so killing it closes the pipe at once (a sleeping child would not).
+ */
+const PROGRESS = `from=$(wc -c < "$P" 2>/dev/null | tr -d ' '); from=\${from:-0}
+( while :; do sleep 2 2>/dev/null; if [ -f "$P" ]; then echo "statecraft-progress $(wc -c < "$P" | tr -d ' ') $size" >&2; fi; done ) </dev/null >/dev/null &
+pp=$!
+trap 'kill $pp 2>/dev/null' EXIT
+`
+
 /** Checks the finished .part (size, sha256), renames it into place and writes the stamp. */
-const VERIFY_AND_PLACE = `got=$(wc -c < "$P" | tr -d ' ')
+const VERIFY_AND_PLACE = `kill $pp 2>/dev/null
+got=$(wc -c < "$P" | tr -d ' ')
+echo "statecraft-stats bytes=$((got - from))"
 if [ -n "$size" ] && [ "$got" != "$size" ]; then
   echo "statecraft-verify: got $got bytes, expected $size" >&2; rm -f -- "$P" "$M"; exit 65
 fi
@@ -47,7 +59,7 @@ ${HELPERS}command -v curl >/dev/null 2>&1 || { echo "statecraft-download: curl i
 mkdir -p -- "$(dirname -- "$D")" "$(dirname -- "$S")" || exit 73
 if [ -f "$P" ] && [ "$(cat "$M" 2>/dev/null)" != "$src" ]; then rm -f -- "$P"; fi
 printf '%s' "$src" > "$M"
-n=0
+${PROGRESS}n=0
 while :; do
   code=$(printf '%s' "$cfg" | curl -sS -f -L --max-redirs 10 --connect-timeout 20 --retry 4 -C - -o "$P" -D "$P.headers" -w '%{http_code}' --config -)
   rc=$?
@@ -85,5 +97,5 @@ elif [ ! -f "$P" ] || [ "$(wc -c < "$P" | tr -d ' ')" != "$off" ]; then
   echo "statecraft-download: the partial file changed during the run; run again" >&2; cat > /dev/null; exit 75
 fi
 printf '%s' "$src" > "$M"
-cat >> "$P" || exit 74
+${PROGRESS}cat >> "$P" || exit 74
 ${VERIFY_AND_PLACE}`

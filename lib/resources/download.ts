@@ -169,10 +169,22 @@ fi`
         stdin: curlConfig(d.url, headersOf(d)),
         label: `download ${d.url} -> ${d.dest}`,
         explain: (r) => explainFailure(d, r.stderr),
+        details: transferDetails(performance.now()),
       },
     ]
   },
   secrets: (d) => (d.token ? [d.token] : []),
+}
+
+/** The report's figures: bytes that travelled (a resumed transfer counts only the rest) and rate. */
+function transferDetails(t0: number): (stdout: string) => Record<string, number> {
+  return (stdout) => {
+    const m = /statecraft-stats bytes=(\d+)/.exec(stdout)
+    if (!m) return {} as Record<string, number>
+    const bytes = Number(m[1])
+    const seconds = Math.max((performance.now() - t0) / 1000, 0.001)
+    return { bytes, seconds: Math.round(seconds * 10) / 10, bytesPerSecond: Math.round(bytes / seconds) }
+  }
 }
 
 const controllerSource = (d: DownloadOptions): string => `controller:${urlHash(d.url)}:${d.sha256 ?? ''}`
@@ -185,8 +197,10 @@ function pushStep(d: DownloadOptions, c: DownloadCurrent, stamp: string): Step {
     argv: [],
     label: `push ${d.url} -> ${d.dest} (via the controller)`,
     explain: (r) => explainFailure(d, r.stderr),
+    details: transferDetails(performance.now()),
     prepare: async () => {
-      const cached = await fetchToCache(d.url, headersOf(d), { ...(d.sha256 ? { sha256: d.sha256 } : {}), ...(d.size !== undefined ? { size: d.size } : {}) })
+      const want = { ...(d.sha256 ? { sha256: d.sha256 } : {}), ...(d.size !== undefined ? { size: d.size } : {}) }
+      const cached = await fetchToCache(d.url, headersOf(d), want, undefined, (b, t) => step.progress?.(b, t))
       const start = offset <= cached.size ? offset : 0
       step.argv = ['sh', '-c', RECEIVE_SCRIPT, 'statecraft-receive', d.dest, cached.sha256, String(cached.size), d.mode ?? '', stamp, src, urlHash(d.url), String(start)]
       step.stdin = { file: cached.path, start }

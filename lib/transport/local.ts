@@ -63,7 +63,11 @@ export class LocalTransport implements Transport {
         },
       })
       child.stdout.on('data', (b: Buffer) => out.push(b))
-      child.stderr.on('data', (b: Buffer) => err.push(Buffer.from(driver.onStderr(b.toString('utf8')))))
+      child.stderr.on('data', (b: Buffer) => {
+        const text = driver.onStderr(b.toString('utf8'))
+        err.push(Buffer.from(text))
+        if (text) opts.onStderr?.(text)
+      })
       child.stdin.on('error', () => {}) // a command that exits without reading stdin is not our error
       child.on('error', (e) => {
         clearTimeout(timer)

@@ -14,6 +14,8 @@ export interface ExecOptions {
   /** Milliseconds before the command is killed. */
   timeout?: number
   signal?: AbortSignal
+  /** Called with stderr as it arrives (progress lines). */
+  onStderr?: (text: string) => void
   /** A complete script-runner command (sh -s, powershell -Command -): run it exactly as given. */
   raw?: boolean
 }

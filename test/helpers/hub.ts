@@ -21,7 +21,7 @@ export interface Hub {
   /** Tokens whose owner accepted the licence. */
   goodTokens: Set<string>
   /** Next CDN responses: 'cut' sends about half of what is asked, then drops the connection. */
-  cdnModes: ('ok' | 'cut' | 'corrupt' | '503')[]
+  cdnModes: ('ok' | 'cut' | 'corrupt' | '503' | 'slow')[]
   bytesSent: number
   /** Body bytes of each CDN GET, with the Range start it asked for. */
   gets: { start: number; sent: number }[]
@@ -96,6 +96,18 @@ export async function startHub(): Promise<Hub> {
     }
     hub.bytesSent += body.length
     if (req.method === 'GET') hub.gets.push({ start, sent: body.length })
+    if (mode === 'slow') {
+      // Eight slices over ~2.8 s: long enough for the host's progress reports.
+      const step = Math.ceil(body.length / 8)
+      let i = 0
+      const next = (): void => {
+        if (i >= body.length) return void res.end()
+        res.write(body.subarray(i, i + step))
+        i += step
+        setTimeout(next, 350)
+      }
+      return next()
+    }
     res.end(body)
   })
   const hubServer = createServer((req: IncomingMessage, res: ServerResponse) => {

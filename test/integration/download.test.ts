@@ -160,4 +160,21 @@ describe('download from a gated hub (real HTTP servers on loopback)', () => {
       delete process.env.STATECRAFT_CACHE
     }
   })
+
+  it('reports progress while the host downloads, and the figures in the report', async () => {
+    const home = tempDir()
+    const dest = `${tempDir()}/model.ckpt`
+    hub.cdnModes.push('slow')
+    const events: [string, string, number, number | undefined][] = []
+    const r = await converge({
+      recipe: defineRecipe({ name: 'dl', resources: () => [download({ id: 'ckpt', url: url(), dest, token: TOKEN })] }),
+      hosts: [{ name: 'local', transport: localHost(home) }],
+      onProgress: (h, id, b, t) => events.push([h, id, b, t]),
+    })
+    expect(r.ok).toBe(true)
+    expect(events.length).toBeGreaterThan(0)
+    expect(events.every(([h, id, b, t]) => h === 'local' && id === 'ckpt' && b >= 0 && b <= SIZE && t === SIZE)).toBe(true)
+    expect(r.hosts[0]!.resources[0]!.details).toMatchObject({ bytes: SIZE })
+    expect(Number(r.hosts[0]!.resources[0]!.details!.bytesPerSecond)).toBeGreaterThan(0)
+  })
 })

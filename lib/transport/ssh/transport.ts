@@ -171,7 +171,11 @@ export class SshTransport implements Transport {
       fail: (why) => ((special = why), stop()),
     })
     channel.on('data', (b: Buffer) => out.push(b))
-    channel.stderr.on('data', (b: Buffer) => err.push(Buffer.from(driver.onStderr(b.toString('utf8')))))
+    channel.stderr.on('data', (b: Buffer) => {
+        const text = driver.onStderr(b.toString('utf8'))
+        err.push(Buffer.from(text))
+        if (text) opts.onStderr?.(text)
+      })
     channel.on('exit', (c: number | null, s?: string) => {
       code = c
       signal = s ?? null

@@ -4,10 +4,25 @@
  */
 
 /** A curl config (`--config -`): values in double quotes, with \ and " escaped. */
-export function curlConfig(url: string, headers: Record<string, string>): string {
+export function curlConfig(url: string, headers: Record<string, string>, caBundle?: string): string {
   const q = (s: string): string => `"${s.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`
-  return [`url = ${q(url)}`, ...Object.entries(headers).map(([k, v]) => `header = ${q(`${k}: ${v}`)}`)].join('\n') + '\n'
+  const lines = [`url = ${q(url)}`, ...Object.entries(headers).map(([k, v]) => `header = ${q(`${k}: ${v}`)}`)]
+  if (caBundle) lines.push(`cacert = ${q(caBundle)}`)
+  return `${lines.join('\n')}\n`
 }
+
+/**
+ * For a model hub with no token given by the recipe: the host's own HF_TOKEN, else its
+ * $HF_HOME/token (default ~/.cache/huggingface/token), added to the curl config in $cfg.
+ */
+export const HOST_TOKEN = `if [ "$hubtok" = 1 ] && ! printf '%s' "$cfg" | grep -qi '^header = "Authorization:'; then
+  t=\${HF_TOKEN:-}
+  tf="\${HF_HOME:-$HOME/.cache/huggingface}/token"
+  if [ -z "$t" ] && [ -f "$tf" ]; then t=$(tr -d ' \\r\\n' < "$tf"); fi
+  if [ -n "$t" ]; then cfg="$cfg
+header = \\"Authorization: Bearer $t\\""; fi
+fi
+`
 
 export const STAT_FN = `sc_st() { stat -c '%s %Y %i' "$1" 2>/dev/null || stat -f '%z %m %i' "$1" 2>/dev/null; }`
 
@@ -48,14 +63,15 @@ printf '%s %s %s\\n' "$(sc_st "$D")" "$h" "$u" > "$S.tmp" && mv -f -- "$S.tmp" "
 /**
  * $1 dest, $2 wanted sha256 (or empty), $3 wanted size (or empty), $4 mode (or empty),
  * $5 stamp file, $6 source id (a changed source discards an old .part), $7 the URL's sha1
- * (recorded in the stamp, so a new URL is never taken for the old file). stdin: curl config.
+ * (recorded in the stamp, so a new URL is never taken for the old file), $8 1 to use the host's
+ * hub token when the config has none. stdin: curl config.
  * Exit 22 with "statecraft-http: CODE ERROR-CODE" on a refused request, 65 on a failed check.
  */
 export const DOWNLOAD_SCRIPT = `set -u
-D=$1 want=$2 size=$3 mode=$4 S=$5 src=$6 u=$7
+D=$1 want=$2 size=$3 mode=$4 S=$5 src=$6 u=$7 hubtok=$8
 P="$D.part" M="$D.part.source"
 cfg=$(cat)
-${HELPERS}command -v curl >/dev/null 2>&1 || { echo "statecraft-download: curl is not installed on the host" >&2; exit 127; }
+${HOST_TOKEN}${HELPERS}command -v curl >/dev/null 2>&1 || { echo "statecraft-download: curl is not installed on the host" >&2; exit 127; }
 mkdir -p -- "$(dirname -- "$D")" "$(dirname -- "$S")" || exit 73
 if [ -f "$P" ] && [ "$(cat "$M" 2>/dev/null)" != "$src" ]; then rm -f -- "$P"; fi
 printf '%s' "$src" > "$M"

@@ -4,7 +4,7 @@ import { declare, type Change, type CommonOptions, type Facts, type ProbeData, t
 import { decodeHex } from '../facts/shell-lib.ts'
 import { quote } from '../transport/posix.ts'
 import { checkMode, checkPath, checkString, fail, rejectUnknown } from './common.ts'
-import { curlConfig, DOWNLOAD_SCRIPT, RECEIVE_SCRIPT, STAMP_SCRIPT, STAT_FN } from './download-script.ts'
+import { curlConfig, DOWNLOAD_SCRIPT, HOST_TOKEN, RECEIVE_SCRIPT, STAMP_SCRIPT, STAT_FN } from './download-script.ts'
 import { fetchToCache } from './controller-fetch.ts'
 import { parseHead, type HeadInfo } from './http-head.ts'
 
@@ -19,6 +19,13 @@ export interface DownloadOptions {
   /** Bearer token (e.g. a Hugging Face token); secret: never in argv, logs, plans or reports. */
   token?: string
   mode?: string
+  /**
+   * Without `token`, use the target host's own hub token (its HF_TOKEN, else
+   * ~/.cache/huggingface/token). Default: on for huggingface.co URLs, never sent elsewhere.
+   */
+  hubToken?: boolean
+  /** A CA bundle on the host for TLS (on-host downloads). */
+  caBundle?: string
   /**
    * 'host' (default): the target downloads it itself. 'controller': fetched once into the
    * controller's cache (~/.cache/statecraft/downloads, or $STATECRAFT_CACHE) and pushed to each
@@ -43,7 +50,7 @@ interface DownloadCurrent {
   availKiB?: number
 }
 
-const FIELDS = ['url', 'dest', 'sha256', 'size', 'headers', 'token', 'mode', 'via'] as const
+const FIELDS = ['url', 'dest', 'sha256', 'size', 'headers', 'token', 'mode', 'via', 'hubToken', 'caBundle'] as const
 
 export function stampPath(dest: string, facts: Facts): string {
   return `${facts.home.replace(/\/$/, '')}/.statecraft/stamps/${createHash('sha1').update(dest).digest('hex')}`
@@ -93,6 +100,8 @@ export const downloadType: ResourceType<DownloadOptions, DownloadCurrent> = {
     out.mode = checkMode(w, d.mode)
     if (d.via !== undefined && d.via !== 'host' && d.via !== 'controller') fail(w, 'via', `must be 'host' or 'controller' (got ${JSON.stringify(d.via)})`)
     if (d.via === 'controller') out.via = 'controller'
+    if (d.hubToken ?? /^https:\/\/([a-z0-9-]+\.)*(huggingface\.co|hf\.co)\//.test(url)) out.hubToken = true
+    if (d.caBundle !== undefined) out.caBundle = checkPath(w, 'caBundle', d.caBundle, facts)
     return out
   },
   paths: (d) => [{ path: d.dest, kind: 'file' }],
@@ -111,8 +120,11 @@ if [ $ok = 0 ]; then
   if [ -f ${D} ]; then h=$(sc_sha256 ${D} 2>/dev/null); if [ -n "$h" ]; then echo "hash=$h"; else echo "unreadable=1"; fi; fi
   if [ -f ${D}.part ]; then echo "partsize=$(wc -c < ${D}.part | tr -d ' ')"; printf 'partsrc='; sc_hex < ${D}.part.source 2>/dev/null; echo; fi
   ${d.via === 'controller' ? 'if false; then' : 'if command -v curl >/dev/null 2>&1; then'}
-    printf 'head='; curl -sS -I -L --max-redirs 10 --connect-timeout 20 --config - 2>&1 <<'SC_CURL_EOF' | sc_hex; echo
-${curlConfig(d.url, headersOf(d))}SC_CURL_EOF
+    cfg=$(cat <<'SC_CURL_EOF'
+${curlConfig(d.url, headersOf(d), d.caBundle)}SC_CURL_EOF
+)
+    hubtok=${d.hubToken ? 1 : 0}
+${HOST_TOKEN}    printf 'head='; printf '%s\n' "$cfg" | curl -sS -I -L --max-redirs 10 --connect-timeout 20 --config - 2>&1 | sc_hex; echo
   ${d.via === 'controller' ? 'else :; fi' : 'else echo curl=missing; fi'}
   dir=$(dirname -- ${D}); while [ ! -d "$dir" ]; do dir=$(dirname -- "$dir"); done
   echo "avail=$(df -Pk "$dir" | awk 'NR==2 {print $4}')"
@@ -165,8 +177,8 @@ fi`
     if (changes[0]?.text.startsWith('record the verified stamp')) return [{ argv: ['sh', '-c', STAMP_SCRIPT, 'statecraft-stamp', d.dest, stamp, want.sha256 as string, urlHash(d.url)], label: `stamp ${d.dest}` }]
     return [
       {
-        argv: ['sh', '-c', DOWNLOAD_SCRIPT, 'statecraft-download', d.dest, want.sha256 ?? '', want.size !== undefined ? String(want.size) : '', d.mode ?? '', stamp, head?.sourceId ?? '', urlHash(d.url)],
-        stdin: curlConfig(d.url, headersOf(d)),
+        argv: ['sh', '-c', DOWNLOAD_SCRIPT, 'statecraft-download', d.dest, want.sha256 ?? '', want.size !== undefined ? String(want.size) : '', d.mode ?? '', stamp, head?.sourceId ?? '', urlHash(d.url), d.hubToken ? '1' : '0'],
+        stdin: curlConfig(d.url, headersOf(d), d.caBundle),
         label: `download ${d.url} -> ${d.dest}`,
         explain: (r) => explainFailure(d, r.stderr),
         details: transferDetails(performance.now()),

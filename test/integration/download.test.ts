@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { converge, defineRecipe, download } from '../../lib/index.ts'
 import type { DownloadOptions } from '../../lib/resources/download.ts'
@@ -176,5 +176,21 @@ describe('download from a gated hub (real HTTP servers on loopback)', () => {
     expect(events.every(([h, id, b, t]) => h === 'local' && id === 'ckpt' && b >= 0 && b <= SIZE && t === SIZE)).toBe(true)
     expect(r.hosts[0]!.resources[0]!.details).toMatchObject({ bytes: SIZE })
     expect(Number(r.hosts[0]!.resources[0]!.details!.bytesPerSecond)).toBeGreaterThan(0)
+  })
+
+  it("uses the host's own hub token (HF_TOKEN, else ~/.cache/huggingface/token) when the recipe gives none", async () => {
+    const fromFile = tempDir()
+    mkdirSync(`${fromFile}/.cache/huggingface`, { recursive: true })
+    writeFileSync(`${fromFile}/.cache/huggingface/token`, `${TOKEN}\n`)
+    const dest = `${tempDir()}/model.ckpt`
+    const r = await run(fromFile, dest, { token: '', hubToken: true })
+    expect(r.hosts[0]!.resources[0]!.error).toBeUndefined()
+    expect(readFileSync(dest).equals(hub.blobs.get('model.ckpt')!.data)).toBe(true)
+    const fromEnv = new LocalTransport({ env: { ...process.env, HOME: tempDir(), HF_TOKEN: TOKEN } })
+    const dest2 = `${tempDir()}/model.ckpt`
+    expect((await run('', dest2, { token: '', hubToken: true }, 'apply', { transport: fromEnv })).ok).toBe(true)
+    // Not a hub URL and not asked for: the host's token is not sent anywhere.
+    const none = await run(fromFile, `${tempDir()}/m`, { token: '' }, 'plan')
+    expect(none.hosts[0]!.resources[0]!.error!.message).toMatch(/is gated/)
   })
 })

@@ -30,8 +30,9 @@ export interface DownloadOptions {
    * 'host' (default): the target downloads it itself. 'controller': fetched once into the
    * controller's cache (~/.cache/statecraft/downloads, or $STATECRAFT_CACHE) and pushed to each
    * host over its connection — for hosts without internet access; N hosts, one download.
+   * 'auto': the host when it has curl, else the controller route.
    */
-  via?: 'host' | 'controller'
+  via?: 'host' | 'controller' | 'auto'
 }
 
 interface DownloadCurrent {
@@ -98,8 +99,8 @@ export const downloadType: ResourceType<DownloadOptions, DownloadCurrent> = {
       if (d.token !== '') out.token = d.token
     }
     out.mode = checkMode(w, d.mode)
-    if (d.via !== undefined && d.via !== 'host' && d.via !== 'controller') fail(w, 'via', `must be 'host' or 'controller' (got ${JSON.stringify(d.via)})`)
-    if (d.via === 'controller') out.via = 'controller'
+    if (d.via !== undefined && !['host', 'controller', 'auto'].includes(d.via)) fail(w, 'via', `must be 'host', 'controller' or 'auto' (got ${JSON.stringify(d.via)})`)
+    if (d.via === 'controller' || d.via === 'auto') out.via = d.via
     if (d.hubToken ?? /^https:\/\/([a-z0-9-]+\.)*(huggingface\.co|hf\.co)\//.test(url)) out.hubToken = true
     if (d.caBundle !== undefined) out.caBundle = checkPath(w, 'caBundle', d.caBundle, facts)
     return out
@@ -152,7 +153,7 @@ fi`
     const check = want.from === 'recipe' ? 'sha256 from the recipe' : want.from === 'X-Linked-Etag' ? 'sha256 announced by the hub (X-Linked-Etag)' : 'no checksum: size only'
     const resume = c.partSize && c.head?.sourceId && c.partSource === c.head.sourceId ? `, resuming after ${human(c.partSize)}` : ''
     const verb = c.exists ? `replace ${d.dest}: its content does not match (sha256 ${c.hash?.slice(0, 12)}…); download` : 'download'
-    if (d.via === 'controller') {
+    if (viaController(d, c)) {
       const pushResume = c.partSize && c.partSource === controllerSource(d) ? `, resuming after ${human(c.partSize)}` : ''
       const sum = d.sha256 ? 'sha256 from the recipe' : 'checksum as the hub announces it'
       return [{ text: `${verb} ${d.url} into the controller's cache (once for all hosts) and push it to ${d.dest}${size}, ${sum}${pushResume}` }]
@@ -161,7 +162,9 @@ fi`
   },
   apply(d: DownloadOptions, c: DownloadCurrent, changes: Change[], facts: Facts): Step[] {
     if (c.unreadable) throw new StatecraftError('E_PERMISSION', `download ${d.dest}: the file exists but cannot be read to check it; fix its permissions or use become`)
-    if (c.curlMissing) throw new StatecraftError('E_MISSING_TOOL', `download ${d.dest}: curl is not installed on the host; install it (Debian: apt-get install curl)`)
+    if (c.curlMissing && !viaController(d, c)) {
+      throw new StatecraftError('E_MISSING_TOOL', `download ${d.dest}: curl is not installed on the host; install it (Debian: apt-get install curl), or set via: 'auto' or 'controller' to push it from here`)
+    }
     const head = c.head
     if (head?.status === 401 || head?.status === 403) throw gatedError(d, head)
     if (head?.status !== undefined && head.status >= 400) throw new StatecraftError('E_HTTP', `download ${d.dest}: ${d.url} answered HTTP ${head.status}${head.errorMessage ? ` (${head.errorMessage})` : ''}`)
@@ -173,7 +176,7 @@ fi`
       }
     }
     const stamp = stampPath(d.dest, facts)
-    if (d.via === 'controller' && !changes[0]?.text.startsWith('record the verified stamp')) return [pushStep(d, c, stamp)]
+    if (viaController(d, c) && !changes[0]?.text.startsWith('record the verified stamp')) return [pushStep(d, c, stamp)]
     if (changes[0]?.text.startsWith('record the verified stamp')) return [{ argv: ['sh', '-c', STAMP_SCRIPT, 'statecraft-stamp', d.dest, stamp, want.sha256 as string, urlHash(d.url)], label: `stamp ${d.dest}` }]
     return [
       {
@@ -198,6 +201,9 @@ function transferDetails(t0: number): (stdout: string) => Record<string, number>
     return { bytes, seconds: Math.round(seconds * 10) / 10, bytesPerSecond: Math.round(bytes / seconds) }
   }
 }
+
+/** The controller route: asked for, or chosen because the host has no downloader. */
+const viaController = (d: DownloadOptions, c: DownloadCurrent): boolean => d.via === 'controller' || (d.via === 'auto' && c.curlMissing === true)
 
 const controllerSource = (d: DownloadOptions): string => `controller:${urlHash(d.url)}:${d.sha256 ?? ''}`
 

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { converge, defineRecipe, download } from '../../lib/index.ts'
 import type { DownloadOptions } from '../../lib/resources/download.ts'
@@ -192,5 +192,25 @@ describe('download from a gated hub (real HTTP servers on loopback)', () => {
     // Not a hub URL and not asked for: the host's token is not sent anywhere.
     const none = await run(fromFile, `${tempDir()}/m`, { token: '' }, 'plan')
     expect(none.hosts[0]!.resources[0]!.error!.message).toMatch(/is gated/)
+  })
+
+  it("via: 'auto' pushes from the controller when the host has no curl", async () => {
+    // A PATH with every program of this machine except curl.
+    const bin = tempDir()
+    for (const dir of ['/usr/local/bin', '/usr/bin', '/bin']) {
+      for (const f of readdirSync(dir)) if (f !== 'curl' && !existsSync(`${bin}/${f}`)) symlinkSync(`${dir}/${f}`, `${bin}/${f}`)
+    }
+    const home = tempDir()
+    const dest = `${tempDir()}/model.ckpt`
+    process.env.STATECRAFT_CACHE = tempDir()
+    try {
+      const noCurl = new LocalTransport({ env: { ...process.env, HOME: home, PATH: bin } })
+      const r = await run(home, dest, { via: 'auto' }, 'apply', { transport: noCurl })
+      expect(r.hosts[0]!.resources[0]!.error).toBeUndefined()
+      expect(r.hosts[0]!.resources[0]!.changes[0]).toMatch(/into the controller's cache/)
+      expect(readFileSync(dest).equals(hub.blobs.get('model.ckpt')!.data)).toBe(true)
+    } finally {
+      delete process.env.STATECRAFT_CACHE
+    }
   })
 })

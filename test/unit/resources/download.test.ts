@@ -34,9 +34,14 @@ describe('download (probe output in, plan out)', () => {
     expect(() => downloadType.apply(d, c, downloadType.diff(d, c), linuxFacts)).toThrow(/needs 6.70 GB more but only 1.02 GB is free there/)
   })
 
-  it('names the fix for a host without curl', () => {
+  it('names the fix for a host without curl, or takes the controller route when allowed', () => {
     const c = downloadType.parse(probe({ stampok: '0', curl: 'missing' }), d)
-    expect(() => downloadType.apply(d, c, downloadType.diff(d, c), linuxFacts)).toThrow(/curl is not installed on the host; install it/)
+    expect(() => downloadType.apply(d, c, downloadType.diff(d, c), linuxFacts)).toThrow(/curl is not installed on the host; install it \(Debian: apt-get install curl\), or set via: 'auto' or 'controller'/)
+    const auto = downloadType.validate({ url, dest: '/srv/m.ckpt', token: 'hf_x', via: 'auto' }, linuxFacts)
+    const ca = downloadType.parse(probe({ stampok: '0', curl: 'missing' }), auto)
+    const changes = downloadType.diff(auto, ca)
+    expect(changes[0]!.text).toMatch(/into the controller's cache \(once for all hosts\) and push it to \/srv\/m.ckpt/)
+    expect(downloadType.apply(auto, ca, changes, linuxFacts)[0]!.label).toBe(`push ${url} -> /srv/m.ckpt (via the controller)`)
   })
 
   it('sends the token on stdin only, never in argv', () => {

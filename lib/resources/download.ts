@@ -6,6 +6,7 @@ import { quote } from '../transport/posix.ts'
 import { checkMode, checkPath, checkString, fail, rejectUnknown } from './common.ts'
 import { curlConfig, DOWNLOAD_SCRIPT, HOST_TOKEN, RECEIVE_SCRIPT, STAMP_SCRIPT, STAT_FN } from './download-script.ts'
 import { fetchToCache } from './controller-fetch.ts'
+import { psDownloadApply, psDownloadProbe, psStampScript } from './download-ps.ts'
 import { parseHead, type HeadInfo } from './http-head.ts'
 
 export interface DownloadOptions {
@@ -54,7 +55,8 @@ interface DownloadCurrent {
 const FIELDS = ['url', 'dest', 'sha256', 'size', 'headers', 'token', 'mode', 'via', 'hubToken', 'caBundle'] as const
 
 export function stampPath(dest: string, facts: Facts): string {
-  return `${facts.home.replace(/\/$/, '')}/.statecraft/stamps/${createHash('sha1').update(dest).digest('hex')}`
+  const sep = facts.os === 'windows' ? '\\' : '/'
+  return [facts.home.replace(/[\\/]$/, ''), '.statecraft', 'stamps', createHash('sha1').update(dest).digest('hex')].join(sep)
 }
 
 const urlHash = (url: string): string => createHash('sha1').update(url).digest('hex')
@@ -78,7 +80,7 @@ export const downloadType: ResourceType<DownloadOptions, DownloadCurrent> = {
   validate(d: DownloadOptions, facts: Facts): DownloadOptions {
     const w = `download ${String(d.dest)}`
     rejectUnknown(w, d, FIELDS)
-    if (facts.dialect === 'powershell') fail(w, 'dest', 'is on a Windows host: on-host downloads there are not supported yet')
+    if (facts.dialect === 'powershell' && d.via !== undefined && d.via !== 'host') fail(w, 'via', 'the controller route is not available for Windows hosts yet; leave via out')
     const url = checkString(w, 'url', d.url) as string
     if (!/^https?:\/\/[^\s]+$/.test(url)) fail(w, 'url', `must be an http(s) URL without spaces (got ${JSON.stringify(url)})`)
     const out: DownloadOptions = { url, dest: checkPath(w, 'dest', d.dest, facts) }
@@ -107,6 +109,9 @@ export const downloadType: ResourceType<DownloadOptions, DownloadCurrent> = {
   },
   paths: (d) => [{ path: d.dest, kind: 'file' }],
   probe(d: DownloadOptions, facts: Facts, run?: RunFlags): string {
+    if (facts.dialect === 'powershell') {
+      return psDownloadProbe({ dest: d.dest, stamp: stampPath(d.dest, facts), urlHash: urlHash(d.url), ...(d.sha256 ? { sha256: d.sha256 } : {}), config: curlConfig(d.url, headersOf(d), d.caBundle), verify: run?.verifyArtifacts === true })
+    }
     const D = quote(d.dest)
     const S = quote(stampPath(d.dest, facts))
     const wantCheck = `${d.sha256 ? ` && [ "$h" = ${d.sha256} ]` : ''} && [ "$u" = ${urlHash(d.url)} ]`
@@ -177,6 +182,14 @@ fi`
     }
     const stamp = stampPath(d.dest, facts)
     if (viaController(d, c) && !changes[0]?.text.startsWith('record the verified stamp')) return [pushStep(d, c, stamp)]
+    if (facts.dialect === 'powershell' && changes[0]?.text.startsWith('record the verified stamp')) {
+      return [{ argv: [], label: `stamp ${d.dest}`, psScript: psStampScript(d.dest, stamp, want.sha256 as string, urlHash(d.url)) }]
+    }
+    if (facts.dialect === 'powershell') {
+      const size = want.size
+      const script = psDownloadApply({ dest: d.dest, stamp, urlHash: urlHash(d.url), ...(want.sha256 ? { sha256: want.sha256 } : {}), ...(size !== undefined ? { size } : {}), config: curlConfig(d.url, headersOf(d), d.caBundle), verify: false, sourceId: head?.sourceId ?? '' })
+      return [{ argv: [], psScript: script, label: `download ${d.url} -> ${d.dest}`, explain: (r) => explainFailure(d, r.stderr), details: transferDetails(performance.now()) }]
+    }
     if (changes[0]?.text.startsWith('record the verified stamp')) return [{ argv: ['sh', '-c', STAMP_SCRIPT, 'statecraft-stamp', d.dest, stamp, want.sha256 as string, urlHash(d.url)], label: `stamp ${d.dest}` }]
     return [
       {

@@ -9,6 +9,7 @@ import { fileType } from '../../lib/resources/file.ts'
 import { lineType } from '../../lib/resources/line.ts'
 import { symlinkType } from '../../lib/resources/symlink.ts'
 import { gitType } from '../../lib/resources/git.ts'
+import { downloadType } from '../../lib/resources/download.ts'
 import { PS_PRELUDE, psStdin, psStep } from '../../lib/transport/powershell.ts'
 import { HOSTILE } from '../helpers/hostile.ts'
 
@@ -57,10 +58,12 @@ describe('generated PowerShell parses with tree-sitter-powershell', () => {
         [commandType, { argv: ['git', h, '--', h], creates: p, unless: ['where.exe', h], cwd: 'C:\\src', env: { V: h } }, {}],
         [gitType, { repo: `https://x/${h}`, dest: p, ref: 'v2.0.2' }, { exists: 'repo', head: 'a', dirty: false, origin: 'o', target: 'b'.repeat(40), refKind: 'tag' }],
         [gitType, { repo: h, dest: p, ref: 'a'.repeat(40) }, { exists: 'no' }],
+        [downloadType, { url: `https://hub.example/m/resolve/main/${encodeURIComponent(h)}`, dest: p, sha256: 'a'.repeat(64), size: 10, token: 'hf_x' }, { stampOk: false, exists: false, head: { status: 200 } }],
+        [downloadType, { url: 'https://hub.example/x', dest: p, sha256: 'a'.repeat(64) }, { stampOk: false, exists: true, hash: 'a'.repeat(64) }],
       ] as const
       for (const [type, input, current] of cases) {
         const d = (type as typeof fileType).validate(input as never, win)
-        snippets.push((type as typeof fileType).probe(d, win))
+        snippets.push((type as typeof fileType).probe(d, win, { verifyArtifacts: true }))
         const changes = (type as typeof fileType).diff(d, current as never)
         for (const st of (type as typeof fileType).apply(d, current as never, changes, win)) steps.push(st.psScript ?? psStep(st))
       }

@@ -59,4 +59,18 @@ describe('download (probe output in, plan out)', () => {
   ])('refuses bad input %#', (input, err) => {
     expect(() => downloadType.validate(input as never, linuxFacts)).toThrow(err)
   })
+
+  it('on Windows: curl.exe inside a PowerShell script on stdin, the stamp under the user profile', () => {
+    const win = { ...linuxFacts, os: 'windows' as const, dialect: 'powershell' as const, home: 'C:\\Users\\ana' }
+    const dw = downloadType.validate({ url, dest: '~/InvokeAI/models/model.ckpt', token: 'hf_x' }, win)
+    expect(dw.dest).toBe('C:\\Users\\ana\\InvokeAI\\models\\model.ckpt')
+    const probeScript = downloadType.probe(dw, win)
+    expect(probeScript).toMatch(/\$S = 'C:\\Users\\ana\\\.statecraft\\stamps\\[0-9a-f]{40}'/)
+    const c = downloadType.parse(probe({ stampok: '0', head: hex(HUB_HEAD), avail: '90000000' }), dw)
+    const [step] = downloadType.apply(dw, c, downloadType.diff(dw, c), win)
+    expect(step!.argv).toEqual([])
+    expect(step!.psScript).toContain("$cfg | curl.exe -sS -f -L")
+    expect(step!.psScript).toContain('header = "Authorization: Bearer hf_x"')
+    expect(step!.psScript).toContain("if ($h -ne '14749efc0ae8ef0329391ad4436feb781b402f4fece4883c7ad8d10556d8a36a')")
+  })
 })

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { converge, defineRecipe, download } from '../../lib/index.ts'
 import type { DownloadOptions } from '../../lib/resources/download.ts'
@@ -212,5 +212,43 @@ describe('download from a gated hub (real HTTP servers on loopback)', () => {
     } finally {
       delete process.env.STATECRAFT_CACHE
     }
+  })
+
+  it('keeps the .part when interrupted, and the next run resumes it', async () => {
+    const home = tempDir()
+    const dest = `${tempDir()}/model.ckpt`
+    hub.cdnModes.push('slow')
+    hub.gets.length = 0
+    const ac = new AbortController()
+    const running = converge({
+      recipe: defineRecipe({ name: 'dl', resources: () => [download({ id: 'ckpt', url: url(), dest, token: TOKEN })] }),
+      hosts: [{ name: 'local', transport: localHost(home) }],
+      signal: ac.signal,
+    })
+    for (let i = 0; i < 200 && !(existsSync(`${dest}.part`) && statSync(`${dest}.part`).size > 0); i++) await new Promise((r) => setTimeout(r, 25))
+    ac.abort()
+    const r = await running
+    expect(r.hosts[0]!.error!.code).toBe('E_ABORTED')
+    const kept = statSync(`${dest}.part`).size
+    expect(kept).toBeGreaterThan(0)
+    expect(kept).toBeLessThan(SIZE)
+    const again = await run(home, dest)
+    expect(again.ok).toBe(true)
+    expect(readFileSync(dest).equals(hub.blobs.get('model.ckpt')!.data)).toBe(true)
+    const resumed = hub.gets[hub.gets.length - 1]!
+    expect(resumed.start).toBe(kept)
+    expect(again.hosts[0]!.resources[0]!.details).toMatchObject({ bytes: SIZE - kept })
+  })
+
+  it('discards a .part left from another version of the source instead of appending to it', async () => {
+    const home = tempDir()
+    const dest = `${tempDir()}/model.ckpt`
+    writeFileSync(`${dest}.part`, Buffer.alloc(1000, 7))
+    writeFileSync(`${dest}.part.source`, 'an-older-etag')
+    hub.gets.length = 0
+    const r = await run(home, dest)
+    expect(r.ok).toBe(true)
+    expect(readFileSync(dest).equals(hub.blobs.get('model.ckpt')!.data)).toBe(true)
+    expect(hub.gets).toEqual([{ start: 0, sent: SIZE }])
   })
 })

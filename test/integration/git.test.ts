@@ -1,7 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { converge, defineRecipe, directory, git } from '../../lib/index.ts'
-import { head, makeRepo } from '../helpers/git.ts'
+import { execFileSync } from 'node:child_process'
+import { git as gitCli, head, makeRepo } from '../helpers/git.ts'
+import { ensureTestUser, TEST_USER } from '../helpers/sshd.ts'
 import { localHost, tempDir } from '../helpers/tmp.ts'
 
 function setup() {
@@ -105,5 +107,18 @@ describe('git (real repositories)', () => {
     expect(r.ok).toBe(true)
     expect(head(dest)).toBe(repo.commits.c2)
     expect(existsSync(`${dest}/models/ldm/stable-diffusion-v1`)).toBe(true)
+  })
+
+  it('works on a checkout owned by another user (safe.directory)', async () => {
+    ensureTestUser()
+    const { repo, dest, run } = setup()
+    await run('v1.0')
+    execFileSync('chown', ['-R', `${TEST_USER}:${TEST_USER}`, dest])
+    // Plain git refuses it ("dubious ownership"); the resource still reads and moves it.
+    expect(() => execFileSync('git', ['-C', dest, 'rev-parse', 'HEAD'], { stdio: 'pipe', env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null' } })).toThrow(/dubious ownership/)
+    const r = await run('v2.0')
+    expect(r.hosts[0]!.error).toBeUndefined()
+    expect(r.ok).toBe(true)
+    expect(gitCli(dest, '-c', `safe.directory=${dest}`, 'rev-parse', 'HEAD')).toBe(repo.commits.c2)
   })
 })

@@ -42,7 +42,8 @@ async function fetchOnce(url: string, headers: Record<string, string>, want: { s
     const [sha256 = '', size = ''] = readFileSync(meta, 'utf8').trim().split(' ')
     if (Number(size) === statSync(path).size && (!want.sha256 || want.sha256 === sha256)) return { path, sha256, size: Number(size) }
   }
-  mkdirSync(join(path, '..'), { recursive: true })
+  // The cache can hold gated models: only this user may read it.
+  mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 })
   const part = `${path}.part`
   for (let attempt = 1; ; attempt++) {
     try {

@@ -67,8 +67,20 @@ async function fetchOnce(url: string, headers: Record<string, string>, want: { s
   return { path, sha256, size }
 }
 
+/**
+ * undici's fetch with an agent that honours HTTP_PROXY / HTTPS_PROXY / NO_PROXY (Node's built-in
+ * fetch ignores them); a custom CA comes from NODE_EXTRA_CA_CERTS, which Node's TLS reads itself.
+ * Imported only when the controller route is used.
+ */
+async function proxiedFetch(): Promise<(url: URL, init: Record<string, unknown>) => Promise<Response>> {
+  const { fetch: undiciFetch, EnvHttpProxyAgent } = await import('undici')
+  const dispatcher = new EnvHttpProxyAgent()
+  return (url, init) => undiciFetch(url, { ...init, dispatcher } as never) as unknown as Promise<Response>
+}
+
 /** One GET from where the .part ends, following redirects by hand. */
 async function fetchPart(url: string, headers: Record<string, string>, part: string, total?: number, onBytes?: OnBytes): Promise<void> {
+  const fetch = await proxiedFetch()
   let current = new URL(url)
   let hdrs = { ...headers }
   for (let hop = 0; hop < 10; hop++) {

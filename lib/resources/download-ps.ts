@@ -7,7 +7,18 @@ import { psQuote } from '../transport/powershell.ts'
  */
 const PS_STAT = `function Sc-St([string]$p) { $i = Get-Item -LiteralPath $p -Force; "$($i.Length) $([DateTimeOffset]::new($i.LastWriteTimeUtc).ToUnixTimeSeconds()) $($i.CreationTimeUtc.Ticks)" }`
 
+/** The host's HF_TOKEN, else $HF_HOME\\token (default ~\\.cache\\huggingface\\token), appended to $cfg. */
+const PS_HOST_TOKEN = `if ($cfg -notmatch '(?m)^header = "Authorization:') {
+  $t = $env:HF_TOKEN
+  $hf = if ($env:HF_HOME) { $env:HF_HOME } else { Join-Path $env:USERPROFILE '.cache\\huggingface' }
+  if (-not $t -and (Test-Path -LiteralPath (Join-Path $hf 'token'))) { $t = ([IO.File]::ReadAllText((Join-Path $hf 'token'))).Trim() }
+  if ($t) { $cfg += 'header = "Authorization: Bearer ' + $t + '"' + [char]10 }
+}
+`
+
 export interface PsDownload {
+  /** Use the host's own hub token when the config carries none. */
+  hubToken?: boolean
   dest: string
   stamp: string
   urlHash: string
@@ -41,7 +52,7 @@ if ($ok -eq 0) {
   if (Get-Command curl.exe -ErrorAction SilentlyContinue) {
     $ErrorActionPreference = 'Continue'
     $cfg = ${psQuote(o.config)}
-    Sc-KvHex 'head' (($cfg | curl.exe -sS -I -L --max-redirs 10 --connect-timeout 20 --config '-' 2>&1) -join [char]10)
+${o.hubToken ? PS_HOST_TOKEN : ''}    Sc-KvHex 'head' (($cfg | curl.exe -sS -I -L --max-redirs 10 --connect-timeout 20 --config '-' 2>&1) -join [char]10)
   } else { 'curl=missing' }
   $dir = Split-Path -Parent $D
   while (-not (Test-Path -LiteralPath $dir)) { $dir = Split-Path -Parent $dir }
@@ -67,7 +78,7 @@ $null = [IO.Directory]::CreateDirectory((Split-Path -Parent $S))
 if ((Test-Path -LiteralPath $P) -and -not ((Test-Path -LiteralPath $M) -and [IO.File]::ReadAllText($M) -eq $src)) { Remove-Item -LiteralPath $P -Force }
 [IO.File]::WriteAllText($M, $src)
 $cfg = ${psQuote(o.config)}
-$ErrorActionPreference = 'Continue'
+${o.hubToken ? PS_HOST_TOKEN : ''}$ErrorActionPreference = 'Continue'
 for ($n = 1; ; $n++) {
   $code = $cfg | curl.exe -sS -f -L --max-redirs 10 --connect-timeout 20 --retry 4 -C '-' -o $P -w '%{http_code}' --config '-'
   if ($LASTEXITCODE -eq 0 -or $code -eq '416') { break }

@@ -104,7 +104,7 @@ export const downloadType: ResourceType<DownloadOptions, DownloadCurrent> = {
   paths: (d) => [{ path: d.dest, kind: 'file' }],
   probe(d: DownloadOptions, facts: Facts, run?: RunFlags): string {
     if (facts.dialect === 'powershell') {
-      return psDownloadProbe({ dest: d.dest, stamp: stampPath(d.dest, facts), urlHash: urlHash(d.url), ...(d.sha256 ? { sha256: d.sha256 } : {}), config: curlConfig(d.url, headersOf(d), d.caBundle), verify: run?.verifyArtifacts === true })
+      return psDownloadProbe({ dest: d.dest, stamp: stampPath(d.dest, facts), urlHash: urlHash(d.url), ...(d.sha256 ? { sha256: d.sha256 } : {}), config: curlConfig(d.url, headersOf(d), d.caBundle), verify: run?.verifyArtifacts === true, ...(d.hubToken ? { hubToken: true } : {}) })
     }
     const D = quote(d.dest)
     const S = quote(stampPath(d.dest, facts))
@@ -181,7 +181,7 @@ fi`
     }
     if (facts.dialect === 'powershell') {
       const size = want.size
-      const script = psDownloadApply({ dest: d.dest, stamp, urlHash: urlHash(d.url), ...(want.sha256 ? { sha256: want.sha256 } : {}), ...(size !== undefined ? { size } : {}), config: curlConfig(d.url, headersOf(d), d.caBundle), verify: false, sourceId: head?.sourceId ?? '' })
+      const script = psDownloadApply({ dest: d.dest, stamp, urlHash: urlHash(d.url), ...(want.sha256 ? { sha256: want.sha256 } : {}), ...(size !== undefined ? { size } : {}), config: curlConfig(d.url, headersOf(d), d.caBundle), verify: false, sourceId: head?.sourceId ?? '', ...(d.hubToken ? { hubToken: true } : {}) })
       return [{ argv: [], psScript: script, label: `download ${d.url} -> ${d.dest}`, explain: (r) => explainFailure(d, r.stderr), details: transferDetails(performance.now()) }]
     }
     if (changes[0]?.text.startsWith('record the verified stamp')) return [{ argv: ['sh', '-c', STAMP_SCRIPT, 'statecraft-stamp', d.dest, stamp, want.sha256 as string, urlHash(d.url)], label: `stamp ${d.dest}` }]

@@ -1,4 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { createServer, request as httpRequest } from 'node:http'
+import { connect as connectTcp } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { converge, defineRecipe, download } from '../../lib/index.ts'
 import type { DownloadOptions } from '../../lib/resources/download.ts'
@@ -250,5 +252,48 @@ describe('download from a gated hub (real HTTP servers on loopback)', () => {
     expect(r.ok).toBe(true)
     expect(readFileSync(dest).equals(hub.blobs.get('model.ckpt')!.data)).toBe(true)
     expect(hub.gets).toEqual([{ start: 0, sent: SIZE }])
+  })
+
+  it('via the controller: goes through the HTTP_PROXY the controller is configured with', async () => {
+    const seen: string[] = []
+    // A minimal forward proxy for http:// URLs (absolute-form requests), on loopback.
+    const proxy = createServer((req, res) => {
+      seen.push(String(req.url))
+      const up = httpRequest(String(req.url), { method: req.method, headers: req.headers }, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers)
+        r.pipe(res)
+      })
+      req.pipe(up)
+    })
+    // …and CONNECT tunnels, which undici's proxy agent uses for every origin.
+    proxy.on('connect', (req, socket, head) => {
+      seen.push(`CONNECT ${req.url}`)
+      const [h, p] = String(req.url).split(':')
+      const up = connectTcp(Number(p), h as string, () => {
+        socket.write('HTTP/1.1 200 Connection Established\r\n\r\n')
+        up.write(head)
+        up.pipe(socket)
+        socket.pipe(up)
+      })
+      up.on('error', () => socket.destroy())
+      socket.on('error', () => up.destroy())
+    })
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()))
+    const saved = { HTTP_PROXY: process.env.HTTP_PROXY, NO_PROXY: process.env.NO_PROXY, no_proxy: process.env.no_proxy }
+    process.env.HTTP_PROXY = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`
+    delete process.env.NO_PROXY
+    delete process.env.no_proxy
+    process.env.STATECRAFT_CACHE = tempDir()
+    try {
+      const r = await run(tempDir(), `${tempDir()}/m.ckpt`, { via: 'controller' })
+      expect(r.hosts[0]!.resources[0]!.error).toBeUndefined()
+      expect(seen).toContain(`CONNECT ${hub.hubUrl.replace('http://', '')}`)
+      expect(seen).toContain(`CONNECT ${hub.cdnUrl.replace('http://', '')}`)
+    } finally {
+      for (const [k, v] of Object.entries(saved)) v === undefined ? delete process.env[k] : (process.env[k] = v)
+      delete process.env.STATECRAFT_CACHE
+      proxy.closeAllConnections()
+      await new Promise((r) => proxy.close(r))
+    }
   })
 })

@@ -60,6 +60,7 @@ describe('generated PowerShell parses with tree-sitter-powershell', () => {
         [gitType, { repo: h, dest: p, ref: 'a'.repeat(40) }, { exists: 'no' }],
         [downloadType, { url: `https://hub.example/m/resolve/main/${encodeURIComponent(h)}`, dest: p, sha256: 'a'.repeat(64), size: 10, token: 'hf_x' }, { stampOk: false, exists: false, head: { status: 200 } }],
         [downloadType, { url: 'https://hub.example/x', dest: p, sha256: 'a'.repeat(64) }, { stampOk: false, exists: true, hash: 'a'.repeat(64) }],
+        [downloadType, { url: 'https://huggingface.co/a/resolve/main/b', dest: p }, { stampOk: false, exists: false, head: { status: 200 } }],
       ] as const
       for (const [type, input, current] of cases) {
         const d = (type as typeof fileType).validate(input as never, win)

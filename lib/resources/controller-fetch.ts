@@ -26,14 +26,42 @@ const inflight = new Map<string, Promise<Cached>>()
 
 export type OnBytes = (bytes: number, total?: number) => void
 
-export function fetchToCache(url: string, headers: Record<string, string>, want: { sha256?: string; size?: number }, dir = cacheDir(), onBytes?: OnBytes): Promise<Cached> {
-  const key = createHash('sha1').update(`${url}\n${want.sha256 ?? ''}`).digest('hex')
+export async function fetchToCache(url: string, headers: Record<string, string>, want: { sha256?: string; size?: number }, dir = cacheDir(), onBytes?: OnBytes): Promise<Cached> {
+  // Without a pinned hash, ask the hub which version it serves now: it names the cache entry
+  // (so an upstream change is never served from an old copy) and is what the file is checked against.
+  const target = want.sha256 ? want : { ...(await announced(url, headers)), ...want }
+  const key = createHash('sha1').update(`${url}\n${target.sha256 ?? ''}`).digest('hex')
   let p = inflight.get(key)
   if (!p) {
-    p = fetchOnce(url, headers, want, join(dir, key), onBytes).finally(() => inflight.delete(key))
+    p = fetchOnce(url, headers, target, join(dir, key), onBytes).finally(() => inflight.delete(key))
     inflight.set(key, p)
   }
   return p
+}
+
+/** X-Linked-Etag / X-Linked-Size from a HEAD, following redirects by hand; empty if none. */
+async function announced(url: string, headers: Record<string, string>): Promise<{ sha256?: string; size?: number }> {
+  const fetch = await proxiedFetch()
+  let current = new URL(url)
+  let hdrs = { ...headers }
+  for (let hop = 0; hop < 10; hop++) {
+    const res = await fetch(current, { method: 'HEAD', headers: hdrs, redirect: 'manual' })
+    const etag = res.headers.get('x-linked-etag')
+    if (etag) {
+      const size = Number(res.headers.get('x-linked-size'))
+      return { sha256: etag.replace(/^W\//, '').replaceAll('"', '').toLowerCase(), ...(Number.isFinite(size) && size > 0 ? { size } : {}) }
+    }
+    const location = res.headers.get('location')
+    if (res.status < 300 || res.status >= 400 || !location) return {}
+    const next = new URL(location, current)
+    if (next.origin !== current.origin) hdrs = withoutAuthorization(hdrs)
+    current = next
+  }
+  return {}
+}
+
+function withoutAuthorization(h: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(h).filter(([k]) => k.toLowerCase() !== 'authorization'))
 }
 
 async function fetchOnce(url: string, headers: Record<string, string>, want: { sha256?: string; size?: number }, path: string, onBytes?: OnBytes): Promise<Cached> {
@@ -89,7 +117,7 @@ async function fetchPart(url: string, headers: Record<string, string>, part: str
     if (res.status >= 300 && res.status < 400 && res.headers.get('location')) {
       const next = new URL(res.headers.get('location') as string, current)
       // As curl does: credentials do not follow a redirect to another origin.
-      if (next.origin !== current.origin) hdrs = Object.fromEntries(Object.entries(hdrs).filter(([k]) => k.toLowerCase() !== 'authorization'))
+      if (next.origin !== current.origin) hdrs = withoutAuthorization(hdrs)
       current = next
       await res.body?.cancel()
       continue

@@ -296,4 +296,18 @@ describe('download from a gated hub (real HTTP servers on loopback)', () => {
       await new Promise((r) => proxy.close(r))
     }
   })
+
+  it('via the controller without a pinned sha256: checks against the hash the hub announces', async () => {
+    process.env.STATECRAFT_CACHE = tempDir()
+    try {
+      const dest = `${tempDir()}/m.ckpt`
+      hub.cdnModes.push('corrupt')
+      const r = await run(tempDir(), dest, { via: 'controller' })
+      expect(r.ok).toBe(false)
+      expect(r.hosts[0]!.resources[0]!.error!.message).toContain(`expected ${SIZE} bytes with sha256 ${hub.blobs.get('model.ckpt')!.sha256}; the file was discarded`)
+      expect(existsSync(dest)).toBe(false)
+    } finally {
+      delete process.env.STATECRAFT_CACHE
+    }
+  })
 })

@@ -29,7 +29,10 @@ async function time(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: st
   child.stderr.on('data', (b: Buffer) => (out += b.toString()))
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
   const ms = performance.now() - t0
-  if (!okCodes.includes(code ?? -1)) throw new Error(`${cmd} ${args.join(' ')} exited ${code}: ${out}`.slice(0, 2000))
+  if (!okCodes.includes(code ?? -1)) {
+    const failed = out.split('\n').filter((l) => /FAILED|E_[A-Z_]+/.test(l)).slice(0, 20).join('\n')
+    throw new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${failed || out.slice(-2000)}`)
+  }
   return ms
 }
 
@@ -71,6 +74,7 @@ async function main(): Promise<void> {
       writeFileSync(join(work, 'playbook.yml'), `- hosts: all
   vars: { root: "${work}/ansible/{{ inventory_hostname }}" }
   tasks:
+    - file: { path: "{{ root }}", state: directory, mode: "0755" }
     - file: { path: "{{ root }}/invokeai/models/ldm/stable-diffusion-v1", state: directory, mode: "0755" }
     - file: { path: "{{ root }}/invokeai/configs", state: directory, mode: "0755" }
     - copy: { dest: "{{ root }}/invokeai/configs/invokeai.init", content: "--web\\n--host=127.0.0.1\\n--port=9090\\n", mode: "0644" }

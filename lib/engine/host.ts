@@ -51,10 +51,10 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
     const nodes = select(prepare(decls, facts, o.become?.default ?? false), o.only, o.skip)
     const needsBecome = nodes.some((n) => n.become)
     const becomeUser = o.become?.user ?? 'root'
-    // Already that user (root logging in as root): nothing to escalate, and sudo may not exist.
     if (needsBecome && facts.dialect === 'powershell') {
       throw new BecomeError(`host ${o.name}: become (sudo) is not available on Windows hosts; connect as a user with the rights the resources need`)
     }
+    // Already that user (root logging in as root): nothing to escalate, and sudo may not exist.
     if (needsBecome && !(becomeUser === 'root' ? facts.uid === 0 : facts.user === becomeUser)) {
       session.become = { user: becomeUser, source: o.become?.source ?? 'nowhere', ...(o.become?.password !== undefined ? { password: o.become.password } : {}) }
     }

@@ -1,7 +1,6 @@
 import { hostname } from 'node:os'
 import { LockError } from '../core/errors.ts'
 import { quote } from '../transport/posix.ts'
-import { decodeHex } from '../facts/shell-lib.ts'
 
 /**
  * The per-host run lock lives on the target as a symlink whose target text records the holder:
@@ -61,10 +60,6 @@ export function parseHolder(raw: string): LockHolder | null {
     started: parts[4] ?? '',
     bootId: parts[5] ?? '',
   }
-}
-
-export function decodeHolder(hex: string | undefined): string {
-  return decodeHex(hex)
 }
 
 function pidAlive(pid: number): boolean {

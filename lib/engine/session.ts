@@ -1,12 +1,12 @@
 import { BecomeError, CommandError, ConnectError, LockError, TransportError } from '../core/errors.ts'
 import type { Dialect, Facts, OsName, ProbeData, Step } from '../core/types.ts'
 import { parseFacts } from '../facts/gather.ts'
-import { parseKv } from '../facts/shell-lib.ts'
+import { decodeHex, parseKv } from '../facts/shell-lib.ts'
 import { DIALECTS, posixDialect, type Exec, type ShellDialect } from '../transport/dialect.ts'
 import { commandLine } from '../transport/posix.ts'
 import type { ExecOptions, ExecResult, Transport } from '../transport/types.ts'
 import { newSudoExchange } from '../transport/sudo.ts'
-import { decodeHolder, holderIsGone, lockedError, newHolderPrefix, parseHolder } from './lock.ts'
+import { holderIsGone, lockedError, newHolderPrefix, parseHolder } from './lock.ts'
 import { newNonce, splitBatch } from './probe.ts'
 import { showArgv } from '../resources/command.ts'
 
@@ -104,12 +104,12 @@ export class HostSession {
   }
 
   private async takeLock(kv: Map<string, string>, facts: Facts): Promise<void> {
-    const info = decodeHolder(kv.get('lockinfo'))
+    const info = decodeHex(kv.get('lockinfo'))
     const lock = kv.get('lock')
     if (lock === 'acquired') {
       this.lockInfo = info
     } else if (lock === 'held') {
-      const raw = decodeHolder(kv.get('holder'))
+      const raw = decodeHex(kv.get('holder'))
       const holder = parseHolder(raw)
       if (!holder || !holderIsGone(holder, facts.bootId)) throw lockedError(this.host, this.lockPath, raw)
       this.log?.(`${this.host}: taking over the lock of a run that is gone (pid ${holder.pid} on ${holder.controller})`)

@@ -1,5 +1,7 @@
 import { psQuote } from '../transport/powershell.ts'
 
+export const PS_SHA256_FN = 'function Sc-Sha256([string]$p) { (Get-FileHash -LiteralPath $p -Algorithm SHA256).Hash.ToLower() }'
+
 /** PowerShell twins of SHELL_LIB: the same key=value lines, hex for anything arbitrary. */
 export const PS_LIB = `function Sc-Hex([byte[]]$b) { if ($null -eq $b -or $b.Length -eq 0) { return '' }; [BitConverter]::ToString($b).Replace('-', '') }
 function Sc-KvHex([string]$k, [string]$v) { "$k=" + (Sc-Hex ([Text.Encoding]::UTF8.GetBytes($v))) }
@@ -10,7 +12,7 @@ function Sc-Stat([string]$p) {
   elseif ($i.PSIsContainer) { 'kind=directory' }
   else { 'kind=file'; "size=$($i.Length)" }
 }
-function Sc-Sha256([string]$p) { (Get-FileHash -LiteralPath $p -Algorithm SHA256).Hash.ToLower() }
+${PS_SHA256_FN}
 `
 
 export const PS_FACTS_SCRIPT = `${PS_LIB}

@@ -1,3 +1,10 @@
+/** The fastest sha256 on the host: OpenSSL, else coreutils, else Perl's shasum (../shared/PERF.md). */
+export const SHA256_FN = `sc_sha256() {
+  if command -v openssl >/dev/null 2>&1; then openssl dgst -sha256 -r "$1" | cut -d' ' -f1
+  elif command -v sha256sum >/dev/null 2>&1; then sha256sum "$1" | cut -d' ' -f1
+  else shasum -a 256 "$1" | cut -d' ' -f1; fi
+}`
+
 /**
  * POSIX sh helpers shared by the facts script and the batched probe. `set -f` keeps unquoted
  * expansions from globbing; sc_hex encodes arbitrary bytes so no file can forge probe output.
@@ -5,11 +12,7 @@
 export const SHELL_LIB = `set -f
 sc_hex() { od -An -v -tx1 | tr -d ' \\n'; }
 sc_kv_hex() { printf '%s=' "$1"; printf '%s' "$2" | sc_hex; echo; }
-sc_sha256() {
-  if command -v openssl >/dev/null 2>&1; then openssl dgst -sha256 -r "$1" | cut -d' ' -f1
-  elif command -v sha256sum >/dev/null 2>&1; then sha256sum "$1" | cut -d' ' -f1
-  else shasum -a 256 "$1" | cut -d' ' -f1; fi
-}
+${SHA256_FN}
 sc_stat() {
   if [ -L "$1" ]; then k='link'; elif [ -d "$1" ]; then k='directory'; elif [ -f "$1" ]; then k='file'
   elif [ -e "$1" ]; then k='other'; else echo "kind=absent"; return 0; fi

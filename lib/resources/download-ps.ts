@@ -1,3 +1,4 @@
+import { PS_SHA256_FN } from '../facts/ps-lib.ts'
 import { psQuote } from '../transport/powershell.ts'
 
 /**
@@ -67,7 +68,7 @@ export interface PsApply extends PsDownload {
 
 export function psDownloadApply(o: PsApply): string {
   return `${PS_STAT}
-function Sc-Sha256([string]$p) { (Get-FileHash -LiteralPath $p -Algorithm SHA256).Hash.ToLower() }
+${PS_SHA256_FN}
 $D = ${psQuote(o.dest)}
 $S = ${psQuote(o.stamp)}
 $P = $D + '.part'

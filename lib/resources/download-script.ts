@@ -1,3 +1,5 @@
+import { SHA256_FN } from '../facts/shell-lib.ts'
+
 /**
  * The on-host halves of `download`, POSIX sh with curl. Nothing secret is ever an argument:
  * the URL and headers (a token) reach curl as a config on its stdin.
@@ -26,11 +28,7 @@ fi
 
 export const STAT_FN = `sc_st() { stat -c '%s %Y %i' "$1" 2>/dev/null || stat -f '%z %m %i' "$1" 2>/dev/null; }`
 
-const HELPERS = `sc_sha256() {
-  if command -v openssl >/dev/null 2>&1; then openssl dgst -sha256 -r "$1" | cut -d' ' -f1
-  elif command -v sha256sum >/dev/null 2>&1; then sha256sum "$1" | cut -d' ' -f1
-  else shasum -a 256 "$1" | cut -d' ' -f1; fi
-}
+const HELPERS = `${SHA256_FN}
 ${STAT_FN}
 `
 

@@ -50,7 +50,7 @@ export const powershellDialect: ShellDialect = {
   },
   facts: PS_FACTS_SCRIPT,
   acquire: psAcquireScript,
-  takeover: (p, s, i) => psTakeoverScript(p, s, i),
+  takeover: psTakeoverScript,
   release: psReleaseScript,
   batch: psBatchScript,
 }

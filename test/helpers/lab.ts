@@ -1,8 +1,8 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { waitForPort } from './sshd.ts'
 
 /**
  * A fresh Debian host on this machine (../shared/LAB.md): a debootstrap'd bookworm rootfs with
@@ -33,19 +33,6 @@ export function makeRootfs(): string {
   const dir = mkdtempSync(join(tmpdir(), 'sc-e2e-root-'))
   execFileSync('debootstrap', ['--variant=minbase', '--include=openssh-server,sudo', 'bookworm', dir, mirror()], { stdio: 'ignore' })
   return dir
-}
-
-async function waitForPort(host: string, port: number, ms: number): Promise<void> {
-  const until = Date.now() + ms
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = connect(port, host, () => (c.destroy(), resolve(true)))
-      c.on('error', () => resolve(false))
-    })
-    if (ok) return
-    if (Date.now() > until) throw new Error(`lab host ${host}:${port} did not come up`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
 }
 
 export async function startLabHost(rootfs: string, authorizedKey: string, index: number): Promise<LabHost> {

@@ -30,7 +30,8 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   })
 }
 
-async function waitForPort(host: string, port: number, ms = 10_000): Promise<void> {
+/** Resolves once something accepts TCP connections on host:port. */
+export async function waitForPort(host: string, port: number, ms = 10_000): Promise<void> {
   const until = Date.now() + ms
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
@@ -38,7 +39,7 @@ async function waitForPort(host: string, port: number, ms = 10_000): Promise<voi
       c.on('error', () => resolve(false))
     })
     if (ok) return
-    if (Date.now() > until) throw new Error(`sshd did not listen on ${host}:${port}`)
+    if (Date.now() > until) throw new Error(`nothing listened on ${host}:${port} within ${ms / 1000}s`)
     await new Promise((r) => setTimeout(r, 50))
   }
 }

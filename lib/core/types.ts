@@ -29,13 +29,16 @@ export interface Change {
   path?: string
 }
 
+/** What a command reads on stdin: text, bytes, or a controller-side file from an offset (streamed). */
+export type StdinSource = string | Uint8Array | { file: string; start: number }
+
 /** A command to run on the host: always an argv array, quoted by the host's dialect. */
 export interface Step {
   argv: string[]
   cwd?: string
   env?: Record<string, string>
   /** Text, bytes, or a controller-side file streamed from an offset. */
-  stdin?: string | Uint8Array | { file: string; start: number }
+  stdin?: StdinSource
   /** Milliseconds; the command is killed after this. */
   timeout?: number
   /** How logs and errors name the step when argv is a helper script. */

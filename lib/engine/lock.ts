@@ -1,11 +1,7 @@
 import { hostname } from 'node:os'
 import { LockError } from '../core/errors.ts'
-import { quote } from '../transport/posix.ts'
 
-/**
- * The per-host run lock lives on the target as a symlink whose target text records the holder:
- * creating a symlink is atomic and fails if it exists, so two controllers cannot both win.
- */
+/** Who holds a host's run lock (the scripts that take it are in shell/<dialect>/scripts.ts). */
 export interface LockHolder {
   token: string
   controller: string
@@ -16,38 +12,8 @@ export interface LockHolder {
 
 export const DEFAULT_LOCK_PATH = '~/.statecraft/run.lock'
 
-function lockPathExpr(path: string): string {
-  return path.startsWith('~/') ? `"$HOME"/${quote(path.slice(2))}` : quote(path)
-}
-
 export function newHolderPrefix(token: string, started = new Date()): string {
   return ['statecraft-lock-v1', token, hostname(), String(process.pid), started.toISOString()].join('|')
-}
-
-/** Appended to the facts script: takes the lock, or prints who holds it. */
-export function acquireScript(path: string, prefix: string): string {
-  return `sc_lock=${lockPathExpr(path)}
-sc_info=${quote(prefix)}"|$sc_bootid"
-mkdir -p -- "$(dirname -- "$sc_lock")" 2>/dev/null
-if ln -s -- "$sc_info" "$sc_lock" 2>/dev/null; then echo "lock=acquired"
-elif [ -L "$sc_lock" ]; then echo "lock=held"; printf 'holder='; readlink -- "$sc_lock" | tr -d '\\n' | sc_hex; echo
-else echo "lock=error"; fi
-sc_kv_hex lockinfo "$sc_info"
-`
-}
-
-/** Replaces a stale lock only if it still records the same holder, then takes it. */
-export function takeoverScript(path: string, staleInfo: string, info: string): string {
-  return `sc_lock=${lockPathExpr(path)}
-if [ "$(readlink -- "$sc_lock")" = ${quote(staleInfo)} ]; then rm -f -- "$sc_lock"; fi
-if ln -s -- ${quote(info)} "$sc_lock" 2>/dev/null; then echo "lock=acquired"; else echo "lock=held"; fi
-`
-}
-
-export function releaseScript(path: string, info: string): string {
-  return `sc_lock=${lockPathExpr(path)}
-if [ "$(readlink -- "$sc_lock")" = ${quote(info)} ]; then rm -f -- "$sc_lock"; fi
-`
 }
 
 export function parseHolder(raw: string): LockHolder | null {

@@ -1,13 +1,13 @@
 import { BecomeError, CommandError, ConnectError, LockError, TransportError } from '../core/errors.ts'
 import type { Dialect, Facts, OsName, ProbeData, Step } from '../core/types.ts'
 import { parseFacts } from '../facts/gather.ts'
-import { decodeHex, parseKv } from '../facts/shell-lib.ts'
-import { DIALECTS, posixDialect, type Exec, type ShellDialect } from '../transport/dialect.ts'
-import { commandLine } from '../transport/posix.ts'
+import { decodeHex, parseKv } from '../shell/protocol.ts'
+import { DIALECTS, posixDialect, type Exec, type ShellDialect } from '../shell/dialect.ts'
+import { commandLine } from '../shell/posix/quote.ts'
 import type { ExecOptions, ExecResult, Transport } from '../transport/types.ts'
 import { newSudoExchange } from '../transport/sudo.ts'
 import { holderIsGone, lockedError, newHolderPrefix, parseHolder } from './lock.ts'
-import { newNonce, splitBatch } from './probe.ts'
+import { newNonce, splitBatch } from '../shell/protocol.ts'
 import { showArgv } from '../resources/command.ts'
 
 export type Log = (line: string) => void

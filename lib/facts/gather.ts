@@ -1,19 +1,6 @@
 import { ConnectError } from '../core/errors.ts'
 import type { Facts, OsName } from '../core/types.ts'
-import { decodeHex, parseKv, SHELL_LIB } from './shell-lib.ts'
-
-/** The first exec's fact-gathering part. Works on any POSIX sh; prints key=value lines. */
-export const FACTS_SCRIPT = `${SHELL_LIB}
-echo "kernel=$(uname -s)"
-echo "machine=$(uname -m)"
-echo "arm64=$(sysctl -n hw.optional.arm64 2>/dev/null)"
-echo "user=$(id -un)"
-echo "uid=$(id -u)"
-sc_kv_hex home "$HOME"
-echo "hostname=$(hostname 2>/dev/null || uname -n)"
-sc_bootid=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || sysctl -n kern.bootsessionuuid 2>/dev/null || echo unknown)
-echo "bootid=$sc_bootid"
-`
+import { decodeHex, parseKv } from '../shell/protocol.ts'
 
 const KERNELS: Record<string, OsName> = { Linux: 'linux', Darwin: 'darwin', Windows_NT: 'windows' }
 

@@ -1,8 +1,8 @@
 import { declare, type Change, type CommonOptions, type Facts, type ProbeData, type Resource, type ResourceType, type Step } from '../core/types.ts'
-import { commandLine, quote } from '../transport/posix.ts'
+import { commandLine, quote } from '../shell/posix/quote.ts'
 import { checkPath, fail, rejectUnknown } from './common.ts'
-import { psGuard } from './ps.ts'
-import { psQuote } from '../transport/powershell.ts'
+import { psGuard } from '../shell/powershell/lib.ts'
+import { psQuote } from '../shell/powershell/quote.ts'
 
 export interface CommandOptions {
   argv: string[]

@@ -1,6 +1,6 @@
 import { ValidationError } from '../core/errors.ts'
-import type { Change, Facts, ProbeData } from '../core/types.ts'
-import { quote } from '../transport/posix.ts'
+import type { Change, Facts } from '../core/types.ts'
+import type { Stat } from '../shell/stat.ts'
 
 /** Builds errors that name the resource and the field. */
 export function fail(where: string, field: string, problem: string): never {
@@ -70,38 +70,6 @@ export function rejectUnknown(where: string, d: object, known: readonly string[]
   for (const k of Object.keys(d)) {
     if (!known.includes(k)) fail(where, k, `is not a known field; known fields: ${known.join(', ')}`)
   }
-}
-
-/** `ls -l` permission text (`drwxr-sr-x`, `-rw-r--r--@`) to a four-digit octal mode. */
-export function modeFromPerm(perm: string): string {
-  const p = perm.slice(1, 10)
-  let mode = 0
-  const bit = (i: number, v: number): void => {
-    const c = p[i]
-    if (c && c !== '-' && c !== 'S' && c !== 'T') mode |= v
-  }
-  ;[256, 128, 64, 32, 16, 8, 4, 2, 1].forEach((v, i) => bit(i, v))
-  if (/[sS]/.test(p[2] ?? '')) mode |= 0o4000
-  if (/[sS]/.test(p[5] ?? '')) mode |= 0o2000
-  if (/[tT]/.test(p[8] ?? '')) mode |= 0o1000
-  return mode.toString(8).padStart(4, '0')
-}
-
-export interface Stat {
-  kind: 'absent' | 'file' | 'directory' | 'link' | 'other'
-  mode?: string
-  owner?: string
-}
-
-export function parseStat(data: ProbeData): Stat {
-  const kind = (data.get('kind') ?? 'absent') as Stat['kind']
-  if (kind === 'absent') return { kind }
-  const perm = data.get('perm')
-  return { kind, mode: perm ? modeFromPerm(perm) : undefined, owner: data.get('owner') }
-}
-
-export function statSnippet(path: string): string {
-  return `sc_stat ${quote(path)}`
 }
 
 /** mode/owner changes shared by file and directory. */

@@ -1,7 +1,8 @@
 import { declare, type Change, type CommonOptions, type Facts, type ProbeData, type Resource, type ResourceType, type Step } from '../core/types.ts'
-import { attributeChanges, attributeSteps, checkMode, checkOwner, checkPath, checkState, parseStat, rejectPosixAttributes, rejectUnknown, statSnippet, type Stat } from './common.ts'
-import { psScriptStep, psStat } from './ps.ts'
-import { psQuote } from '../transport/powershell.ts'
+import { attributeChanges, attributeSteps, checkMode, checkOwner, checkPath, checkState, rejectPosixAttributes, rejectUnknown } from './common.ts'
+import { parseStat, type Stat, statProbe } from '../shell/stat.ts'
+import { psScriptStep } from '../shell/powershell/lib.ts'
+import { psQuote } from '../shell/powershell/quote.ts'
 
 export interface DirectoryOptions {
   path: string
@@ -30,7 +31,7 @@ export const directoryType: ResourceType<DirectoryOptions, Stat> = {
     }
   },
   paths: (d) => [{ path: d.path, kind: 'directory' }],
-  probe: (d, facts) => (facts.dialect === 'powershell' ? psStat(d.path) : statSnippet(d.path)),
+  probe: (d, facts) => statProbe(d.path, facts.dialect),
   parse: (data: ProbeData) => parseStat(data),
   diff(d: DirectoryOptions, c: Stat): Change[] {
     if (d.state === 'absent') {

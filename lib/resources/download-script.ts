@@ -1,4 +1,4 @@
-import { SHA256_FN } from '../facts/shell-lib.ts'
+import { SHA256_FN } from '../shell/posix/lib.ts'
 
 /**
  * The on-host halves of `download`, POSIX sh with curl. Nothing secret is ever an argument:

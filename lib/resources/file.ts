@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto'
 import { declare, type Change, type CommonOptions, type Facts, type ProbeData, type Resource, type ResourceType, type Step } from '../core/types.ts'
-import { quote } from '../transport/posix.ts'
-import { decodeHex } from '../facts/shell-lib.ts'
-import { attributeChanges, attributeSteps, checkMode, checkOwner, checkPath, checkState, checkString, fail, parseStat, rejectPosixAttributes, rejectUnknown, statSnippet, type Stat } from './common.ts'
-import { psContent, psScriptStep, psStat, psWrite } from './ps.ts'
-import { psQuote } from '../transport/powershell.ts'
-import { atomicWrite } from './write.ts'
+import { quote } from '../shell/posix/quote.ts'
+import { decodeHex } from '../shell/protocol.ts'
+import { attributeChanges, attributeSteps, checkMode, checkOwner, checkPath, checkState, checkString, fail, rejectPosixAttributes, rejectUnknown } from './common.ts'
+import { parseStat, type Stat, statProbe } from '../shell/stat.ts'
+import { psContent, psScriptStep, psWrite } from '../shell/powershell/lib.ts'
+import { psQuote } from '../shell/powershell/quote.ts'
+import { atomicWrite } from '../shell/posix/write.ts'
 
 export interface FileOptions {
   path: string
@@ -50,9 +51,9 @@ export const fileType: ResourceType<FileOptions, FileCurrent> = {
   },
   paths: (d) => [{ path: d.path, kind: 'file' }],
   probe(d: FileOptions, facts: Facts): string {
-    if (facts.dialect === 'powershell') return [psStat(d.path), ...(d.content !== undefined ? [psContent(d.path, READ_LIMIT)] : [])].join('\n')
+    if (facts.dialect === 'powershell') return [statProbe(d.path, facts.dialect), ...(d.content !== undefined ? [psContent(d.path, READ_LIMIT)] : [])].join('\n')
     const p = quote(d.path)
-    const lines = [statSnippet(d.path)]
+    const lines = [statProbe(d.path, facts.dialect)]
     if (d.content !== undefined) {
       lines.push(
         `if [ -f ${p} ] && [ ! -L ${p} ]; then sz=$(wc -c < ${p} | tr -d ' '); echo "size=$sz"`,

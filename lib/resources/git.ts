@@ -1,8 +1,8 @@
 import { StatecraftError } from '../core/errors.ts'
 import { declare, type Change, type CommonOptions, type Facts, type ProbeData, type Resource, type ResourceType, type Step } from '../core/types.ts'
-import { decodeHex } from '../facts/shell-lib.ts'
-import { psQuote } from '../transport/powershell.ts'
-import { quote } from '../transport/posix.ts'
+import { decodeHex } from '../shell/protocol.ts'
+import { psQuote } from '../shell/powershell/quote.ts'
+import { quote } from '../shell/posix/quote.ts'
 import { checkPath, checkString, fail, rejectUnknown } from './common.ts'
 
 export interface GitOptions {

@@ -1,10 +1,11 @@
 import { declare, type Change, type CommonOptions, type Facts, type ProbeData, type Resource, type ResourceType, type Step } from '../core/types.ts'
 import { StatecraftError } from '../core/errors.ts'
-import { quote } from '../transport/posix.ts'
-import { decodeHex } from '../facts/shell-lib.ts'
-import { checkMode, checkPath, checkState, checkString, fail, parseStat, rejectPosixAttributes, rejectUnknown, statSnippet, type Stat } from './common.ts'
-import { psContent, psStat, psWrite } from './ps.ts'
-import { atomicWrite } from './write.ts'
+import { quote } from '../shell/posix/quote.ts'
+import { decodeHex } from '../shell/protocol.ts'
+import { checkMode, checkPath, checkState, checkString, fail, rejectPosixAttributes, rejectUnknown } from './common.ts'
+import { parseStat, type Stat, statProbe } from '../shell/stat.ts'
+import { psContent, psWrite } from '../shell/powershell/lib.ts'
+import { atomicWrite } from '../shell/posix/write.ts'
 
 export interface LineOptions {
   path: string
@@ -54,10 +55,10 @@ export const lineType: ResourceType<LineOptions, LineCurrent> = {
   },
   paths: (d) => [{ path: d.path, kind: 'file' }],
   probe(d: LineOptions, facts: Facts): string {
-    if (facts.dialect === 'powershell') return `${psStat(d.path)}\n${psContent(d.path, READ_LIMIT, 'toolarge')}`
+    if (facts.dialect === 'powershell') return `${statProbe(d.path, facts.dialect)}\n${psContent(d.path, READ_LIMIT, 'toolarge')}`
     const p = quote(d.path)
     return [
-      statSnippet(d.path),
+      statProbe(d.path, facts.dialect),
       `if [ -f ${p} ]; then if [ "$(wc -c < ${p} | tr -d ' ')" -le ${READ_LIMIT} ]; then printf 'content='; sc_hex < ${p}; echo; else echo "toolarge=1"; fi; fi`,
     ].join('\n')
   },

@@ -1,10 +1,11 @@
 import { declare, type Change, type CommonOptions, type Facts, type ProbeData, type Resource, type ResourceType, type Step } from '../core/types.ts'
 import { StatecraftError } from '../core/errors.ts'
-import { quote } from '../transport/posix.ts'
-import { decodeHex } from '../facts/shell-lib.ts'
-import { checkPath, checkState, checkString, fail, parseStat, rejectUnknown, statSnippet, type Stat } from './common.ts'
-import { psScriptStep, psStat } from './ps.ts'
-import { psQuote } from '../transport/powershell.ts'
+import { quote } from '../shell/posix/quote.ts'
+import { decodeHex } from '../shell/protocol.ts'
+import { checkPath, checkState, checkString, fail, rejectUnknown } from './common.ts'
+import { parseStat, type Stat, statProbe } from '../shell/stat.ts'
+import { psScriptStep } from '../shell/powershell/lib.ts'
+import { psQuote } from '../shell/powershell/quote.ts'
 
 export interface SymlinkOptions {
   path: string
@@ -38,10 +39,10 @@ export const symlinkType: ResourceType<SymlinkOptions, SymlinkCurrent> = {
   probe(d: SymlinkOptions, facts: Facts): string {
     if (facts.dialect === 'powershell') {
       const q = psQuote(d.path)
-      return `${psStat(d.path)}\n$i = Get-Item -LiteralPath ${q} -Force -ErrorAction SilentlyContinue\nif ($i -and ($i.Attributes -band [IO.FileAttributes]::ReparsePoint)) { Sc-KvHex 'target' ([string]@($i.Target)[0]) }`
+      return `${statProbe(d.path, facts.dialect)}\n$i = Get-Item -LiteralPath ${q} -Force -ErrorAction SilentlyContinue\nif ($i -and ($i.Attributes -band [IO.FileAttributes]::ReparsePoint)) { Sc-KvHex 'target' ([string]@($i.Target)[0]) }`
     }
     const p = quote(d.path)
-    return `${statSnippet(d.path)}\nif [ -L ${p} ]; then printf 'target='; readlink -- ${p} | tr -d '\\n' | sc_hex; echo; fi`
+    return `${statProbe(d.path, facts.dialect)}\nif [ -L ${p} ]; then printf 'target='; readlink -- ${p} | tr -d '\\n' | sc_hex; echo; fi`
   },
   parse(data: ProbeData): SymlinkCurrent {
     const c: SymlinkCurrent = parseStat(data)

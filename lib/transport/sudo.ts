@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 
-/** What a command reads on stdin: text, bytes, or a controller-side file from an offset (streamed). */
-export type StdinSource = string | Uint8Array | { file: string; start: number }
+import type { StdinSource } from '../core/types.ts'
 
 export interface StdinIo {
   write: (b: string | Uint8Array) => void

@@ -5,7 +5,8 @@ export interface ExecResult {
   stderr: string
 }
 
-import type { StdinSource, SudoExchange } from './sudo.ts'
+import type { StdinSource } from '../core/types.ts'
+import type { SudoExchange } from './sudo.ts'
 
 export interface ExecOptions {
   stdin?: StdinSource

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { command, converge, defineRecipe, file, line } from '../../lib/index.ts'
-import { PS_COMMAND } from '../../lib/transport/powershell.ts'
+import { PS_COMMAND } from '../../lib/shell/powershell/quote.ts'
 import { FakeHost, ok } from '../helpers/fake-host.ts'
 import { hex } from '../helpers/facts.ts'
 

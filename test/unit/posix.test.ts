@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
-import { commandLine, quote } from '../../lib/transport/posix.ts'
+import { commandLine, quote } from '../../lib/shell/posix/quote.ts'
 import { HOSTILE } from '../helpers/hostile.ts'
 
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { nativeArg, psQuote, psStdin, psStep } from '../../lib/transport/powershell.ts'
+import { nativeArg, psQuote, psStdin, psStep } from '../../lib/shell/powershell/quote.ts'
 import { HOSTILE } from '../helpers/hostile.ts'
 
 /** What PowerShell makes of a single-quoted literal. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { batchScript, splitBatch } from '../../lib/engine/probe.ts'
+import { batchScript } from '../../lib/shell/posix/scripts.ts'
+import { splitBatch } from '../../lib/shell/protocol.ts'
 import { holderIsGone, parseHolder } from '../../lib/engine/lock.ts'
 import { redact } from '../../lib/engine/report.ts'
 

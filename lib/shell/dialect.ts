@@ -1,11 +1,8 @@
-import type { Dialect, Step } from '../core/types.ts'
-import { FACTS_SCRIPT } from '../facts/gather.ts'
-import { PS_FACTS_SCRIPT, psAcquireScript, psBatchScript, psReleaseScript, psTakeoverScript } from '../facts/ps-lib.ts'
-import { acquireScript, releaseScript, takeoverScript } from '../engine/lock.ts'
-import { batchScript } from '../engine/probe.ts'
-import { commandLine } from './posix.ts'
-import { PS_COMMAND, psStdin, psStep } from './powershell.ts'
-import type { StdinSource } from './sudo.ts'
+import type { Dialect, StdinSource, Step } from '../core/types.ts'
+import { commandLine } from './posix/quote.ts'
+import { acquireScript, batchScript, FACTS_SCRIPT, releaseScript, takeoverScript } from './posix/scripts.ts'
+import { PS_COMMAND, psStdin, psStep } from './powershell/quote.ts'
+import { PS_FACTS_SCRIPT, psAcquireScript, psBatchScript, psReleaseScript, psTakeoverScript } from './powershell/scripts.ts'
 
 /** What to send for one exec: a command line for the login shell and what goes on stdin. */
 export interface Exec {

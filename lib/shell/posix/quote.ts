@@ -1,4 +1,4 @@
-import type { Step } from '../core/types.ts'
+import type { Step } from '../../core/types.ts'
 
 /** POSIX sh quoting: single quotes, with embedded single quotes closed, escaped and reopened. */
 export function quote(s: string): string {

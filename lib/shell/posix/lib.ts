@@ -1,3 +1,5 @@
+import { quote } from './quote.ts'
+
 /** The fastest sha256 on the host: OpenSSL, else coreutils, else Perl's shasum (../shared/PERF.md). */
 export const SHA256_FN = `sc_sha256() {
   if command -v openssl >/dev/null 2>&1; then openssl dgst -sha256 -r "$1" | cut -d' ' -f1
@@ -23,16 +25,7 @@ sc_stat() {
 }
 `
 
-export function decodeHex(hex: string | undefined): string {
-  return hex ? Buffer.from(hex, 'hex').toString('utf8') : ''
-}
-
-/** Parses `key=value` lines; later keys win. */
-export function parseKv(text: string): Map<string, string> {
-  const m = new Map<string, string>()
-  for (const line of text.replaceAll('\r\n', '\n').split('\n')) {
-    const eq = line.indexOf('=')
-    if (eq > 0) m.set(line.slice(0, eq), line.slice(eq + 1))
-  }
-  return m
+/** Prints kind=, perm= and owner= for a path (parsed by shell/stat.ts). */
+export function statSnippet(path: string): string {
+  return `sc_stat ${quote(path)}`
 }

@@ -1,19 +1,6 @@
-import { psQuote } from '../transport/powershell.ts'
-
-export const PS_SHA256_FN = 'function Sc-Sha256([string]$p) { (Get-FileHash -LiteralPath $p -Algorithm SHA256).Hash.ToLower() }'
-
-/** PowerShell twins of SHELL_LIB: the same key=value lines, hex for anything arbitrary. */
-export const PS_LIB = `function Sc-Hex([byte[]]$b) { if ($null -eq $b -or $b.Length -eq 0) { return '' }; [BitConverter]::ToString($b).Replace('-', '') }
-function Sc-KvHex([string]$k, [string]$v) { "$k=" + (Sc-Hex ([Text.Encoding]::UTF8.GetBytes($v))) }
-function Sc-Stat([string]$p) {
-  $i = Get-Item -LiteralPath $p -Force -ErrorAction SilentlyContinue
-  if ($null -eq $i) { 'kind=absent'; return }
-  if ($i.Attributes -band [IO.FileAttributes]::ReparsePoint) { 'kind=link' }
-  elseif ($i.PSIsContainer) { 'kind=directory' }
-  else { 'kind=file'; "size=$($i.Length)" }
-}
-${PS_SHA256_FN}
-`
+import { marker } from '../protocol.ts'
+import { PS_LIB } from './lib.ts'
+import { psQuote } from './quote.ts'
 
 export const PS_FACTS_SCRIPT = `${PS_LIB}
 'kernel=Windows_NT'
@@ -64,7 +51,7 @@ if ((Test-Path -LiteralPath $sc_lock) -and ([IO.File]::ReadAllText($sc_lock) -eq
 
 export function psBatchScript(snippets: string[], nonce: string): string {
   const parts = [PS_LIB]
-  snippets.forEach((s, i) => parts.push(`'@@statecraft:${nonce}:${i}'`, `& {\n${s}\n}`))
-  parts.push(`'@@statecraft:${nonce}:end'`)
+  snippets.forEach((s, i) => parts.push(`'${marker(nonce, String(i))}'`, `& {\n${s}\n}`))
+  parts.push(`'${marker(nonce, 'end')}'`)
   return `${parts.join('\n')}\n`
 }

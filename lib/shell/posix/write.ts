@@ -1,4 +1,4 @@
-import type { Step } from '../core/types.ts'
+import type { Step } from '../../core/types.ts'
 
 /**
  * Atomic replace: write stdin to a temp file in the same directory, set mode and owner on it,

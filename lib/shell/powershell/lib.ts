@@ -1,7 +1,22 @@
-import type { Step } from '../core/types.ts'
-import { psQuote, psStep } from '../transport/powershell.ts'
+import type { Step } from '../../core/types.ts'
+import { psQuote, psStep } from './quote.ts'
 
-/** PowerShell halves of the resources: probe snippets print the same key=value lines as POSIX. */
+export const PS_SHA256_FN = 'function Sc-Sha256([string]$p) { (Get-FileHash -LiteralPath $p -Algorithm SHA256).Hash.ToLower() }'
+
+/** PowerShell twins of SHELL_LIB: the same key=value lines, hex for anything arbitrary. */
+export const PS_LIB = `function Sc-Hex([byte[]]$b) { if ($null -eq $b -or $b.Length -eq 0) { return '' }; [BitConverter]::ToString($b).Replace('-', '') }
+function Sc-KvHex([string]$k, [string]$v) { "$k=" + (Sc-Hex ([Text.Encoding]::UTF8.GetBytes($v))) }
+function Sc-Stat([string]$p) {
+  $i = Get-Item -LiteralPath $p -Force -ErrorAction SilentlyContinue
+  if ($null -eq $i) { 'kind=absent'; return }
+  if ($i.Attributes -band [IO.FileAttributes]::ReparsePoint) { 'kind=link' }
+  elseif ($i.PSIsContainer) { 'kind=directory' }
+  else { 'kind=file'; "size=$($i.Length)" }
+}
+${PS_SHA256_FN}
+`
+
+/** Snippets the resources' PowerShell halves share: they print the same key=value lines as POSIX. */
 
 export function psStat(path: string): string {
   return `Sc-Stat ${psQuote(path)}`

@@ -1,30 +1,36 @@
 import { randomBytes } from 'node:crypto'
 import { TransportError } from '../core/errors.ts'
 import type { ProbeData } from '../core/types.ts'
-import { parseKv, SHELL_LIB } from '../facts/shell-lib.ts'
+
+/**
+ * What comes back from a host, for every dialect: `key=value` lines, hex for any value that can
+ * hold arbitrary bytes, and batch sections split by markers carrying a per-run nonce that no
+ * probed file can know.
+ */
 
 export function newNonce(): string {
   return randomBytes(12).toString('hex')
 }
 
-const marker = (nonce: string, tag: string): string => `@@statecraft:${nonce}:${tag}`
+export const marker = (nonce: string, tag: string): string => `@@statecraft:${nonce}:${tag}`
 
-/**
- * One script for many probes. Each snippet runs in its own subshell so it cannot disturb the
- * next; sections are split by markers carrying a per-run nonce that no probed file can know.
- */
-export function batchScript(snippets: string[], nonce: string): string {
-  const parts = [SHELL_LIB]
-  snippets.forEach((s, i) => {
-    parts.push(`echo '${marker(nonce, String(i))}'`, `(\n${s}\n)`)
-  })
-  parts.push(`echo '${marker(nonce, 'end')}'`)
-  return `${parts.join('\n')}\n`
+export function decodeHex(hex: string | undefined): string {
+  return hex ? Buffer.from(hex, 'hex').toString('utf8') : ''
+}
+
+/** Parses `key=value` lines (LF or CRLF); later keys win. */
+export function parseKv(text: string): Map<string, string> {
+  const m = new Map<string, string>()
+  for (const line of text.replaceAll('\r\n', '\n').split('\n')) {
+    const eq = line.indexOf('=')
+    if (eq > 0) m.set(line.slice(0, eq), line.slice(eq + 1))
+  }
+  return m
 }
 
 export function splitBatch(stdout: string, count: number, nonce: string, host: string): ProbeData[] {
   const out: ProbeData[] = []
-  const lines = stdout.split('\n')
+  const lines = stdout.replaceAll('\r\n', '\n').split('\n')
   let current: string[] | null = null
   let ended = false
   const prefix = marker(nonce, '')

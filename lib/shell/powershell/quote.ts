@@ -1,4 +1,4 @@
-import type { Step } from '../core/types.ts'
+import type { Step } from '../../core/types.ts'
 
 /**
  * PowerShell quoting: single-quoted literals, where PowerShell also treats the typographic

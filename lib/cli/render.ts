@@ -47,6 +47,7 @@ export function renderHost(h: HostReport, mode: Report['mode'], o: RenderOptions
   const head = `${paint('bold', h.host)}: ${h.ok ? paint('green', 'ok') : paint('red', 'FAILED')} ${paint('dim', `(${h.ms} ms, ${h.roundTrips} round trips)`)}`
   const lines = [head]
   if (h.error) lines.push(`  ${paint('red', `${h.error.code}: ${h.error.message}`)}`)
+  for (const w of h.warnings) lines.push(`  ${paint('yellow', `warning: ${w}`)}`)
   for (const r of h.resources) lines.push(...renderResource(r, mode, o, paint))
   const changedWord = mode === 'plan' ? 'to change' : 'changed'
   lines.push(`  ${s.changed} ${changedWord}, ${s.unchanged} unchanged, ${s.pending} pending, ${s.failed} failed, ${s.skipped} skipped`)

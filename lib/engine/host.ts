@@ -102,6 +102,7 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
     host: o.name,
     ok: !error && summary.failed === 0 && summary.skipped === 0,
     ...(error ? { error: { code: error.code, message: error.message } } : {}),
+    warnings: session.warnings,
     connections: o.transport.stats.connections,
     roundTrips: o.transport.stats.roundTrips,
     ms: Math.round(performance.now() - t0),

@@ -36,6 +36,8 @@ export interface HostReport {
   host: string
   ok: boolean
   error?: ErrorInfo
+  /** Things the user should know that did not fail the run (a lock taken over from a dead run). */
+  warnings: string[]
   connections: number
   roundTrips: number
   ms: number
@@ -43,8 +45,14 @@ export interface HostReport {
   summary: Summary
 }
 
+/**
+ * The JSON report's shape version: bumped whenever a field is added, removed or changes meaning.
+ * 2: HostReport.warnings.
+ */
+export const SCHEMA_VERSION = 2
+
 export interface Report {
-  schemaVersion: 1
+  schemaVersion: typeof SCHEMA_VERSION
   mode: 'plan' | 'apply'
   ok: boolean
   hosts: HostReport[]
@@ -63,7 +71,7 @@ export function fleetReport(mode: 'plan' | 'apply', hosts: HostReport[]): Report
     if (!h.ok) summary.failedHosts++
     for (const k of ['changed', 'unchanged', 'pending', 'failed', 'skipped'] as const) summary[k] += h.summary[k]
   }
-  return { schemaVersion: 1, mode, ok: summary.failedHosts === 0, hosts, summary }
+  return { schemaVersion: SCHEMA_VERSION, mode, ok: summary.failedHosts === 0, hosts, summary }
 }
 
 const MASK = '********'

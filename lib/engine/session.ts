@@ -33,6 +33,8 @@ export interface SessionOptions {
 /** Everything the engine sends to one host goes through here, so round trips stay countable. */
 export class HostSession {
   lockInfo: string | null = null
+  /** Collected for the host's report (HostReport.warnings). */
+  readonly warnings: string[] = []
   /** Set after facts when some resource needs privileges the login user lacks. */
   become: BecomeSettings | null = null
   dialect: ShellDialect = posixDialect
@@ -112,7 +114,9 @@ export class HostSession {
       const raw = decodeHex(kv.get('holder'))
       const holder = parseHolder(raw)
       if (!holder || !holderIsGone(holder, facts.bootId)) throw lockedError(this.host, this.lockPath, raw)
-      this.log?.(`${this.host}: taking over the lock of a run that is gone (pid ${holder.pid} on ${holder.controller})`)
+      const why = `taking over the lock of a run that is gone (pid ${holder.pid} on ${holder.controller}, started ${holder.started})`
+      this.warnings.push(why)
+      this.log?.(`${this.host}: ${why}`)
       const t = await this.script(this.dialect.takeover(this.lockPath, raw, info), 'lock takeover')
       if (parseKv(t.stdout).get('lock') !== 'acquired') throw lockedError(this.host, this.lockPath, raw)
       this.lockInfo = info

@@ -136,6 +136,7 @@ describe('engine on the local host', () => {
     const r = await converge({ recipe, hosts: local(home), log: (l) => logs.push(l) })
     expect(r.ok).toBe(true)
     expect(logs.join('\n')).toMatch(/taking over the lock of a run that is gone \(pid 999999999/)
+    expect(r.hosts[0]!.warnings).toEqual([expect.stringMatching(/^taking over the lock of a run that is gone \(pid 999999999 on .*, started 2026-01-01T00:00:00.000Z\)$/)])
     expect(r.hosts[0]!.roundTrips).toBe(1 + 1 + 1 + 2 + 1) // facts+lock, takeover, probe, write+verify, unlock
     expect(lockPresent(home)).toBe(false)
   })

@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest'
+import { renderHost } from '../../lib/cli/render.ts'
+import type { HostReport } from '../../lib/engine/report.ts'
+
+const host = (warnings: string[]): HostReport => ({
+  host: 'box', ok: true, warnings, connections: 1, roundTrips: 3, ms: 12, resources: [],
+  summary: { changed: 0, unchanged: 0, pending: 0, failed: 0, skipped: 0 },
+})
+
+describe('host rendering', () => {
+  it('shows each warning under the host line, and nothing when there are none', () => {
+    const out = renderHost(host(['taking over the lock of a run that is gone (pid 7 on c)']), 'apply', { color: false, verbose: false })
+    expect(out.split('\n')[1]).toBe('  warning: taking over the lock of a run that is gone (pid 7 on c)')
+    expect(renderHost(host([]), 'apply', { color: false, verbose: false })).not.toMatch(/warning/)
+  })
+})

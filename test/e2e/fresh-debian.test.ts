@@ -15,7 +15,7 @@ let hub: Hub
 let home = ''
 
 beforeAll(async () => {
-  rootfs = makeRootfs()
+  rootfs = await makeRootfs()
   home = mkdtempSync(join(tmpdir(), 'sc-ctl-'))
   const { pub } = controllerHome(home)
   host = await startLabHost(rootfs, pub, 1)

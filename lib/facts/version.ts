@@ -1,0 +1,23 @@
+import coerce from 'semver/functions/coerce.js'
+import satisfies from 'semver/functions/satisfies.js'
+import validRange from 'semver/ranges/valid.js'
+import { ValidationError } from '../core/errors.ts'
+
+/**
+ * Versions as tools print them (`git version 2.39.5`, `rustc 1.95.0 (…)`, macOS `14.2.1`,
+ * Windows `10.0.22631.4391`, Debian `12`), compared with semver ranges. The first
+ * dotted number in the text is taken and padded to major.minor.patch; a fourth part (a Windows
+ * build revision) is dropped, so `>=10.0.22000` reads as "Windows 11 or later".
+ */
+export function parseVersion(printed: string): string | undefined {
+  return coerce(printed)?.version
+}
+
+/** True when the printed version satisfies `range`; false when no version can be read from it. */
+export function versionSatisfies(printed: string, range: string, what = 'version range'): boolean {
+  if (validRange(range) === null) {
+    throw new ValidationError(`${what} ${JSON.stringify(range)} is not a semver range; write it like '>=12.3' or '^2.39'`)
+  }
+  const v = parseVersion(printed)
+  return v !== undefined && satisfies(v, range)
+}

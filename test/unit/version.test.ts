@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest'
+import { parseVersion, versionSatisfies } from '../../lib/facts/version.ts'
+
+describe('versions as tools print them', () => {
+  it.each([
+    ['git version 2.39.5', '2.39.5'],
+    ['rustc 1.95.0 (59807616e 2026-04-14)', '1.95.0'],
+    ['14.2.1', '14.2.1'],
+    ['10.0.22631.4391', '10.0.22631'],
+    ['12', '12.0.0'],
+    ['conda 24.1.2', '24.1.2'],
+    ['no digits here', undefined],
+  ])('%s -> %s', (printed, v) => {
+    expect(parseVersion(printed)).toBe(v)
+  })
+
+  it('compares with semver ranges', () => {
+    expect(versionSatisfies('14.2.1', '>=12.3')).toBe(true)
+    expect(versionSatisfies('12.2', '>=12.3')).toBe(false)
+    expect(versionSatisfies('10.0.22631.4391', '>=10.0.22000')).toBe(true)
+    expect(versionSatisfies('garbage', '>=1')).toBe(false)
+  })
+
+  it('names a range that is not semver', () => {
+    expect(() => versionSatisfies('1.0.0', 'newest', 'pkg git: version')).toThrow(/pkg git: version "newest" is not a semver range; write it like '>=12.3'/)
+  })
+})

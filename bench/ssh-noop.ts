@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { $ } from 'zx'
-import { controllerHome, ensureTestUser, startFleet, TEST_USER, type TestSshd } from '../test/helpers/sshd.ts'
+import { controllerHome, ensureTestUser, removeTestUser, startFleet, TEST_USER, type TestSshd } from '../test/helpers/sshd.ts'
 
 const RUNS = Number(process.argv[2] ?? 7)
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
@@ -93,6 +93,7 @@ async function main(): Promise<void> {
     for (const [k, v] of results) console.log(`  ${k.padEnd(40)} ${v.toFixed(1)}x`)
   } finally {
     for (const s of servers) await s.stop()
+    removeTestUser()
     rmSync(home, { recursive: true, force: true })
     // Ansible's files belong to the test user: rm as root, not fs.rmSync's permission-checked walk.
     await $({ quiet: true })`rm -rf ${work}`

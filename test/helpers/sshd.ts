@@ -1,12 +1,31 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-/** A dedicated non-root login with sudo (password required), created idempotently. */
+/**
+ * A dedicated non-root login with sudo (password required), created idempotently and removed
+ * when the run ends (test/global-setup.ts, or the bench's finally). Its password is new on every
+ * run — hostile characters plus a random part the global setup puts in the environment before
+ * any worker starts — so no password written in the repo ever opens an account with sudo.
+ */
 export const TEST_USER = 'sctest'
-export const TEST_PASSWORD = `sc pw 'q' "d" $(x) \`y\` ${'ü'}`
+const SUDOERS = '/etc/sudoers.d/statecraft-test'
+export const TEST_PASSWORD_ENV = 'STATECRAFT_TEST_PASSWORD'
+process.env[TEST_PASSWORD_ENV] ??= `sc pw 'q' "d" $(x) \`y\` ${'ü'} ${randomBytes(12).toString('base64url')}`
+export const TEST_PASSWORD = process.env[TEST_PASSWORD_ENV] as string
+
+/** Removes the test user, its home and its sudoers entry; safe to call when they are gone. */
+export function removeTestUser(): void {
+  rmSync(SUDOERS, { force: true })
+  if (spawnSync('id', [TEST_USER], { stdio: 'ignore' }).status !== 0) return
+  // Processes the user still runs (a test's sshd session) would make userdel refuse.
+  spawnSync('pkill', ['-KILL', '-u', TEST_USER], { stdio: 'ignore' })
+  const r = spawnSync('userdel', ['-r', TEST_USER], { encoding: 'utf8' })
+  if (spawnSync('id', [TEST_USER], { stdio: 'ignore' }).status === 0) throw new Error(`could not remove the test user ${TEST_USER}: ${r.stderr}`)
+}
 
 export function ensureTestUser(): void {
   if (process.getuid?.() !== 0) throw new Error('SSH integration tests run as root (they start sshd and create the test user sctest)')
@@ -16,7 +35,7 @@ export function ensureTestUser(): void {
     execFileSync('useradd', ['-m', '-s', '/bin/sh', TEST_USER])
   }
   execFileSync('chpasswd', [], { input: `${TEST_USER}:${TEST_PASSWORD}\n` })
-  writeFileSync('/etc/sudoers.d/statecraft-test', `${TEST_USER} ALL=(ALL:ALL) ALL\nDefaults:${TEST_USER} !lecture, passwd_tries=1\n`, { mode: 0o440 })
+  writeFileSync(SUDOERS, `${TEST_USER} ALL=(ALL:ALL) ALL\nDefaults:${TEST_USER} !lecture, passwd_tries=1\n`, { mode: 0o440 })
 }
 
 export async function freePort(host = '127.0.0.1'): Promise<number> {

@@ -1,5 +1,5 @@
 export { defineRecipe, include, parseSetArgs, resolveOptions } from './core/recipe.ts'
-export type { Inclusion, OptionDef, OptionsOf, OptionType, Recipe, RecipeContext } from './core/recipe.ts'
+export type { FixedOptions, Inclusion, OptionDef, OptionsOf, OptionType, Recipe, RecipeContext } from './core/recipe.ts'
 export { composeResources } from './core/compose.ts'
 export { loadRecipe } from './cli/load-recipe.ts'
 export type { Change, CommonOptions, Facts, OsName, Resource, ResourceType, Step } from './core/types.ts'

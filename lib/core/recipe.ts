@@ -26,12 +26,15 @@ export interface RecipeContext<O extends Record<string, unknown> = Record<string
   host: { name: string; vars: Record<string, unknown> }
 }
 
+/** A fixed value, or a function of the includer's own options (`unknown` would swallow the function's parameter type). */
+export type FixedOptions = Record<string, ((includer: Record<string, any>) => unknown) | string | number | boolean | null | undefined | object>
+
 /** One recipe inside another: see `include()`. */
 export interface Inclusion {
   recipe: Recipe<any>
   prefix: string
   /** Values the including recipe fixes; users cannot set these. A function gets the includer's own options. */
-  options?: Record<string, unknown>
+  options?: FixedOptions
   /** New defaults; users can still set them as `<prefix>.<option>`. */
   defaults?: Record<string, unknown>
 }
@@ -72,7 +75,7 @@ export function defineRecipe(r: Recipe<any>): Recipe<any> {
  * @example
  * defineRecipe({ name: 'app', include: [include(prereqs, { prefix: 'prereq', options: { dir: (o) => o.root } })], … })
  */
-export function include(recipe: Recipe<any>, opts: { prefix: string; options?: Record<string, unknown>; defaults?: Record<string, unknown> }): Inclusion {
+export function include(recipe: Recipe<any>, opts: { prefix: string; options?: FixedOptions; defaults?: Record<string, unknown> }): Inclusion {
   return { recipe, prefix: opts.prefix, ...(opts.options ? { options: opts.options } : {}), ...(opts.defaults ? { defaults: opts.defaults } : {}) }
 }
 

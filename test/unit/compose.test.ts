@@ -82,7 +82,7 @@ describe('include()', () => {
   it('fixes options (a value, or one computed from the includer\'s options) and moves defaults', () => {
     const fixed = defineRecipe({
       name: 'fixed',
-      include: [include(prereqs, { prefix: 'p', options: { dir: (o: Record<string, unknown>) => `${o.root}/pre` }, defaults: { port: 5 } })],
+      include: [include(prereqs, { prefix: 'p', options: { dir: (o) => `${o.root}/pre` }, defaults: { port: 5 } })],
       options: { root: { type: 'path', default: '/srv' } },
       resources: () => [],
     })

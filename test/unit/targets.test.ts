@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { converge, defineRecipe } from '../../lib/index.ts'
 import { parseInventory } from '../../lib/inventory/load.ts'
 import { selectTargets } from '../../lib/inventory/targets.ts'
 
@@ -51,5 +52,12 @@ describe('inventory -> targets (shared by the CLI and converge())', () => {
     expect(selectTargets(null, ['local'])).toEqual([{ name: 'local', vars: {}, groupVars: [], local: true }])
     expect(() => selectTargets(INV, ['box'])).toThrow(/host 'box' is not in \/inv\/hosts.yaml; known hosts: local, studio-mac, gpu-1, dev/)
     expect(selectTargets(INV, [], 'gpus').map((t) => t.name)).toEqual(['gpu-1'])
+  })
+
+  it('converge() resolves names through a loaded inventory as --host does, before touching any host', async () => {
+    const recipe = defineRecipe({ name: 'r', resources: () => [] })
+    await expect(converge({ recipe, inventory: INV, hosts: ['box'] })).rejects.toThrow(/host 'box' is not in \/inv\/hosts.yaml; known hosts: local/)
+    await expect(converge({ recipe, inventory: '/nonexistent/hosts.yaml', hosts: ['box'] })).rejects.toThrow(/\/nonexistent\/hosts.yaml: cannot read the inventory/)
+    await expect(converge({ recipe, hosts: ['box'] })).rejects.toThrow(/host 'box' is not in any inventory \(no hosts.yaml found\)/)
   })
 })

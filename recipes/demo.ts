@@ -4,12 +4,12 @@ import { command, defineRecipe, directory, file, line, symlink } from '../lib/in
  * A small recipe that touches only a directory of its own (default ~/statecraft-demo): the
  * default until the InvokeAI recipe lands, and a tour of the resources.
  */
-export default defineRecipe<{ dir: string; greeting: string }>({
+export default defineRecipe({
   name: 'demo',
   description: 'A harmless tour of the resources, confined to one directory',
   options: {
-    dir: { default: '~/statecraft-demo', description: 'where the demo writes' },
-    greeting: { default: 'hello from statecraft', description: 'text of hello.txt' },
+    dir: { type: 'path', default: '~/statecraft-demo', description: 'where the demo writes' },
+    greeting: { type: 'string', default: 'hello from statecraft', description: 'text of hello.txt' },
   },
   resources: ({ options, facts }) => {
     const dir = options.dir

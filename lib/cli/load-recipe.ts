@@ -7,7 +7,7 @@ import type { Recipe } from '../core/recipe.ts'
 // Sources run as .ts (tsx, Node 24), the published build as .js: recipes ship beside lib/ in both.
 const EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js'
 
-export function recipePath(spec: string, cwd: string): string {
+export function recipePath(spec: string, cwd: string = process.cwd()): string {
   if (/^[a-z0-9][a-z0-9-]*$/.test(spec)) {
     const p = fileURLToPath(new URL(`../../recipes/${spec}${EXT}`, import.meta.url))
     if (existsSync(p)) return p
@@ -18,17 +18,29 @@ export function recipePath(spec: string, cwd: string): string {
   return p
 }
 
-export async function loadRecipe(spec: string, cwd: string): Promise<Recipe<any>> {
+/**
+ * A recipe module's default export, by built-in name (`demo`) or path (relative to `cwd`).
+ * @example
+ * const recipe = await loadRecipe('./my-recipe.ts')
+ */
+export async function loadRecipe(spec: string, cwd: string = process.cwd()): Promise<Recipe<any>> {
   const p = recipePath(spec, cwd)
   let mod: { default?: unknown }
   try {
     mod = (await import(pathToFileURL(p).href)) as { default?: unknown }
   } catch (e) {
-    throw new ValidationError(`--recipe ${spec}: cannot load ${p}: ${(e as Error).message}`, { cause: e })
+    throw new ValidationError(`--recipe ${spec}: cannot load ${p}: ${(e as Error).message}${hint(p, e)}`, { cause: e })
   }
   const r = mod.default as Partial<Recipe> | undefined
   if (!r || typeof r.name !== 'string' || typeof r.resources !== 'function') {
     throw new ValidationError(`--recipe ${spec}: ${p} must export default defineRecipe({ name, resources: (ctx) => [...] })`)
   }
   return r as Recipe<any>
+}
+
+/** Node before 22.18 cannot strip types: a `.ts` recipe (or one it imports) needs tsx there. */
+function hint(p: string, e: unknown): string {
+  const code = (e as { code?: string }).code
+  if (code !== 'ERR_UNKNOWN_FILE_EXTENSION' || !/\.[cm]?ts\b/.test(`${p} ${(e as Error).message}`)) return ''
+  return `. This Node (${process.version}) cannot run TypeScript: run it under tsx (npx tsx node_modules/statecraft/provision.ts --recipe ${p} …, or node --import tsx your-script.mjs), or use Node >= 22.18, which strips types`
 }

@@ -3,8 +3,8 @@ import { resolve } from 'node:path'
 import { toStatecraftError } from '../core/errors.ts'
 import { parseSetArgs } from '../core/recipe.ts'
 import { converge } from '../engine/converge.ts'
-import { LocalTransport } from '../transport/local.ts'
-import { groupVarsOf, loadInventory, selectHosts, type Inventory, type InventoryHost } from '../inventory/load.ts'
+import { loadInventory, selectHosts, type Inventory, type InventoryHost } from '../inventory/load.ts'
+import { hostTarget } from '../inventory/targets.ts'
 import { parseCli, shardOf, USAGE } from './args.ts'
 import { loadRecipe } from './load-recipe.ts'
 import { renderHost, renderSummary } from './render.ts'
@@ -42,8 +42,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       io.stdout(`statecraft ${version()}\n`)
       return 0
     }
-    const set = parseSetArgs(args.set)
     const recipe = await loadRecipe(args.recipe, io.cwd)
+    const set = parseSetArgs(args.set, recipe)
     const invFile = args.inventory ? resolve(io.cwd, args.inventory) : resolve(io.cwd, 'hosts.yaml')
     const inv: Inventory | null = args.inventory || existsSync(invFile) ? loadInventory(invFile) : null
     const selected = selectHosts(inv, args.hosts, args.group)
@@ -55,25 +55,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const report = await converge({
       recipe,
       mode,
-      hosts: hosts.map((h) => ({
-        name: h.name,
-        vars: h.vars,
-        groupVars: groupVarsOf(inv, h),
-        ...(h.lockPath ? { lockPath: h.lockPath } : {}),
-        ...(h.os ? { os: h.os } : {}),
-        ...(h.connection === 'local' || h.name === 'local' ? { transport: new LocalTransport() } : {}),
-        ...(h.become || h.becomePasswordEnv || h.becomeUser
-          ? {
-              become: {
-                default: h.become ?? false,
-                ...(h.becomeUser ? { user: h.becomeUser } : {}),
-                ...(h.becomePasswordEnv ? { passwordEnv: h.becomePasswordEnv } : {}),
-                ...(passwords.has(h.name) ? { password: passwords.get(h.name) } : {}),
-              },
-            }
-          : {}),
-        ...(h.address ? { ssh: { name: h.name, address: h.address, ...pick(h, ['port', 'user', 'identityFile']) } } : {}),
-      })),
+      hosts: hosts.map((h) => hostTarget(inv, h, passwords.get(h.name))),
       set,
       env: io.env,
       only: args.only,
@@ -100,12 +82,6 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.stderr(`statecraft: ${err.message}\n`)
     return 1
   }
-}
-
-function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pick<T, K>> {
-  const out: Partial<Pick<T, K>> = {}
-  for (const k of keys) if (o[k] !== undefined) out[k] = o[k]
-  return out
 }
 
 /**

@@ -1,5 +1,7 @@
 import { setMaxListeners } from 'node:events'
 import { checkSetKeys, type Recipe } from '../core/recipe.ts'
+import type { Inventory } from '../inventory/load.ts'
+import { inventoryOf, selectTargets } from '../inventory/targets.ts'
 import { LocalTransport } from '../transport/local.ts'
 import type { Transport } from '../transport/types.ts'
 import type { SshHostSpec } from '../transport/ssh/config.ts'
@@ -13,6 +15,8 @@ export interface HostTarget {
   name: string
   /** How to reach the host; `local` gets a LocalTransport when omitted. */
   transport?: Transport
+  /** This machine (an inventory host with `connection: local`); the name `local` implies it. */
+  local?: boolean
   /** Reach the host over SSH (when no transport is given). */
   ssh?: SshHostSpec
   /** The inventory's os hint: Windows hosts are asked in PowerShell first. */
@@ -28,8 +32,15 @@ export interface HostTarget {
 
 export interface ConvergeOptions {
   recipe: Recipe<any>
-  /** Host names or targets; `['local']` runs on this machine. */
-  hosts: (string | HostTarget)[]
+  /**
+   * Host names or targets; `['local']` runs on this machine. Names are looked up in `inventory`
+   * as the CLI's `--host` does (vars, groups, SSH, become).
+   */
+  hosts?: (string | HostTarget)[]
+  /** hosts.yaml: a path (relative to the working directory) or a loaded `Inventory`. */
+  inventory?: string | Inventory
+  /** Every host of this inventory group, like `--group`. */
+  group?: string
   mode?: 'plan' | 'apply'
   /** `--set` values, highest precedence. */
   set?: Record<string, unknown>
@@ -65,13 +76,14 @@ export interface ConvergeOptions {
  * failure is in its report, and `report.ok` is false.
  * @example
  * const report = await converge({ recipe, hosts: ['local'], mode: 'plan' })
+ * const fleet = await converge({ recipe, inventory: 'hosts.yaml', hosts: ['box'], set: { port: 9091 } })
  */
 export async function converge(opts: ConvergeOptions): Promise<Report> {
   const mode = opts.mode ?? 'apply'
   checkSetKeys(opts.recipe, opts.set ?? {})
   // Every running command listens for the abort: a fleet legitimately has hundreds at once.
   if (opts.signal) setMaxListeners(0, opts.signal)
-  const targets = opts.hosts.map((h) => (typeof h === 'string' ? { name: h } : h))
+  const targets = resolveTargets(opts)
   const results: HostReport[] = new Array(targets.length)
   let next = 0
   let firstFailure: string | undefined
@@ -90,8 +102,21 @@ export async function converge(opts: ConvergeOptions): Promise<Report> {
   return fleetReport(mode, results)
 }
 
+/** Names go through the inventory (or the built-in `local`); targets given as objects are kept. */
+function resolveTargets(opts: ConvergeOptions): HostTarget[] {
+  const hosts = opts.hosts ?? []
+  const names = hosts.filter((h): h is string => typeof h === 'string')
+  if (names.length === 0 && opts.group === undefined) return hosts as HostTarget[]
+  const named = selectTargets(inventoryOf(opts.inventory), names, opts.group)
+  const byName = new Map(named.map((t) => [t.name, t]))
+  const out: HostTarget[] = hosts.map((h) => (typeof h === 'string' ? (byName.get(h) as HostTarget) : h))
+  // Group members not also named come after the listed hosts, in the group's (sorted) order.
+  for (const t of named) if (!names.includes(t.name)) out.push(t)
+  return out
+}
+
 async function runTarget(t: HostTarget, opts: ConvergeOptions, mode: 'plan' | 'apply'): Promise<HostReport> {
-  const transport = t.transport ?? (t.ssh ? await sshTransport(t.ssh, opts) : t.name === 'local' ? new LocalTransport() : undefined)
+  const transport = t.transport ?? (t.local || (!t.ssh && t.name === 'local') ? new LocalTransport() : t.ssh ? await sshTransport(t.ssh, opts) : undefined)
   if (!transport) {
     return notStarted(t.name, `host ${t.name}: no way to reach it: give an address (SSH) or connection: local`, 'E_CONNECT')
   }

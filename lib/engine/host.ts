@@ -1,4 +1,5 @@
 import { AbortedError, BecomeError, toStatecraftError, ValidationError, type StatecraftError } from '../core/errors.ts'
+import { composeResources } from '../core/compose.ts'
 import { resolveOptions, secretValues, type Recipe } from '../core/recipe.ts'
 import type { Change, OsName } from '../core/types.ts'
 import type { Transport } from '../transport/types.ts'
@@ -47,7 +48,7 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
     const facts = await session.start()
     const options = resolveOptions(o.recipe, { groupVars: o.groupVars, hostVars: o.vars, set: o.set, env: o.env }, o.name)
     secrets.push(...secretValues(o.recipe, options))
-    const decls = o.recipe.resources({ facts, options, host: { name: o.name, vars: o.vars } })
+    const decls = composeResources(o.recipe, { facts, options, host: { name: o.name, vars: o.vars } })
     const nodes = select(prepare(decls, facts, o.become?.default ?? false), o.only, o.skip)
     const needsBecome = nodes.some((n) => n.become)
     const becomeUser = o.become?.user ?? 'root'

@@ -1,0 +1,78 @@
+import { isDeepStrictEqual } from 'node:util'
+import { ValidationError } from './errors.ts'
+import { localOptions, optionTable, recipeTree, type RecipeNode } from './option-table.ts'
+import type { Recipe, RecipeContext } from './recipe.ts'
+import type { Resource } from './types.ts'
+
+interface Declared {
+  r: Resource
+  id: string
+  node: RecipeNode
+}
+
+/**
+ * The resources of a recipe and of the recipes it includes (theirs first, depth first), for one
+ * host. `ctx.options` holds the resolved options by address, as `resolveOptions` returns them.
+ *
+ * An included recipe's explicit ids become `<prefix>/<id>`, and its `after`/`notify` names of its
+ * own ids (and of its includes', as `<its prefix>/<id>`) follow. A default id (`file:/etc/x`) names the thing on the host, so two recipes that
+ * declare it identically share it (kept once); declared differently it is an error naming both.
+ */
+export function composeResources(recipe: Recipe<any>, ctx: RecipeContext): Resource[] {
+  const table = optionTable(recipe)
+  const nodes = recipeTree(recipe)
+  const out: Declared[] = []
+  // Children before their includer: prerequisites first, as a reader of the recipe expects.
+  const emit = (node: RecipeNode): void => {
+    for (const child of nodes.filter((n) => n.parent === node)) emit(child)
+    const own = node.recipe.resources({ ...ctx, options: localOptions(table, ctx.options, node.at) })
+    const prefix = node.at.join('/')
+    const ownIds = new Set(own.flatMap((r) => (r.id !== undefined ? [r.id] : [])))
+    // A recipe names its includes' resources as it sees them (`b/say`); included itself, those move too.
+    const childPrefixes = (node.recipe.include ?? []).map((i) => `${i.prefix}/`)
+    const mine = (id: string): boolean => ownIds.has(id) || childPrefixes.some((c) => id.startsWith(c))
+    const rename = (id: string): string => (prefix && mine(id) ? `${prefix}/${id}` : id)
+    for (const r of own) {
+      const renamed: Resource = prefix ? { ...r, ...(r.id !== undefined ? { id: rename(r.id) } : {}), after: r.after.map(rename), notify: r.notify.map(rename) } : r
+      const id = renamed.id ?? safeDefaultId(renamed)
+      const twin = id === undefined ? undefined : out.find((d) => d.id === id && d.node !== node)
+      if (!twin || id === undefined) {
+        out.push({ r: renamed, id: id ?? '', node })
+        continue
+      }
+      const diff = differences(twin.r, renamed)
+      if (diff.length > 0) {
+        throw new ValidationError(
+          `resource id '${id}' is declared by ${who(twin.node)} and by ${who(node)}, differently (${diff.join(', ')}); ` +
+            'declare it the same way in both, or give one an explicit id',
+        )
+      }
+    }
+  }
+  emit(nodes[0] as RecipeNode)
+  return out.map((d) => d.r)
+}
+
+function who(n: RecipeNode): string {
+  return n.at.length ? `recipe '${n.recipe.name}' (included as '${n.at.join('.')}')` : `recipe '${n.recipe.name}'`
+}
+
+/** Ids come from the raw declaration here; invalid input is left for validate() to name. */
+function safeDefaultId(r: Resource): string | undefined {
+  try {
+    return r.kind.defaultId(r.desired)
+  } catch {
+    return undefined
+  }
+}
+
+/** The fields two declarations differ in: names only, since values may be secret. */
+function differences(a: Resource, b: Resource): string[] {
+  if (a.kind.type !== b.kind.type) return ['type']
+  const out: string[] = []
+  const da = (a.desired ?? {}) as Record<string, unknown>
+  const db = (b.desired ?? {}) as Record<string, unknown>
+  for (const k of new Set([...Object.keys(da), ...Object.keys(db)])) if (!isDeepStrictEqual(da[k], db[k])) out.push(k)
+  for (const k of ['after', 'notify', 'tags', 'become'] as const) if (!isDeepStrictEqual(a[k], b[k])) out.push(k)
+  return out
+}

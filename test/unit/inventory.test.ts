@@ -53,8 +53,19 @@ describe('inventory', () => {
     ['undefined group', 'hosts:\n  a:\n    address: x\n    groups: [macz]\ngroups:\n  macs: {}\n', /^\/inv\/hosts.yaml:4:14: host 'a' is in group 'macz', which is not defined under groups: \(defined: macs\)/],
     ['missing address', 'hosts:\n  a:\n    user: x\n', /^\/inv\/hosts.yaml:3:5: host 'a' needs an address \(or connection: local\)/],
     ['bad os', 'hosts:\n  a:\n    address: x\n    os: macos\n', /^\/inv\/hosts.yaml:4:9: hosts.a.os: Invalid type: Expected \("linux" \| "darwin" \| "windows"\) but received "macos"$/],
+    ['duplicate field deep inside', 'hosts:\n  a:\n    address: x\n    vars:\n      k: 1\n      k: 2\n', /^\/inv\/hosts.yaml:6:7: 'k' appears twice/],
+    [
+      'alias bomb',
+      `hosts:\n  a: &a ["x","x","x","x","x","x","x","x","x"]\n${['b', 'c', 'd', 'e', 'f', 'g'].map((k, i) => `  ${k}: &${k} [${Array(9).fill(`*${'abcdef'[i]}`).join(',')}]`).join('\n')}\n`,
+      /^\/inv\/hosts.yaml:3:\d+: Excessive alias count .*: the inventory's aliases \(\*name\) expand too far/,
+    ],
   ])('%s gives one error with file:line:column', (_name, text, err) => {
     expect(() => load(text)).toThrow(err)
+  })
+
+  it('refuses an inventory too large to parse in reasonable time, saying how to split it', () => {
+    const big = `hosts:\n${'  # padding to make the file large\n'.repeat(1_100_000)}`
+    expect(() => load(big)).toThrow(/^\/inv\/hosts.yaml: the inventory is 37 MiB; statecraft reads inventories up to 32 MiB .*split it/)
   })
 
   it('names the file and the fix when it cannot be read', () => {

@@ -29,6 +29,11 @@ export const posixDialect: ShellDialect = {
   script: (s) => ({ command: 'sh -s', stdin: s, raw: true }),
   step(step) {
     if (step.psScript !== undefined) throw new Error('a PowerShell step reached a POSIX host')
+    if (Object.keys(step.env ?? {}).length > 0) {
+      // Values may be secrets: the command line travels as a script on stdin, never in argv.
+      if (step.stdin !== undefined) throw new Error('a step with both env and stdin: env values would have to travel in argv')
+      return { command: 'sh -s', stdin: `${commandLine(step)}\n`, raw: true }
+    }
     return { command: commandLine(step), ...(step.stdin !== undefined ? { stdin: step.stdin } : {}), raw: false }
   },
   facts: FACTS_SCRIPT,

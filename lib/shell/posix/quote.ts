@@ -8,19 +8,27 @@ export function quote(s: string): string {
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 
-/** The command line that runs `step` under any POSIX sh (dash, bash, zsh, busybox ash). */
+const RESERVED = new Set(['!', '{', '}', 'case', 'do', 'done', 'elif', 'else', 'esac', 'fi', 'for', 'if', 'in', 'then', 'until', 'while'])
+
+/** The program name: quoted whenever sh could read it as an assignment (`a=b`) or a reserved word. */
+function quoteProgram(s: string): string {
+  return s.includes('=') || RESERVED.has(s) ? `'${s.replaceAll("'", `'\\''`)}'` : quote(s)
+}
+
+/**
+ * The command line that runs `step` under any POSIX sh (dash, bash, zsh, busybox ash). Environment
+ * values are shell assignments in front of the program, not arguments of `env`: run from a script
+ * on stdin (see dialect.ts) they never appear in any process's argv, where `ps` would show them.
+ */
 export function commandLine(step: Step): string {
   if (step.argv.length === 0) throw new Error('empty argv')
   const parts: string[] = []
   if (step.cwd !== undefined) parts.push(`cd -- ${quote(step.cwd)} &&`)
-  const env = Object.entries(step.env ?? {})
-  if (env.length > 0) {
-    parts.push('env')
-    for (const [k, v] of env) {
-      if (!ENV_NAME.test(k)) throw new Error(`invalid environment variable name ${JSON.stringify(k)}`)
-      parts.push(quote(`${k}=${v}`))
-    }
+  for (const [k, v] of Object.entries(step.env ?? {})) {
+    if (!ENV_NAME.test(k)) throw new Error(`invalid environment variable name ${JSON.stringify(k)}`)
+    parts.push(`${k}=${quote(v)}`)
   }
-  parts.push(...step.argv.map(quote))
+  const [program, ...args] = step.argv as [string, ...string[]]
+  parts.push(quoteProgram(program), ...args.map(quote))
   return parts.join(' ')
 }

@@ -9,6 +9,7 @@ import { parseCli, shardOf, USAGE } from './args.ts'
 import { loadRecipe } from './load-recipe.ts'
 import { renderHost, renderSummary } from './render.ts'
 import { progressReporter } from './progress.ts'
+import { loadPatch } from './patch.ts'
 
 export interface CliIo {
   stdout: (s: string) => void
@@ -97,9 +98,4 @@ async function askBecomePasswords(hosts: InventoryHost[], io: CliIo): Promise<Ma
     if (pw !== '') out.set(h.name, pw)
   }
   return out
-}
-
-async function loadPatch(): Promise<(path: string, before: string, after: string) => string> {
-  const { createTwoFilesPatch } = await import('diff')
-  return (path, before, after) => createTwoFilesPatch(path, path, before, after, 'current', 'desired')
 }

@@ -91,6 +91,7 @@ export const fileType: ResourceType<FileOptions, FileCurrent> = {
     return out
   },
   apply(d: FileOptions, c: FileCurrent, changes: Change[], facts: Facts): Step[] {
+    if (changes.length === 0) return []
     const writes = changes.some((ch) => ch.text.startsWith('create') || ch.text.startsWith('update') || ch.text.startsWith('replace'))
     if (facts.dialect === 'powershell') {
       if (d.state === 'absent') return [psScriptStep(`remove ${d.path}`, `Remove-Item -LiteralPath ${psQuote(d.path)} -Force`)]

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { downloadType } from '../../../lib/resources/download.ts'
 import { parseHead } from '../../../lib/resources/http-head.ts'
-import { hex, linuxFacts, probe } from '../../helpers/facts.ts'
+import { hex, linuxFacts, none, probe } from '../../helpers/facts.ts'
 
 // Shaped like `curl -sS -I -L` against huggingface.co for an LFS file (302 to the CDN, then 200).
 const HUB_HEAD = [
@@ -20,32 +20,32 @@ describe('download (probe output in, plan out)', () => {
   })
 
   it('a matching stamp is a no-op without any network or hashing', () => {
-    const c = downloadType.parse(probe({ exists: '1', stampmatch: '1', stampok: '1' }), d)
+    const c = downloadType.parse(probe({ exists: '1', stampmatch: '1', stampok: '1', ...none('hash', 'unreadable', 'partsize', 'partsrc', 'curl', 'head', 'avail') }), d)
     expect(downloadType.diff(d, c)).toEqual([])
   })
 
   it('plans a resume with the announced hash and size', () => {
-    const c = downloadType.parse(probe({ stampok: '0', partsize: '1000000000', partsrc: hex('14749efc0ae8ef0329391ad4436feb781b402f4fece4883c7ad8d10556d8a36a'), head: hex(HUB_HEAD), avail: '50000000' }), d)
+    const c = downloadType.parse(probe({ stampmatch: '0', stampok: '0', partsize: '1000000000', partsrc: hex('14749efc0ae8ef0329391ad4436feb781b402f4fece4883c7ad8d10556d8a36a'), head: hex(HUB_HEAD), avail: '50000000', ...none('exists', 'hash', 'unreadable', 'curl') }), d)
     expect(downloadType.diff(d, c).map((x) => x.text)).toEqual([`download ${url} to /srv/models/model.ckpt (7.70 GB), sha256 announced by the hub (X-Linked-Etag), resuming after 1.00 GB`])
   })
 
   it('fails early with the numbers when the disk is too small (counting the .part)', () => {
-    const c = downloadType.parse(probe({ stampok: '0', partsize: '1000000000', partsrc: hex('x'), head: hex(HUB_HEAD), avail: '1000000' }), d)
+    const c = downloadType.parse(probe({ stampmatch: '0', stampok: '0', partsize: '1000000000', partsrc: hex('x'), head: hex(HUB_HEAD), avail: '1000000', ...none('exists', 'hash', 'unreadable', 'curl') }), d)
     expect(() => downloadType.apply(d, c, downloadType.diff(d, c), linuxFacts)).toThrow(/needs 6.70 GB more but only 1.02 GB is free there/)
   })
 
   it('names the fix for a host without curl, or takes the controller route when allowed', () => {
-    const c = downloadType.parse(probe({ stampok: '0', curl: 'missing' }), d)
+    const c = downloadType.parse(probe({ stampmatch: '0', stampok: '0', curl: 'missing', avail: '90000000', ...none('exists', 'hash', 'unreadable', 'partsize', 'partsrc', 'head') }), d)
     expect(() => downloadType.apply(d, c, downloadType.diff(d, c), linuxFacts)).toThrow(/curl is not installed on the host; install it \(Debian: apt-get install curl\), or set via: 'auto' or 'controller'/)
     const auto = downloadType.validate({ url, dest: '/srv/m.ckpt', token: 'hf_x', via: 'auto' }, linuxFacts)
-    const ca = downloadType.parse(probe({ stampok: '0', curl: 'missing' }), auto)
+    const ca = downloadType.parse(probe({ stampmatch: '0', stampok: '0', curl: 'missing', avail: '90000000', ...none('exists', 'hash', 'unreadable', 'partsize', 'partsrc', 'head') }), auto)
     const changes = downloadType.diff(auto, ca)
     expect(changes[0]!.text).toMatch(/into the controller's cache \(once for all hosts\) and push it to \/srv\/m.ckpt/)
     expect(downloadType.apply(auto, ca, changes, linuxFacts)[0]!.label).toBe(`push ${url} -> /srv/m.ckpt (via the controller)`)
   })
 
   it('sends the token on stdin only, never in argv', () => {
-    const c = downloadType.parse(probe({ stampok: '0', head: hex(HUB_HEAD), avail: '90000000' }), d)
+    const c = downloadType.parse(probe({ stampmatch: '0', stampok: '0', head: hex(HUB_HEAD), avail: '90000000', ...none('exists', 'hash', 'unreadable', 'partsize', 'partsrc', 'curl') }), d)
     const [step] = downloadType.apply(d, c, downloadType.diff(d, c), linuxFacts)
     expect(step!.argv.join(' ')).not.toContain('hf_x')
     expect(String(step!.stdin)).toContain('header = "Authorization: Bearer hf_x"')
@@ -66,7 +66,7 @@ describe('download (probe output in, plan out)', () => {
     expect(dw.dest).toBe('C:\\Users\\ana\\InvokeAI\\models\\model.ckpt')
     const probeScript = downloadType.probe(dw, win)
     expect(probeScript).toMatch(/\$S = 'C:\\Users\\ana\\\.statecraft\\stamps\\[0-9a-f]{40}'/)
-    const c = downloadType.parse(probe({ stampok: '0', head: hex(HUB_HEAD), avail: '90000000' }), dw)
+    const c = downloadType.parse(probe({ stampmatch: '0', stampok: '0', head: hex(HUB_HEAD), avail: '90000000', ...none('exists', 'hash', 'unreadable', 'partsize', 'partsrc', 'curl') }), dw)
     const [step] = downloadType.apply(dw, c, downloadType.diff(dw, c), win)
     expect(step!.argv).toEqual([])
     expect(step!.psScript).toContain("$cfg | curl.exe -sS -f -L")

@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest'
 import { fileType, type FileOptions } from '../../../lib/resources/file.ts'
-import { hex, linuxFacts, macFacts, probe } from '../../helpers/facts.ts'
+import { hex, linuxFacts, macFacts, none, probe } from '../../helpers/facts.ts'
 import { runCase, type Case } from '../../helpers/table.ts'
 
 const W = (p: string, mode: string, owner = ''): string[] => ['sh', '-c', expect_script, 'statecraft-write', p, mode, owner]
@@ -14,7 +14,7 @@ const cases: Case<FileOptions>[] = [
     name: 'absent file is created with content and mode',
     facts: linuxFacts,
     desired: { path: '/etc/app.conf', content: 'a=1\n', mode: '0640' },
-    current: probe({ kind: 'absent' }),
+    current: probe({ kind: 'absent', ...none('size', 'content', 'sha256') }),
     changes: ['create file /etc/app.conf (4 bytes)', 'set mode 0640'],
     steps: [W('/etc/app.conf', '0640')],
   },
@@ -22,14 +22,14 @@ const cases: Case<FileOptions>[] = [
     name: 'identical file is a no-op',
     facts: linuxFacts,
     desired: { path: '/etc/app.conf', content: 'a=1\n', mode: '0640', owner: 'root' },
-    current: probe({ kind: 'file', perm: '-rw-r-----', owner: 'root', size: '4', content: hex('a=1\n') }),
+    current: probe({ kind: 'file', perm: '-rw-r-----', owner: 'root', size: '4', content: hex('a=1\n'), sha256: undefined }),
     changes: [],
   },
   {
     name: 'mode only differs: chmod, no rewrite',
     facts: linuxFacts,
     desired: { path: '/etc/app.conf', content: 'a=1\n', mode: '0644' },
-    current: probe({ kind: 'file', perm: '-rw-------', owner: 'root', size: '4', content: hex('a=1\n') }),
+    current: probe({ kind: 'file', perm: '-rw-------', owner: 'root', size: '4', content: hex('a=1\n'), sha256: undefined }),
     changes: ['set mode 0644 (was 0600)'],
     steps: [['chmod', '--', '0644', '/etc/app.conf']],
   },
@@ -37,7 +37,7 @@ const cases: Case<FileOptions>[] = [
     name: 'content differs: atomic rewrite keeps the current mode and owner',
     facts: linuxFacts,
     desired: { path: '/etc/app.conf', content: 'a=2\n' },
-    current: probe({ kind: 'file', perm: '-rw-r-----', owner: 'svc', size: '4', content: hex('a=1\n') }),
+    current: probe({ kind: 'file', perm: '-rw-r-----', owner: 'svc', size: '4', content: hex('a=1\n'), sha256: undefined }),
     changes: ['update content of /etc/app.conf (4 bytes, was 4 bytes)'],
     steps: [W('/etc/app.conf', '0640', 'svc')],
   },
@@ -45,14 +45,14 @@ const cases: Case<FileOptions>[] = [
     name: 'large file compared by sha256: equal',
     facts: linuxFacts,
     desired: { path: '/big', content: 'x' },
-    current: probe({ kind: 'file', perm: '-rw-r--r--', owner: 'ana', size: '2000000', sha256: '2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881' }),
+    current: probe({ kind: 'file', perm: '-rw-r--r--', owner: 'ana', size: '2000000', sha256: '2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881', content: undefined }),
     changes: [],
   },
   {
     name: 'owner differs on macOS (ls shows @ for xattrs)',
     facts: macFacts,
     desired: { path: '~/.zprofile', owner: 'ana' },
-    current: probe({ kind: 'file', perm: '-rw-r--r--@', owner: 'root' }),
+    current: probe({ kind: 'file', perm: '-rw-r--r--@', owner: 'root', ...none('size', 'content', 'sha256') }),
     changes: ['set owner ana (was root)'],
     steps: [['chown', '--', 'ana', '/Users/ana/.zprofile']],
   },
@@ -60,11 +60,11 @@ const cases: Case<FileOptions>[] = [
     name: 'state absent removes a present file',
     facts: linuxFacts,
     desired: { path: '/tmp/x', state: 'absent' },
-    current: probe({ kind: 'file', perm: '-rw-r--r--', owner: 'ana' }),
+    current: probe({ kind: 'file', perm: '-rw-r--r--', owner: 'ana', ...none('size', 'content', 'sha256') }),
     changes: ['remove file /tmp/x'],
     steps: [['rm', '-f', '--', '/tmp/x']],
   },
-  { name: 'state absent on an absent file is a no-op', facts: linuxFacts, desired: { path: '/tmp/x', state: 'absent' }, current: probe({ kind: 'absent' }), changes: [] },
+  { name: 'state absent on an absent file is a no-op', facts: linuxFacts, desired: { path: '/tmp/x', state: 'absent' }, current: probe({ kind: 'absent', ...none('size', 'content', 'sha256') }), changes: [] },
   { name: 'mode as a number is refused', facts: linuxFacts, desired: { path: '/x', mode: 420 as unknown as string }, error: /file \/x: mode must be an octal string like '0644' \(got 420\): write it as a string/ },
   { name: 'relative path is refused', facts: linuxFacts, desired: { path: 'etc/x' }, error: /file etc\/x: path must be absolute or start with ~\// },
   { name: 'unknown field is refused', facts: linuxFacts, desired: { path: '/x', contents: 'a' } as unknown as FileOptions, error: /contents is not a known field/ },

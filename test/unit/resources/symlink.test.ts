@@ -4,12 +4,12 @@ import { hex, linuxFacts, macFacts, probe } from '../../helpers/facts.ts'
 import { runCase, type Case } from '../../helpers/table.ts'
 
 const cases: Case<SymlinkOptions>[] = [
-  { name: 'absent link is created', facts: linuxFacts, desired: { path: '/opt/cur', target: 'v2' }, current: probe({ kind: 'absent' }), changes: ['create link /opt/cur -> v2'], steps: [['ln', '-sfn', '--', 'v2', '/opt/cur']] },
+  { name: 'absent link is created', facts: linuxFacts, desired: { path: '/opt/cur', target: 'v2' }, current: probe({ kind: 'absent', target: undefined }), changes: ['create link /opt/cur -> v2'], steps: [['ln', '-sfn', '--', 'v2', '/opt/cur']] },
   { name: 'link to the same target is a no-op', facts: linuxFacts, desired: { path: '/opt/cur', target: 'v2' }, current: probe({ kind: 'link', perm: 'lrwxrwxrwx', owner: 'ana', target: hex('v2') }), changes: [] },
   { name: 'link elsewhere is repointed', facts: macFacts, desired: { path: '~/cur', target: '~/v2' }, current: probe({ kind: 'link', perm: 'lrwxr-xr-x', owner: 'ana', target: hex('/Users/ana/v1') }), changes: ['point /Users/ana/cur -> /Users/ana/v2 (was -> /Users/ana/v1)'], steps: [['ln', '-sfn', '--', '/Users/ana/v2', '/Users/ana/cur']] },
   { name: 'absent: link removed', facts: linuxFacts, desired: { path: '/opt/cur', state: 'absent' }, current: probe({ kind: 'link', perm: 'lrwxrwxrwx', owner: 'ana', target: hex('v1') }), changes: ['remove link /opt/cur (was -> v1)'], steps: [['rm', '-f', '--', '/opt/cur']] },
-  { name: 'absent: a regular file is not a link, left alone', facts: linuxFacts, desired: { path: '/opt/cur', state: 'absent' }, current: probe({ kind: 'file', perm: '-rw-r--r--', owner: 'ana' }), changes: [] },
-  { name: 'file in the way with force: replaced', facts: linuxFacts, desired: { path: '/opt/cur', target: 'v2', force: true }, current: probe({ kind: 'file', perm: '-rw-r--r--', owner: 'ana' }), changes: ['replace file /opt/cur with link -> v2'], steps: [['ln', '-sfn', '--', 'v2', '/opt/cur']] },
+  { name: 'absent: a regular file is not a link, left alone', facts: linuxFacts, desired: { path: '/opt/cur', state: 'absent' }, current: probe({ kind: 'file', perm: '-rw-r--r--', owner: 'ana', target: undefined }), changes: [] },
+  { name: 'file in the way with force: replaced', facts: linuxFacts, desired: { path: '/opt/cur', target: 'v2', force: true }, current: probe({ kind: 'file', perm: '-rw-r--r--', owner: 'ana', target: undefined }), changes: ['replace file /opt/cur with link -> v2'], steps: [['ln', '-sfn', '--', 'v2', '/opt/cur']] },
   { name: 'target required', facts: linuxFacts, desired: { path: '/opt/cur' }, error: /symlink \/opt\/cur: target is required/ },
 ]
 
@@ -18,10 +18,10 @@ describe('symlink', () => {
 
   it('refuses to replace a file without force, and a directory ever', () => {
     const d = symlinkType.validate({ path: '/opt/cur', target: 'v2' }, linuxFacts)
-    const file = symlinkType.parse(probe({ kind: 'file', perm: '-rw-r--r--', owner: 'a' }), d)
+    const file = symlinkType.parse(probe({ kind: 'file', perm: '-rw-r--r--', owner: 'a', target: undefined }), d)
     expect(() => symlinkType.apply(d, file, symlinkType.diff(d, file), linuxFacts)).toThrow(/set force: true/)
     const df = symlinkType.validate({ path: '/opt/cur', target: 'v2', force: true }, linuxFacts)
-    const dir = symlinkType.parse(probe({ kind: 'directory', perm: 'drwxr-xr-x', owner: 'a' }), df)
+    const dir = symlinkType.parse(probe({ kind: 'directory', perm: 'drwxr-xr-x', owner: 'a', target: undefined }), df)
     expect(() => symlinkType.apply(df, dir, symlinkType.diff(df, dir), linuxFacts)).toThrow(/never deletes a directory/)
   })
 })

@@ -22,6 +22,12 @@ export interface Graph {
   notifiers: Map<string, string[]>
 }
 
+/** `p` lies under directory `dir`; a Windows directory (C:\…, \\server\…) takes either separator. */
+function isInside(p: string, dir: string): boolean {
+  const seps = /^([A-Za-z]:[\\/]|\\\\)/.test(dir) ? ['\\', '/'] : ['/']
+  return seps.some((s) => p.startsWith(dir.endsWith(s) ? dir : `${dir}${s}`))
+}
+
 /**
  * Ordering edges: explicit `after`, handlers after their notifiers, a later resource on the same
  * path after an earlier one, and anything under a managed directory after that directory.
@@ -67,7 +73,7 @@ export function buildGraph(nodes: GraphNode[]): Graph {
       for (const q of d.paths) {
         if (q.kind !== 'directory') continue
         for (const p of n.paths) {
-          const inside = p.path.startsWith(q.path === '/' ? '/' : `${q.path}/`) || (p.kind === 'uses' && p.path === q.path)
+          const inside = isInside(p.path, q.path) || (p.kind === 'uses' && p.path === q.path)
           if (inside) {
             if (d.absent && !n.absent) {
               throw new ValidationError(`resource '${n.id}' lies under directory '${d.id}', which is declared absent`)

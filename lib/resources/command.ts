@@ -100,7 +100,8 @@ export const commandType: ResourceType<CommandOptions, CommandCurrent> = {
     const why = d.creates ? `${d.creates} is missing` : 'the unless check failed'
     return [{ text: `run ${showArgv(d.argv)} (${why})` }]
   },
-  apply(d: CommandOptions): Step[] {
+  apply(d: CommandOptions, _c: CommandCurrent | undefined, changes: Change[]): Step[] {
+    if (changes.length === 0) return []
     const step: Step = { argv: d.argv }
     if (d.cwd) step.cwd = d.cwd
     if (d.env) step.env = d.env

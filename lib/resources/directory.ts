@@ -43,6 +43,7 @@ export const directoryType: ResourceType<DirectoryOptions, Stat> = {
     return attributeChanges(d, c, false)
   },
   apply(d: DirectoryOptions, c: Stat, changes: Change[], facts: Facts): Step[] {
+    if (changes.length === 0) return []
     if (facts.dialect === 'powershell') {
       const p = psQuote(d.path)
       if (d.state === 'absent') return [psScriptStep(`remove ${d.path}`, d.force ? `Remove-Item -LiteralPath ${p} -Recurse -Force` : `[IO.Directory]::Delete(${p})`)]

@@ -160,6 +160,7 @@ fi`
     return [{ text: `${verb} ${d.url} to ${d.dest}${size}, ${check}${resume}` }]
   },
   apply(d: DownloadOptions, c: DownloadCurrent, changes: Change[], facts: Facts): Step[] {
+    if (changes.length === 0) return []
     if (c.unreadable) throw new StatecraftError('E_PERMISSION', `download ${d.dest}: the file exists but cannot be read to check it; fix its permissions or use become`)
     if (c.curlMissing && !viaController(d, c)) {
       throw new StatecraftError('E_MISSING_TOOL', `download ${d.dest}: curl is not installed on the host; install it (Debian: apt-get install curl), or set via: 'auto' or 'controller' to push it from here`)

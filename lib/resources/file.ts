@@ -65,7 +65,8 @@ export const fileType: ResourceType<FileOptions, FileCurrent> = {
   },
   parse(data: ProbeData): FileCurrent {
     const c: FileCurrent = parseStat(data)
-    if (data.has('content')) c.contentHex = data.get('content')
+    // Hex is compared as text: PowerShell's Sc-Hex ([BitConverter]) prints it upper case, od lower case.
+    if (data.has('content')) c.contentHex = data.get('content')?.toLowerCase()
     if (data.has('sha256')) c.sha256 = data.get('sha256')
     if (data.has('size')) c.size = Number(data.get('size'))
     return c
@@ -91,6 +92,7 @@ export const fileType: ResourceType<FileOptions, FileCurrent> = {
     return out
   },
   apply(d: FileOptions, c: FileCurrent, changes: Change[], facts: Facts): Step[] {
+    if (changes.length === 0) return []
     const writes = changes.some((ch) => ch.text.startsWith('create') || ch.text.startsWith('update') || ch.text.startsWith('replace'))
     if (facts.dialect === 'powershell') {
       if (d.state === 'absent') return [psScriptStep(`remove ${d.path}`, `Remove-Item -LiteralPath ${psQuote(d.path)} -Force`)]

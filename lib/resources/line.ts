@@ -76,7 +76,8 @@ export const lineType: ResourceType<LineOptions, LineCurrent> = {
     const edit = editLines(d, before)
     return edit ? [{ text: edit.text, ...contentDiff(d, before, edit.after) }] : []
   },
-  apply(d: LineOptions, c: LineCurrent, _changes: Change[], facts: Facts): Step[] {
+  apply(d: LineOptions, c: LineCurrent, changes: Change[], facts: Facts): Step[] {
+    if (changes.length === 0) return []
     if (c.kind !== 'absent' && (c.kind !== 'file' || c.tooLarge)) {
       throw new StatecraftError('E_CONFLICT', `line in ${d.path}: the path is not an editable regular file (${c.tooLarge ? 'too large' : c.kind})`)
     }

@@ -55,7 +55,8 @@ export const symlinkType: ResourceType<SymlinkOptions, SymlinkCurrent> = {
     if (c.kind === 'link') return c.target === d.target ? [] : [{ text: `point ${d.path} -> ${d.target} (was -> ${c.target})` }]
     return [{ text: `replace ${c.kind} ${d.path} with link -> ${d.target}` }]
   },
-  apply(d: SymlinkOptions, c: SymlinkCurrent, _changes: Change[], facts: Facts): Step[] {
+  apply(d: SymlinkOptions, c: SymlinkCurrent, changes: Change[], facts: Facts): Step[] {
+    if (changes.length === 0) return []
     const ps = facts.dialect === 'powershell'
     if (d.state === 'absent') return [ps ? psScriptStep(`remove ${d.path}`, `(Get-Item -LiteralPath ${psQuote(d.path)} -Force).Delete()`) : { argv: ['rm', '-f', '--', d.path] }]
     const target = d.target ?? ''

@@ -1,35 +1,23 @@
 import { describe, expect, it } from 'vitest'
-import { command, converge, defineRecipe, file, line } from '../../lib/index.ts'
+import { command, converge, defineRecipe, directory, file, line } from '../../lib/index.ts'
 import { PS_COMMAND } from '../../lib/shell/powershell/quote.ts'
-import { FakeHost, ok } from '../helpers/fake-host.ts'
-import { hex } from '../helpers/facts.ts'
+import { decodePs, ReplayedWindows, type Program } from '../helpers/windows-host.ts'
 
-/** Decodes the script inside the one-line bootstrap the PowerShell dialect sends. */
-const script = (stdin: string): string => Buffer.from(/FromBase64String\('([^']+)'\)/.exec(stdin)?.[1] ?? '', 'base64').toString('utf8')
+const INIT = 'C:\\Users\\ana\\invokeai\\invokeai.init'
+const PROFILE = 'C:\\Users\\ana\\profile.ps1'
+const RUSTUP = 'C:\\Users\\ana\\.cargo\\bin\\rustup.exe'
+const ROOT_LINE = "$env:INVOKEAI_ROOT = 'C:\\Users\\ana\\invokeai'"
 
-// Shaped like Windows 11 with OpenSSH Server, default shell cmd.exe, Windows PowerShell 5.1.
-const CMD_NO_SH = { code: 1, signal: null, stdout: '', stderr: "'sh' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n" }
-const WIN_FACTS = ['kernel=Windows_NT', 'machine=AMD64', 'user=ana', `home=${hex('C:\\Users\\ana')}`, 'hostname=GAMING-PC', 'bootid=20261126055012', 'psversion=5.1.22621.4391', 'lock=acquired', `lockinfo=${hex('statecraft-lock-v1|t|c|1|x|20261126055012')}`].join('\r\n') + '\r\n'
-
-function windowsHost(state: { profile?: string; stamp: boolean }): FakeHost {
-  return new FakeHost((command, stdin) => {
-    if (command === 'sh -s') return CMD_NO_SH
-    if (command !== PS_COMMAND) return undefined
-    const s = script(stdin)
-    if (s.includes("'kernel=Windows_NT'")) return ok(WIN_FACTS)
-    const nonce = /'@@statecraft:([0-9a-f]+):0'/.exec(s)?.[1]
-    if (nonce) {
-      const sections = [
-        'kind=absent',
-        state.profile === undefined ? 'kind=absent' : `kind=file\r\nsize=${state.profile.length}\r\ncontent=${hex(state.profile).toUpperCase()}`,
-        `creates=${state.stamp ? 1 : 0}`,
-      ]
-      return ok(`${sections.map((b, i) => `@@statecraft:${nonce}:${i}\r\n${b}\r\n`).join('')}@@statecraft:${nonce}:end\r\n`)
-    }
-    if (s.includes('Remove-Item -LiteralPath $sc_lock')) return ok('')
-    return ok('') // apply steps
-  })
+/** rustup-init.exe -y installs rustup.exe under the profile, as the real installer does. */
+const programs: Record<string, Program> = {
+  'rustup-init.exe': (fs, args) => {
+    if (!args.includes('-y')) return 1
+    fs.write(RUSTUP, Buffer.from('MZ'))
+    return 0
+  },
 }
+
+const windowsHost = (files: Record<string, string> = {}): ReplayedWindows => new ReplayedWindows(files, programs)
 
 const recipe = defineRecipe({
   name: 'windows',
@@ -42,8 +30,8 @@ const recipe = defineRecipe({
 
 describe('engine against a replayed Windows host (cmd.exe login shell, PowerShell 5.1)', () => {
   it('falls back from sh to PowerShell, plans with Windows paths, keeps CRLF files CRLF', async () => {
-    const host = windowsHost({ profile: "# profile\r\n$env:INVOKEAI_ROOT = 'D:\\old'\r\n", stamp: false })
-    const r = await converge({ recipe, hosts: [{ name: 'gaming-pc', transport: host }], mode: 'plan', diff: true })
+    const win = windowsHost({ [PROFILE]: "# profile\r\n$env:INVOKEAI_ROOT = 'D:\\old'\r\n" })
+    const r = await converge({ recipe, hosts: [{ name: 'gaming-pc', transport: win.host }], mode: 'plan', diff: true })
     expect(r.hosts[0]!.error).toBeUndefined()
     const [f, l, c] = r.hosts[0]!.resources
     expect(f!.changes).toEqual(['create file C:\\Users\\ana\\invokeai\\invokeai.init (6 bytes)'])
@@ -51,35 +39,79 @@ describe('engine against a replayed Windows host (cmd.exe login shell, PowerShel
     expect(l!.diffs![0]!.after).toBe("# profile\r\n$env:INVOKEAI_ROOT = 'C:\\Users\\ana\\invokeai'\r\n")
     expect(c!.changes).toEqual(['run rustup-init.exe -y -q (C:\\Users\\ana\\.cargo\\bin\\rustup.exe is missing)'])
     // sh attempt, PowerShell facts+lock, probe, unlock
-    expect(host.calls.map((x) => x.command)).toEqual(['sh -s', PS_COMMAND, PS_COMMAND, PS_COMMAND])
+    expect(win.host.calls.map((x) => x.command)).toEqual(['sh -s', PS_COMMAND, PS_COMMAND, PS_COMMAND])
   })
 
-  it('with the os: windows hint, a no-op costs 3 round trips', async () => {
-    const host = windowsHost({ profile: "$env:INVOKEAI_ROOT = 'C:\\Users\\ana\\invokeai'\r\n", stamp: true })
-    const hostsWithFile = new FakeHost((command, stdin) => {
-      const s = script(stdin)
-      const nonce = /'@@statecraft:([0-9a-f]+):0'/.exec(s)?.[1]
-      if (nonce) return ok(`@@statecraft:${nonce}:0\r\nkind=file\r\nsize=6\r\ncontent=${hex('--web\n')}\r\n@@statecraft:${nonce}:1\r\nkind=file\r\ncontent=${hex("$env:INVOKEAI_ROOT = 'C:\\Users\\ana\\invokeai'\r\n")}\r\n@@statecraft:${nonce}:2\r\ncreates=1\r\n@@statecraft:${nonce}:end\r\n`)
-      return host.exec(command, { stdin })
-    })
-    const r = await converge({ recipe, hosts: [{ name: 'gaming-pc', transport: hostsWithFile, os: 'windows' }], mode: 'plan' })
+  it('with the os: windows hint, a no-op costs 3 round trips (upper-case hex read back as equal)', async () => {
+    const win = windowsHost({ [INIT]: '--web\n', [PROFILE]: `${ROOT_LINE}\r\n`, [RUSTUP]: 'MZ' })
+    const r = await converge({ recipe, hosts: [{ name: 'gaming-pc', transport: win.host, os: 'windows' }], mode: 'plan' })
+    expect(r.hosts[0]!.error).toBeUndefined()
     expect(r.summary).toMatchObject({ changed: 0, unchanged: 3 })
     expect(r.hosts[0]!.roundTrips).toBe(3)
   })
 
-  it('applies with PowerShell scripts: atomic write with the bytes inside, native argv for commands', async () => {
-    const host = windowsHost({ stamp: false })
-    await converge({ recipe, hosts: [{ name: 'gaming-pc', transport: host, os: 'windows' }] })
-    const scripts = host.calls.map((x) => script(x.stdin))
+  it('applies with PowerShell scripts: atomic write with the bytes inside, native argv for commands; verified; then converged', async () => {
+    const win = windowsHost()
+    const r = await converge({ recipe, hosts: [{ name: 'gaming-pc', transport: win.host, os: 'windows' }] })
+    const scripts = win.host.calls.map((x) => decodePs(x.stdin))
     const write = scripts.find((s) => s.includes("$p = 'C:\\Users\\ana\\invokeai\\invokeai.init'"))
     expect(write).toContain(`FromBase64String('${Buffer.from('--web\n').toString('base64')}')`)
     expect(write).toContain('[IO.File]::Replace($t, $p, [NullString]::Value)')
     expect(scripts.some((s) => s.includes("& 'rustup-init.exe' '-y' '-q'\nexit $LASTEXITCODE"))).toBe(true)
+
+    const h = r.hosts[0]!
+    expect(h.error).toBeUndefined()
+    expect(h.resources.map((x) => [x.id, x.status, x.error])).toEqual([
+      ['file:C:\\Users\\ana\\invokeai\\invokeai.init', 'changed', undefined],
+      ['line:C:\\Users\\ana\\profile.ps1:^\\$env:INVOKEAI_ROOT', 'changed', undefined],
+      ['rustup', 'changed', undefined],
+    ])
+    expect(h.ok).toBe(true)
+    expect(r.ok).toBe(true)
+    expect(r.summary).toMatchObject({ changed: 3, failed: 0, skipped: 0 })
+    expect(win.read(INIT)).toBe('--web\n')
+    expect(win.read(PROFILE)).toBe(`${ROOT_LINE}\n`)
+    expect(win.read(RUSTUP)).toBe('MZ')
+
+    const again = await converge({ recipe, hosts: [{ name: 'gaming-pc', transport: win.host, os: 'windows' }] })
+    expect(again.ok).toBe(true)
+    expect(again.summary).toMatchObject({ changed: 0, unchanged: 3, failed: 0 })
+  })
+
+  it('applies over a CRLF profile: the file stays CRLF, and the next run changes nothing', async () => {
+    const win = windowsHost({ [PROFILE]: "# profile\r\n$env:INVOKEAI_ROOT = 'D:\\old'\r\n", [RUSTUP]: 'MZ' })
+    const r = await converge({ recipe, hosts: [{ name: 'gaming-pc', transport: win.host, os: 'windows' }] })
+    expect(r.hosts[0]!.error).toBeUndefined()
+    expect(r.hosts[0]!.resources.map((x) => x.status)).toEqual(['changed', 'changed', 'unchanged'])
+    expect(r.ok).toBe(true)
+    expect(win.read(PROFILE)).toBe(`# profile\r\n${ROOT_LINE}\r\n`)
+    const again = await converge({ recipe, hosts: [{ name: 'gaming-pc', transport: win.host, os: 'windows' }] })
+    expect(again.summary).toMatchObject({ changed: 0, unchanged: 3 })
+  })
+
+  it('a native command that fails is reported, and its creates path is not faked', async () => {
+    const broken = new ReplayedWindows({ [INIT]: '--web\n', [PROFILE]: `${ROOT_LINE}\r\n` }, { 'rustup-init.exe': () => 3 })
+    const r = await converge({ recipe, hosts: [{ name: 'gaming-pc', transport: broken.host, os: 'windows' }] })
+    expect(r.ok).toBe(false)
+    expect(r.hosts[0]!.resources[2]).toMatchObject({ status: 'failed', error: { code: 'E_COMMAND', message: expect.stringMatching(/rustup-init.exe -y -q exited with 3/) } })
+  })
+
+  it('creates a directory, then the file in it (ordered by path), verified by Sc-Stat', async () => {
+    const win = windowsHost()
+    const models = defineRecipe({ name: 'models', resources: () => [file({ path: '~/invokeai/models/models.yaml', content: 'a: 1\r\n' }), directory({ path: '~/invokeai/models' })] })
+    const r = await converge({ recipe: models, hosts: [{ name: 'gaming-pc', transport: win.host, os: 'windows' }] })
+    expect(r.hosts[0]!.error).toBeUndefined()
+    expect(r.hosts[0]!.resources.map((x) => [x.type, x.status])).toEqual([['file', 'changed'], ['directory', 'changed']])
+    expect(r.ok).toBe(true)
+    const order = win.host.calls.map((x) => decodePs(x.stdin)).filter((s) => /^\$null = \[IO\.Directory\]|^\$p = /.test(s)).map((s) => s.split('\n')[0])
+    expect(order).toEqual(["$null = [IO.Directory]::CreateDirectory('C:\\Users\\ana\\invokeai\\models')", "$p = 'C:\\Users\\ana\\invokeai\\models\\models.yaml'"])
+    const again = await converge({ recipe: models, hosts: [{ name: 'gaming-pc', transport: win.host, os: 'windows' }] })
+    expect(again.summary).toMatchObject({ changed: 0, unchanged: 2 })
   })
 
   it('refuses POSIX permissions on a Windows host, naming the field', async () => {
     const bad = defineRecipe({ name: 'bad', resources: () => [file({ path: '~/x', content: 'x', mode: '0644' })] })
-    const r = await converge({ recipe: bad, hosts: [{ name: 'gaming-pc', transport: windowsHost({ stamp: true }), os: 'windows' }], mode: 'plan' })
+    const r = await converge({ recipe: bad, hosts: [{ name: 'gaming-pc', transport: windowsHost().host, os: 'windows' }], mode: 'plan' })
     expect(r.hosts[0]!.error!.message).toMatch(/file ~\/x: mode is a POSIX permission and cannot be set on a Windows host/)
   })
 })

@@ -16,6 +16,19 @@ describe('dependency graph', () => {
     expect(g.preds.get('f')).toEqual([{ from: 'd', defers: false, why: 'under-directory' }])
   })
 
+  it('puts files under a managed Windows directory after it (backslash paths, drive root too)', () => {
+    const g = buildGraph([
+      n('f', { paths: [{ path: 'C:\\Users\\ana\\invokeai\\models\\models.yaml', kind: 'file' }] }),
+      n('d', { paths: [{ path: 'C:\\Users\\ana\\invokeai', kind: 'directory' }] }),
+      n('s', { paths: [{ path: 'C:\\Users\\ana\\invokeai-old\\x', kind: 'file' }] }),
+      n('r', { paths: [{ path: 'D:\\', kind: 'directory' }] }),
+      n('m', { paths: [{ path: 'D:\\models\\m.ckpt', kind: 'file' }] }),
+    ])
+    expect(g.preds.get('f')).toEqual([{ from: 'd', defers: false, why: 'under-directory' }])
+    expect(g.preds.get('s')).toEqual([])
+    expect(g.preds.get('m')).toEqual([{ from: 'r', defers: false, why: 'under-directory' }])
+  })
+
   it('does not treat a sibling with a common prefix as inside', () => {
     const g = buildGraph([n('d', { paths: [{ path: '/d', kind: 'directory' }] }), n('f', { paths: [{ path: '/dx/f', kind: 'file' }] })])
     expect(g.preds.get('f')).toEqual([])

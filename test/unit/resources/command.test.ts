@@ -1,23 +1,51 @@
 import { describe, expect, it } from 'vitest'
 import { commandType, type CommandOptions } from '../../../lib/resources/command.ts'
-import { linuxFacts, macFacts, probe } from '../../helpers/facts.ts'
+import { linuxFacts, macFacts, none, probe, windowsFacts } from '../../helpers/facts.ts'
 import { runCase, type Case } from '../../helpers/table.ts'
 
 const rustup = ['sh', 'rustup-init.sh', '-y', '--profile', 'minimal', '--default-toolchain', '1.72.1']
 
 const cases: Case<CommandOptions>[] = [
-  { name: 'creates exists: no-op', facts: macFacts, desired: { argv: rustup, creates: '~/.cargo/bin/rustup' }, current: probe({ creates: '1' }), changes: [] },
+  { name: 'creates exists: no-op', facts: macFacts, desired: { argv: rustup, creates: '~/.cargo/bin/rustup' }, current: probe({ creates: '1', unless: undefined }), changes: [] },
   {
     name: 'creates missing: runs with cwd, env and timeout',
     facts: macFacts,
     desired: { argv: rustup, creates: '~/.cargo/bin/rustup', cwd: '/tmp', env: { RUSTUP_INIT_SKIP_PATH_CHECK: 'yes' }, timeout: 600 },
-    current: probe({ creates: '0' }),
+    current: probe({ creates: '0', unless: undefined }),
     changes: ["run sh rustup-init.sh -y --profile minimal --default-toolchain 1.72.1 (/Users/ana/.cargo/bin/rustup is missing)"],
     steps: [rustup],
   },
-  { name: 'unless passes: no-op', facts: linuxFacts, desired: { argv: ['loginctl', 'enable-linger', 'ana'], unless: ['test', '-e', '/var/lib/systemd/linger/ana'] }, current: probe({ unless: '0' }), changes: [] },
-  { name: 'unless fails: runs', facts: linuxFacts, desired: { argv: ['loginctl', 'enable-linger', 'ana'], unless: ['test', '-e', '/var/lib/systemd/linger/ana'] }, current: probe({ unless: '1' }), changes: ['run loginctl enable-linger ana (the unless check failed)'], steps: [['loginctl', 'enable-linger', 'ana']] },
-  { name: 'handler alone: no change unless notified', facts: linuxFacts, desired: { argv: ['systemctl', 'restart', 'x'], onlyIfNotified: true }, current: probe({}), changes: [] },
+  { name: 'unless passes: no-op', facts: linuxFacts, desired: { argv: ['loginctl', 'enable-linger', 'ana'], unless: ['test', '-e', '/var/lib/systemd/linger/ana'] }, current: probe({ creates: undefined, unless: '0' }), changes: [] },
+  { name: 'unless fails: runs', facts: linuxFacts, desired: { argv: ['loginctl', 'enable-linger', 'ana'], unless: ['test', '-e', '/var/lib/systemd/linger/ana'] }, current: probe({ creates: undefined, unless: '1' }), changes: ['run loginctl enable-linger ana (the unless check failed)'], steps: [['loginctl', 'enable-linger', 'ana']] },
+  { name: 'handler alone: no change unless notified', facts: linuxFacts, desired: { argv: ['systemctl', 'restart', 'x'], onlyIfNotified: true }, current: probe(none('creates', 'unless')), changes: [] },
+  // Windows: the probe prints creates=1/0 (Test-Path) and unless=<exit code> (psGuard); steps are native calls.
+  { name: 'Windows: creates exists: no-op', facts: windowsFacts, desired: { argv: ['rustup-init.exe', '-y'], creates: '~/.cargo/bin/rustup.exe' }, current: probe({ creates: '1', unless: undefined }), changes: [] },
+  {
+    name: 'Windows: creates missing: native call, exit code passed on',
+    facts: windowsFacts,
+    desired: { argv: ['rustup-init.exe', '-y', '-q'], creates: '~/.cargo/bin/rustup.exe' },
+    current: probe({ creates: '0', unless: undefined }),
+    changes: ['run rustup-init.exe -y -q (C:\\Users\\ana\\.cargo\\bin\\rustup.exe is missing)'],
+    steps: ["& 'rustup-init.exe' '-y' '-q'\nexit $LASTEXITCODE"],
+  },
+  {
+    name: 'Windows: cwd and env before the call',
+    facts: windowsFacts,
+    desired: { argv: ['nmake', 'install'], creates: 'C:\\src\\out\\app.exe', cwd: 'C:\\src', env: { CL: '/MP' } },
+    current: probe({ creates: '0', unless: undefined }),
+    changes: ['run nmake install (C:\\src\\out\\app.exe is missing)'],
+    steps: ["Set-Location -LiteralPath 'C:\\src'\n$env:CL = '/MP'\n& 'nmake' 'install'\nexit $LASTEXITCODE"],
+  },
+  {
+    name: 'Windows: unless exited 2: runs; quotes and empty arguments survive the native command line',
+    facts: windowsFacts,
+    desired: { argv: ['python.exe', '-c', 'print("hi there")', ''], unless: ['python.exe', '-c', 'import torch'] },
+    current: probe({ creates: undefined, unless: '2' }),
+    changes: [`run python.exe -c 'print("hi there")' '' (the unless check failed)`],
+    steps: ["& 'python.exe' '-c' 'print(\\\"hi there\\\")' '\"\"'\nexit $LASTEXITCODE"],
+  },
+  { name: 'Windows: unless passes: no-op', facts: windowsFacts, desired: { argv: ['python.exe', '-m', 'pip', 'install', 'torch'], unless: ['python.exe', '-c', 'import torch'] }, current: probe({ creates: undefined, unless: '0' }), changes: [] },
+  { name: 'Windows: handler alone: no change unless notified', facts: windowsFacts, desired: { argv: ['net', 'stop', 'x'], onlyIfNotified: true }, current: probe(none('creates', 'unless')), changes: [] },
   { name: 'no guard is refused', facts: linuxFacts, desired: { argv: ['make'] }, error: /creates\/unless are both missing: the command would run on every run/ },
   { name: 'argv as a string is refused', facts: linuxFacts, desired: { argv: 'make install' as unknown as string[], creates: '/x' }, error: /argv must be a non-empty array of strings/ },
   { name: 'bad env name is refused', facts: linuxFacts, desired: { argv: ['x'], creates: '/x', env: { 'A-B': '1' } }, error: /env.A-B is not a valid environment variable name/ },
@@ -29,6 +57,6 @@ describe('command', () => {
 
   it('passes cwd, env and timeout (ms) to the step', () => {
     const d = commandType.validate({ argv: ['make'], creates: '/x', cwd: '/src', env: { A: 'b c' }, timeout: 2 }, linuxFacts)
-    expect(commandType.apply(d, {}, [], linuxFacts)).toEqual([{ argv: ['make'], cwd: '/src', env: { A: 'b c' }, timeout: 2000 }])
+    expect(commandType.apply(d, {}, [{ text: 'run make (/x is missing)' }], linuxFacts)).toEqual([{ argv: ['make'], cwd: '/src', env: { A: 'b c' }, timeout: 2000 }])
   })
 })

@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest'
 import { directoryType, type DirectoryOptions } from '../../../lib/resources/directory.ts'
-import { linuxFacts, macFacts, probe } from '../../helpers/facts.ts'
+import { linuxFacts, macFacts, none, probe, windowsFacts } from '../../helpers/facts.ts'
 import { runCase, type Case } from '../../helpers/table.ts'
 
 const cases: Case<DirectoryOptions>[] = [
@@ -32,6 +32,22 @@ const cases: Case<DirectoryOptions>[] = [
   { name: 'absent: empty directory removed with rmdir', facts: linuxFacts, desired: { path: '/tmp/d', state: 'absent' }, current: probe({ kind: 'directory', perm: 'drwxr-xr-x', owner: 'ana' }), changes: ['remove empty directory /tmp/d'], steps: [['rmdir', '--', '/tmp/d']] },
   { name: 'absent with force: rm -rf', facts: linuxFacts, desired: { path: '/tmp/d', state: 'absent', force: true }, current: probe({ kind: 'directory', perm: 'drwxr-xr-x', owner: 'ana' }), changes: ['remove directory /tmp/d and everything in it'], steps: [['rm', '-rf', '--', '/tmp/d']] },
   { name: 'absent when nothing is there: no-op', facts: linuxFacts, desired: { path: '/tmp/d', state: 'absent' }, current: probe({ kind: 'absent' }), changes: [] },
+  { name: 'a file in the way: mkdir -p fails and says so', facts: linuxFacts, desired: { path: '/srv/d' }, current: probe({ kind: 'file', perm: '-rw-r--r--', owner: 'ana' }), changes: ['replace file /srv/d with a directory'], steps: [['mkdir', '-p', '--', '/srv/d']] },
+  // Windows: Sc-Stat prints kind only for a directory (no perm, no owner).
+  {
+    name: 'Windows: absent directory is created with parents',
+    facts: windowsFacts,
+    desired: { path: '~/invokeai/models' },
+    current: probe({ kind: 'absent' }),
+    changes: ['create directory C:\\Users\\ana\\invokeai\\models'],
+    steps: ["$null = [IO.Directory]::CreateDirectory('C:\\Users\\ana\\invokeai\\models')"],
+  },
+  { name: 'Windows: existing directory is a no-op', facts: windowsFacts, desired: { path: '~/invokeai' }, current: probe({ kind: 'directory', ...none('perm', 'owner') }), changes: [] },
+  { name: 'Windows: absent: empty directory removed', facts: windowsFacts, desired: { path: 'C:\\tmp\\d', state: 'absent' }, current: probe({ kind: 'directory', ...none('perm', 'owner') }), changes: ['remove empty directory C:\\tmp\\d'], steps: ["[IO.Directory]::Delete('C:\\tmp\\d')"] },
+  { name: 'Windows: absent with force: removed recursively', facts: windowsFacts, desired: { path: 'C:\\tmp\\d', state: 'absent', force: true }, current: probe({ kind: 'directory', ...none('perm', 'owner') }), changes: ['remove directory C:\\tmp\\d and everything in it'], steps: ["Remove-Item -LiteralPath 'C:\\tmp\\d' -Recurse -Force"] },
+  { name: 'Windows: absent when nothing is there: no-op', facts: windowsFacts, desired: { path: 'C:\\tmp\\d', state: 'absent' }, current: probe({ kind: 'absent' }), changes: [] },
+  { name: 'Windows: a file in the way: CreateDirectory fails and says so', facts: windowsFacts, desired: { path: 'C:\\d' }, current: probe({ kind: 'file', size: '3', ...none('perm', 'owner') }), changes: ['replace file C:\\d with a directory'], steps: ["$null = [IO.Directory]::CreateDirectory('C:\\d')"] },
+  { name: 'Windows: mode is refused', facts: windowsFacts, desired: { path: 'C:\\d', mode: '0755' }, error: /directory C:\\d: mode is a POSIX permission and cannot be set on a Windows host/ },
   { name: 'bad state is refused', facts: linuxFacts, desired: { path: '/x', state: 'gone' as 'absent' }, error: /directory \/x: state must be 'present' or 'absent' \(got "gone"\)/ },
   { name: 'bad owner is refused', facts: linuxFacts, desired: { path: '/x', owner: 'a b' }, error: /owner must be a user name/ },
 ]

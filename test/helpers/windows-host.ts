@@ -1,0 +1,147 @@
+import { createHash } from 'node:crypto'
+import type { ExecResult } from '../../lib/transport/types.ts'
+import { PS_COMMAND, PS_PRELUDE } from '../../lib/shell/powershell/quote.ts'
+import { FakeHost, ok } from './fake-host.ts'
+import { hex } from './facts.ts'
+
+/**
+ * A replayed Windows 11 host (OpenSSH Server, default shell cmd.exe, Windows PowerShell 5.1) that
+ * keeps a simulated file system. It answers each batched probe section from that state, in the
+ * shapes the PowerShell helpers print (CRLF lines, upper-case hex from [BitConverter]), and lets
+ * the apply scripts change it: the atomic write (target and base64 bytes read from the script)
+ * CreateDirectory, and native programs the test provides. Anything it does not recognise fails loudly, so a test
+ * cannot pass on a script nobody simulated.
+ */
+
+const CMD_NO_SH: ExecResult = { code: 1, signal: null, stdout: '', stderr: "'sh' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n" }
+const WIN_FACTS = ['kernel=Windows_NT', 'machine=AMD64', 'user=ana', `home=${hex('C:\\Users\\ana')}`, 'hostname=GAMING-PC', 'bootid=20261126055012', 'psversion=5.1.22621.4391', 'lock=acquired', `lockinfo=${hex('statecraft-lock-v1|t|c|1|x|20261126055012')}`].join('\r\n') + '\r\n'
+
+/** A single-quoted PowerShell literal, captured; `unq` undoes the doubling. */
+const Q = "'((?:[^'\u2018\u2019\u201a\u201b]|['\u2018\u2019\u201a\u201b]{2})*)'"
+const unq = (s: string): string => s.replace(/(['\u2018\u2019\u201a\u201b])\1/g, '$1')
+
+/** Probe snippets this host does not simulate (they would need git, curl or a guard command). */
+const UNSIMULATED: [RegExp, string][] = [
+  [/Get-Command git/, 'the git probe'],
+  [/curl\.exe/, 'the download probe'],
+  [/\$sc_loc = Get-Location/, 'an unless guard'],
+  [/Sc-KvHex 'target'/, 'the symlink target probe'],
+]
+
+/** A native program: what it does to the file system, and its exit code. */
+export type Program = (fs: ReplayedWindows, args: string[]) => number
+
+export class ReplayedWindows {
+  readonly host: FakeHost
+  private readonly files = new Map<string, Buffer>()
+  private readonly dirs = new Set<string>()
+  private readonly programs: Record<string, Program>
+
+  constructor(files: Record<string, string> = {}, programs: Record<string, Program> = {}) {
+    this.programs = programs
+    for (const [p, c] of Object.entries(files)) this.write(p, Buffer.from(c, 'utf8'))
+    this.host = new FakeHost((command, stdin) => this.answer(command, stdin))
+  }
+
+  /** NTFS is case-insensitive. */
+  private key = (p: string): string => p.toLowerCase()
+
+  write(path: string, bytes: Buffer): void {
+    this.files.set(this.key(path), bytes)
+    for (let d = parent(path); d; d = parent(d)) this.dirs.add(this.key(d))
+  }
+
+  read(path: string): string | undefined {
+    return this.files.get(this.key(path))?.toString('utf8')
+  }
+
+  private stat(path: string): string[] {
+    const f = this.files.get(this.key(path))
+    if (f) return ['kind=file', `size=${f.length}`]
+    return this.dirs.has(this.key(path)) ? ['kind=directory'] : ['kind=absent']
+  }
+
+  /** One probe section: the statements it recognises, in the order they appear. */
+  private section(snippet: string): string[] {
+    for (const [re, what] of UNSIMULATED) if (re.test(snippet)) throw new Error(`replayed Windows host: ${what} is not simulated here`)
+    const found: { at: number; out: () => string[] }[] = []
+    for (const m of snippet.matchAll(new RegExp(`Sc-Stat ${Q}`, 'g'))) found.push({ at: m.index, out: () => this.stat(unq(m[1] as string)) })
+    for (const m of snippet.matchAll(new RegExp(`\\[IO\\.File\\]::ReadAllBytes\\(${Q}\\)`, 'g'))) {
+      const limit = Number(/-le (\d+)/.exec(snippet)?.[1])
+      found.push({
+        at: m.index,
+        out: () => {
+          const f = this.files.get(this.key(unq(m[1] as string)))
+          if (!f) return []
+          if (f.length <= limit) return [`content=${f.toString('hex').toUpperCase()}`]
+          return snippet.includes("'toolarge=1'") ? ['toolarge=1'] : [`sha256=${createHash('sha256').update(f).digest('hex')}`]
+        },
+      })
+    }
+    for (const m of snippet.matchAll(new RegExp(`if \\(Test-Path -LiteralPath ${Q}\\) \\{ 'creates=1' \\} else \\{ 'creates=0' \\}`, 'g'))) {
+      found.push({ at: m.index, out: () => [`creates=${this.stat(unq(m[1] as string))[0] === 'kind=absent' ? 0 : 1}`] })
+    }
+    if (found.length === 0) throw new Error(`replayed Windows host: unrecognised probe snippet ${JSON.stringify(snippet.slice(0, 200))}`)
+    return found.sort((a, b) => a.at - b.at).flatMap((f) => f.out())
+  }
+
+  private batch(script: string, nonce: string): string {
+    const marker = (tag: string): string => `'@@statecraft:${nonce}:${tag}'`
+    const out: string[] = []
+    for (let i = 0; script.includes(marker(String(i))); i++) {
+      const from = script.indexOf(marker(String(i))) + marker(String(i)).length
+      const next = script.includes(marker(String(i + 1))) ? marker(String(i + 1)) : marker('end')
+      const body = script.slice(from, script.indexOf(next, from))
+      out.push(`@@statecraft:${nonce}:${i}`, ...this.section(body))
+    }
+    out.push(`@@statecraft:${nonce}:end`)
+    return `${out.join('\r\n')}\r\n`
+  }
+
+  private run(script: string): ExecResult | undefined {
+    const write = new RegExp(`^\\$p = ${Q}\\n`).exec(script)
+    const bytes = /\[Convert\]::FromBase64String\('([A-Za-z0-9+/=]*)'\)/.exec(script)
+    if (write && bytes) {
+      this.write(unq(write[1] as string), Buffer.from(bytes[1] as string, 'base64'))
+      return ok('')
+    }
+    const mkdir = new RegExp(`^\\$null = \\[IO\\.Directory\\]::CreateDirectory\\(${Q}\\)$`).exec(script)
+    if (mkdir) {
+      const p = unq(mkdir[1] as string)
+      if (this.files.has(this.key(p))) return { code: 1, signal: null, stdout: '', stderr: `Exception calling "CreateDirectory" with "1" argument(s): "Cannot create '${p}' because a file or directory with the same name already exists."\r\n` }
+      for (let d: string | undefined = p; d; d = parent(d)) this.dirs.add(this.key(d))
+      return ok('')
+    }
+    const native = new RegExp(`^& ${Q}((?: ${Q})*)\\nexit \\$LASTEXITCODE$`, 'm').exec(script)
+    if (native) {
+      const name = unq(native[1] as string)
+      const args = [...(native[2] ?? '').matchAll(new RegExp(Q, 'g'))].map((a) => unq(a[1] as string))
+      const program = this.programs[name]
+      if (!program) return { code: 1, signal: null, stdout: '', stderr: `& : The term '${name}' is not recognized as the name of a cmdlet, function, script file, or operable program.\r\n` }
+      return { code: program(this, args), signal: null, stdout: '', stderr: '' }
+    }
+    return undefined
+  }
+
+  private answer(command: string, stdin: string): ExecResult | undefined {
+    if (command === 'sh -s') return CMD_NO_SH
+    if (command !== PS_COMMAND) return undefined
+    const script = decodePs(stdin)
+    if (script.includes("'kernel=Windows_NT'")) return ok(WIN_FACTS)
+    const nonce = /'@@statecraft:([0-9a-f]+):0'/.exec(script)?.[1]
+    if (nonce) return ok(this.batch(script, nonce))
+    if (script.includes('Remove-Item -LiteralPath $sc_lock')) return ok('')
+    return this.run(script)
+  }
+}
+
+function parent(p: string): string | undefined {
+  const i = p.lastIndexOf('\\')
+  return i > 2 ? p.slice(0, i) : undefined
+}
+
+/** The script inside the one-line bootstrap the PowerShell dialect sends, without the prelude. */
+export function decodePs(stdin: string): string {
+  const text = Buffer.from(/FromBase64String\('([^']+)'\)/.exec(stdin)?.[1] ?? '', 'base64').toString('utf8')
+  return text.startsWith(`${PS_PRELUDE}\n`) ? text.slice(PS_PRELUDE.length + 1) : text
+}

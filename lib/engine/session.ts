@@ -55,7 +55,7 @@ export class HostSession {
   }
 
   private async exec(x: Exec, extra: Omit<ExecOptions, 'stdin' | 'raw'>, become: boolean): Promise<ExecResult> {
-    const opts: ExecOptions = { ...extra, raw: x.raw, ...(x.stdin !== undefined ? { stdin: x.stdin } : {}), ...(this.signal ? { signal: this.signal } : {}) }
+    const opts: ExecOptions = { ...extra, raw: x.raw, ...(x.hold ? { hold: true } : {}), ...(x.stdin !== undefined ? { stdin: x.stdin } : {}), ...(this.signal ? { signal: this.signal } : {}) }
     const b = become ? this.become : null
     if (!b) return this.transport.exec(x.command, opts)
     const sx = newSudoExchange(b.password)

@@ -1,5 +1,6 @@
 import type { Dialect, StdinSource, Step } from '../core/types.ts'
 import { commandLine } from './posix/quote.ts'
+import { watched } from './posix/watch.ts'
 import { acquireScript, batchScript, FACTS_SCRIPT, releaseScript, takeoverScript } from './posix/scripts.ts'
 import { PS_COMMAND, psStdin, psStep } from './powershell/quote.ts'
 import { PS_FACTS_SCRIPT, psAcquireScript, psBatchScript, psReleaseScript, psTakeoverScript } from './powershell/scripts.ts'
@@ -10,6 +11,8 @@ export interface Exec {
   stdin?: StdinSource
   /** The command is complete as is (a script runner): the SSH transport must not wrap it in sh -c. */
   raw: boolean
+  /** Keep stdin open until the command exits: closing it ends the command's process group. */
+  hold?: boolean
 }
 
 /** Everything that differs between a POSIX sh host and a Windows PowerShell host. */
@@ -29,12 +32,10 @@ export const posixDialect: ShellDialect = {
   script: (s) => ({ command: 'sh -s', stdin: s, raw: true }),
   step(step) {
     if (step.psScript !== undefined) throw new Error('a PowerShell step reached a POSIX host')
-    if (Object.keys(step.env ?? {}).length > 0) {
-      // Values may be secrets: the command line travels as a script on stdin, never in argv.
-      if (step.stdin !== undefined) throw new Error('a step with both env and stdin: env values would have to travel in argv')
-      return { command: 'sh -s', stdin: `${commandLine(step)}\n`, raw: true }
-    }
-    return { command: commandLine(step), ...(step.stdin !== undefined ? { stdin: step.stdin } : {}), raw: false }
+    if (step.stdin === undefined) return watched(commandLine(step))
+    // Data on stdin (an atomic write checks what it got): env values would have to travel in argv.
+    if (Object.keys(step.env ?? {}).length > 0) throw new Error('a step with both env and stdin: env values would have to travel in argv')
+    return { command: commandLine(step), stdin: step.stdin, raw: false }
   },
   facts: FACTS_SCRIPT,
   acquire: acquireScript,

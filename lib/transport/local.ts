@@ -10,6 +10,9 @@ export interface LocalTransportOptions {
   shell?: string
 }
 
+/** After a command exits, how long what it left behind may hold its output pipes open. */
+const EXIT_GRACE_MS = 500
+
 /** Runs on the controller itself: one spawned process per round trip. */
 export class LocalTransport implements Transport {
   readonly stats: TransportStats = { roundTrips: 0, connections: 1 }
@@ -52,7 +55,9 @@ export class LocalTransport implements Transport {
       let sudoFailure: SudoFailure | undefined
       const driver = new StdinDriver(opts.stdin ?? '', opts.sudo, {
         write: (b) => child.stdin.write(b),
-        end: () => child.stdin.end(),
+        // A held stdin closes when the command exits (or the run ends): the host-side watcher then
+        // ends the process group.
+        end: () => opts.hold || child.stdin.end(),
         pipe: (r) => {
           r.on('error', () => killGroup('SIGKILL'))
           r.pipe(child.stdin)
@@ -73,8 +78,16 @@ export class LocalTransport implements Transport {
         clearTimeout(timer)
         reject(new TransportError(`cannot start ${this.shell} on the local host: ${e.message}`, { cause: e }))
       })
+      // The run ends when the command exits, not when the last pipe closes: whatever it left in the
+      // background gets a moment to finish writing, then its process group is ended.
+      let lingering: NodeJS.Timeout | undefined
+      child.on('exit', () => {
+        child.stdin.end()
+        lingering = setTimeout(() => killGroup('SIGKILL'), EXIT_GRACE_MS)
+      })
       child.on('close', (code, signal) => {
         clearTimeout(timer)
+        clearTimeout(lingering)
         opts.signal?.removeEventListener('abort', onAbort)
         if (aborted) return reject(new AbortedError())
         const stderr = Buffer.concat(err).toString('utf8') + driver.flush()

@@ -19,6 +19,12 @@ export interface ExecOptions {
   onStderr?: (text: string) => void
   /** A complete script-runner command (sh -s, powershell -Command -): run it exactly as given. */
   raw?: boolean
+  /**
+   * Keep stdin open after writing it, until the command exits. The host side watches it (see
+   * shell/posix/watch.ts): when it closes — the command exited, the run timed out or was
+   * interrupted, the controller died, the connection dropped — the command's process group ends.
+   */
+  hold?: boolean
 }
 
 /** Counts what a run cost on one host; the JSON report carries these. */

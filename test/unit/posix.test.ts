@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import { posixDialect } from '../../lib/shell/dialect.ts'
 import { commandLine, quote } from '../../lib/shell/posix/quote.ts'
@@ -22,11 +22,30 @@ describe('posix quoting', () => {
     expect(r.stderr).toMatch(new RegExp(`${name.replace(/[{!]/, '\\$&')}: (not found|No such file)`))
   })
 
-  it('sends a step with env as a script on stdin, so its values are in no argv', () => {
-    const x = posixDialect.step({ argv: ['make'], env: { TOKEN: 'hunter2' } })
-    expect(x).toEqual({ command: 'sh -s', stdin: "TOKEN=hunter2 make\n", raw: true })
-    expect(posixDialect.step({ argv: ['make'] })).toEqual({ command: 'make', raw: false })
+  it('starts every command as the same fixed watcher script, the command line (env and all) on its held stdin', () => {
+    const x = posixDialect.step({ argv: ['make', 'a\nb'], env: { TOKEN: 'hunter2' }, cwd: '/src' })
+    const y = posixDialect.step({ argv: ['true'] })
+    expect(x.command).toBe(y.command)
+    expect(x.command).not.toMatch(/hunter2|make/)
+    expect(x).toMatchObject({ raw: true, hold: true, stdin: "cd -- /src && TOKEN=hunter2 make 'a'\"$sc_nl\"'b'\n" })
+    // Data on stdin (atomic writes) goes as before; env cannot join it without reaching argv.
+    expect(posixDialect.step({ argv: ['cat'], stdin: 'x' })).toEqual({ command: 'cat', stdin: 'x', raw: false })
     expect(() => posixDialect.step({ argv: ['make'], env: { A: '1' }, stdin: 'x' })).toThrow(/env and stdin/)
+  })
+
+  it('the watcher runs the command line exactly, newlines included, with stdin from /dev/null', async () => {
+    const x = posixDialect.step({ argv: ['sh', '-c', 'printf "%s|%s|" "$1" "$V"; cat', 'sh', "l1\nl2 'q'"], env: { V: 'v\nw' } })
+    // In a process group of its own, as the transports start it: the watcher ends that group.
+    const child = spawn('/bin/sh', ['-c', x.command], { detached: true, stdio: ['pipe', 'pipe', 'ignore'] })
+    let out = ''
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()))
+    const closed = new Promise((resolve) => child.on('close', resolve))
+    const exited = new Promise((resolve) => child.on('exit', (c) => (child.stdin.end(), resolve(c))))
+    child.stdin.write(x.stdin as string)
+    const code = await exited
+    await closed
+    expect(out).toBe("l1\nl2 'q'|v\nw|")
+    expect(code).toBe(0)
   })
 
   it('refuses an invalid env name instead of quoting it into place', () => {

@@ -26,6 +26,9 @@ export interface SshTransportOptions {
 }
 
 /** One long-lived connection per host; reconnects once if it dropped between two steps. */
+/** After a command exits, how long what it left behind may hold the channel open. */
+const EXIT_GRACE_MS = 500
+
 export class SshTransport implements Transport {
   readonly stats: TransportStats = { roundTrips: 0, connections: 0 }
   private readonly o: SshTransportOptions
@@ -143,6 +146,7 @@ export class SshTransport implements Transport {
       try {
         channel.signal('KILL')
       } catch {}
+      channel.end()
       channel.close()
     }
     const timer = opts.timeout ? setTimeout(() => ((special = 'timeout'), stop()), opts.timeout) : undefined
@@ -163,7 +167,9 @@ export class SshTransport implements Transport {
     }
     const driver = new StdinDriver(opts.stdin ?? '', opts.sudo, {
       write: (b) => channel.write(b),
-      end: () => channel.end(),
+      // A held stdin closes when the command exits or the run ends: the host-side watcher then
+      // ends the command's process group (also when this controller dies: the connection closes).
+      end: () => opts.hold || channel.end(),
       pipe: (r) => {
         r.on('error', () => stop())
         r.pipe(channel)
@@ -176,11 +182,17 @@ export class SshTransport implements Transport {
         err.push(Buffer.from(text))
         if (text) opts.onStderr?.(text)
       })
+    // The run ends when the command exits, not when the last pipe closes: whatever it left in the
+    // background gets a moment to finish writing, then the channel is closed.
+    let lingering: NodeJS.Timeout | undefined
     channel.on('exit', (c: number | null, s?: string) => {
       code = c
       signal = s ?? null
+      channel.end()
+      lingering = setTimeout(() => channel.close(), EXIT_GRACE_MS)
     })
     channel.on('close', () => {
+      clearTimeout(lingering)
       cleanup()
       if (aborted) return reject(new AbortedError())
       resolve({ code, signal: special ?? driver.failure() ?? signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') + driver.flush() })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { downloadType } from '../../../lib/resources/download.ts'
-import { parseHead } from '../../../lib/resources/http-head.ts'
+import { downloadType } from '../../../lib/resources/download/download.ts'
+import { parseHead } from '../../../lib/resources/download/http-head.ts'
 import { hex, linuxFacts, probe } from '../../helpers/facts.ts'
 
 // Shaped like `curl -sS -I -L` against huggingface.co for an LFS file (302 to the CDN, then 200).

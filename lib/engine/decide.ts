@@ -1,3 +1,4 @@
+import { StatecraftError, toStatecraftError } from '../core/errors.ts'
 import type { Change } from '../core/types.ts'
 import type { Edge, Graph } from './graph.ts'
 import type { PlanNode } from './node.ts'
@@ -57,4 +58,11 @@ export const skipped = (why: string): Change => ({ op: 'skip', text: `skipped: $
  */
 export function hasCode(e: unknown, code: string): boolean {
   return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === code
+}
+
+/** toStatecraftError that keeps the code of an error from another copy of the library. */
+export function asStatecraftError(e: unknown): StatecraftError {
+  const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined
+  if (!(e instanceof StatecraftError) && e instanceof Error && typeof code === 'string' && code.startsWith('E_')) return new StatecraftError(code, e.message, { cause: e })
+  return toStatecraftError(e)
 }

@@ -20,14 +20,26 @@ export interface Facts {
   bootId: string
 }
 
-/** One difference between the current and the desired state, worded as the action that fixes it. */
-export interface Change {
+/** What a change does, with its data: `{ op: 'chmod', mode: '0755' }`. Each resource has its own union. */
+export interface ChangeOp {
+  op: string
+}
+
+/** What a change says to people, and the content it changes (for `--diff`). */
+export interface ChangeText {
+  /** Worded as the action that fixes the difference; shown in plans and reports, never parsed. */
   text: string
   /** Old and new content, for `--diff`. */
   before?: string
   after?: string
   path?: string
 }
+
+/**
+ * One difference between the current and the desired state: the operation that fixes it (what
+ * `apply` switches on) and its text for people. `Change` alone is what the engine handles.
+ */
+export type Change<O extends ChangeOp = ChangeOp> = O & ChangeText
 
 /** What a command reads on stdin: text, bytes, or a controller-side file from an offset (streamed). */
 export type StdinSource = string | Uint8Array | { file: string; start: number }
@@ -70,7 +82,10 @@ export interface CommonOptions {
   id?: string
   /** Ids of resources that must be converged first; this one is re-checked after they change. */
   after?: string[]
-  /** Ids of handlers (commands with `onlyIfNotified`) to run when this resource changes. */
+  /**
+   * Ids of resources to notify when this one changes: handlers (a command with `onlyIfNotified`)
+   * or any resource whose type can be notified (it then also makes its `notified` change).
+   */
   notify?: string[]
   /** Labels for `--only` / `--skip`. */
   tags?: string[]
@@ -85,11 +100,18 @@ export interface ManagedPath {
   kind: 'directory' | 'file' | 'uses'
 }
 
+/** A desired state (and, for apply, a current one) that the shell lint tests run a type with. */
+export interface Example<D = any, C = any> {
+  desired: D
+  current?: C
+}
+
 /**
- * The contract every resource family implements. `probe` returns a POSIX sh snippet that prints
- * `key=value` lines; values that can hold arbitrary bytes are hex encoded by the snippet.
+ * The contract every resource family implements (`defineResource` in resources/kit.ts builds it).
+ * `probe` returns a snippet in the host's dialect that prints `key=value` lines; values that can
+ * hold arbitrary bytes are hex encoded by the snippet.
  */
-export interface ResourceType<D, C> {
+export interface ResourceType<D, C, O extends ChangeOp = ChangeOp> {
   type: string
   defaultId(d: D): string
   /** Throws ValidationError naming the field; returns the normalised desired state. */
@@ -98,17 +120,25 @@ export interface ResourceType<D, C> {
   probe(d: D, facts: Facts, run?: RunFlags): string
   parse(data: ProbeData, d: D): C
   /** Pure. Empty when converged. Only properties the author set are compared. */
-  diff(d: D, c: C): Change[]
-  apply(d: D, c: C, changes: Change[], facts: Facts): Step[]
+  diff(d: D, c: C): Change<O>[]
+  /** Pure: the steps for `changes`, chosen by their `op`. `c` is undefined for a handler (never probed). */
+  apply(d: D, c: C, changes: Change<O>[], facts: Facts): Step[]
   /** True for resources that only act when notified (handlers). */
   onlyIfNotified?(d: D): boolean
+  /** The change to make when a resource that notifies this one changed; absent: cannot be notified. */
+  notified?(d: D, by: string[]): Change<O>
   /** Values to redact from diffs and messages. */
   secrets?(d: D): string[]
+  /**
+   * Desired states built around a path and an arbitrary (hostile) value, for the shell lint tests;
+   * `current` is what apply is run against.
+   */
+  examples?(v: { path: string; value: string }): Example<D, C>[]
 }
 
 /** A resource as a recipe declares it: the type, the author's data and the common options. */
 export interface Resource<D = any> {
-  readonly kind: ResourceType<D, any>
+  readonly kind: ResourceType<D, any, any>
   readonly desired: D
   readonly id?: string
   readonly after: string[]
@@ -117,7 +147,7 @@ export interface Resource<D = any> {
   readonly become?: boolean
 }
 
-export function declare<D extends object>(kind: ResourceType<D, any>, input: D & CommonOptions): Resource<D> {
+export function declare<D extends object>(kind: ResourceType<D, any, any>, input: D & CommonOptions): Resource<D> {
   const { id, after, notify, tags, become, ...desired } = input
   return {
     kind,

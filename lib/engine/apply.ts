@@ -1,6 +1,6 @@
-import { AbortedError, toStatecraftError, VerifyError } from '../core/errors.ts'
+import { VerifyError } from '../core/errors.ts'
 import type { Change, Facts, RunFlags } from '../core/types.ts'
-import { brokenPred, handlerChange, notifiedBy, type Outcome } from './decide.ts'
+import { asStatecraftError, brokenPred, hasCode, notifiedBy, notifiedChange, skipped, type Outcome } from './decide.ts'
 import type { Graph } from './graph.ts'
 import type { PlanNode } from './node.ts'
 import type { HostSession } from './session.ts'
@@ -34,11 +34,11 @@ export async function applyAll(ctx: ApplyContext): Promise<Map<string, Outcome>>
       }
       remaining.splice(i, 1)
       if (aborted) {
-        out.set(id, { status: 'skipped', changes: [{ text: 'skipped: run interrupted' }], ms: 0 })
+        out.set(id, { status: 'skipped', changes: [skipped('run interrupted')], ms: 0 })
         continue
       }
       const p = runOne(ctx, id, out).then((o) => {
-        if (o.error instanceof AbortedError) aborted = true
+        if (hasCode(o.error, 'E_ABORTED')) aborted = true
         out.set(id, o)
         running.delete(id)
         ctx.onDone?.(id, o)
@@ -58,13 +58,13 @@ async function runOne(ctx: ApplyContext, id: string, out: Map<string, Outcome>):
   const get = (x: string): Outcome | undefined => out.get(x)
   const ms = (): number => Math.round(performance.now() - t0)
   const broken = brokenPred(edges, get)
-  if (broken) return { status: 'skipped', changes: [{ text: `skipped: ${broken} failed` }], ms: 0 }
+  if (broken) return { status: 'skipped', changes: [skipped(`${broken} failed`)], ms: 0 }
   let changes: Change[] = []
   try {
     if (node.handler) {
       const by = notifiedBy(node, ctx.graph, get).changed
       if (by.length === 0) return { status: 'unchanged', changes: [], ms: ms() }
-      changes = [handlerChange(node, by)]
+      changes = [notifiedChange(node, by)]
       for (const step of node.kind.apply(node.desired, undefined, changes, ctx.facts)) await ctx.session.run(step, node.become)
       return { status: 'changed', changes, ms: ms() }
     }
@@ -72,22 +72,35 @@ async function runOne(ctx: ApplyContext, id: string, out: Map<string, Outcome>):
     // A predecessor that changed may have changed what this resource would see: look again.
     if (edges.some((e) => e.defers && get(e.from)?.status === 'changed')) current = await reprobe(ctx, node)
     changes = node.kind.diff(node.desired, current)
-    if (changes.length === 0) return { status: 'unchanged', changes, ms: ms() }
+    const by = notifiedBy(node, ctx.graph, get).changed
+    if (changes.length === 0 && by.length === 0) return { status: 'unchanged', changes, ms: ms() }
     const details: Record<string, number | string> = {}
-    for (const step of node.kind.apply(node.desired, current, changes, ctx.facts)) {
-      if (ctx.onProgress) step.progress = (b, t) => ctx.onProgress?.(id, b, t)
-      const r = await ctx.session.run(step, node.become)
-      Object.assign(details, step.details?.(r.stdout) ?? {})
+    const run = async (list: Change[]): Promise<void> => {
+      for (const step of node.kind.apply(node.desired, current, list, ctx.facts)) {
+        if (ctx.onProgress) step.progress = (b, t) => ctx.onProgress?.(id, b, t)
+        const r = await ctx.session.run(step, node.become)
+        Object.assign(details, step.details?.(r.stdout) ?? {})
+      }
     }
-    const after = node.kind.diff(node.desired, await reprobe(ctx, node))
-    if (after.length > 0) {
-      throw new VerifyError(
-        `${id}: applied, but the host still differs from the desired state: ${after.map((c) => c.text).join('; ')}`,
-      )
+    if (changes.length > 0) {
+      await run(changes)
+      current = await reprobe(ctx, node)
+      const after = node.kind.diff(node.desired, current)
+      if (after.length > 0) {
+        throw new VerifyError(
+          `${id}: applied, but the host still differs from the desired state: ${after.map((c) => c.text).join('; ')}`,
+        )
+      }
+    }
+    // Converged first, then notified (a service restarts with its new config); an action, so not verified.
+    if (by.length > 0) {
+      const notified = notifiedChange(node, by)
+      changes = [...changes, notified]
+      await run([notified])
     }
     return { status: 'changed', changes, ms: ms(), ...(Object.keys(details).length ? { details } : {}) }
   } catch (e) {
-    return { status: 'failed', changes, error: toStatecraftError(e), ms: ms() }
+    return { status: 'failed', changes, error: asStatecraftError(e), ms: ms() }
   }
 }
 

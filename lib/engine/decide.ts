@@ -1,5 +1,5 @@
+import { StatecraftError, toStatecraftError } from '../core/errors.ts'
 import type { Change } from '../core/types.ts'
-import { showArgv } from '../resources/command.ts'
 import type { Edge, Graph } from './graph.ts'
 import type { PlanNode } from './node.ts'
 import type { ResourceStatus } from './report.ts'
@@ -32,7 +32,7 @@ export function deferringPred(edges: Edge[], get: Lookup): string | undefined {
   })?.from
 }
 
-/** For a handler: which notifiers changed, and which are still pending. */
+/** For a notified resource: which notifiers changed, and which are still pending. */
 export function notifiedBy(node: PlanNode, graph: Graph, get: Lookup): { changed: string[]; pending: string[] } {
   const ns = graph.notifiers.get(node.id) ?? []
   return {
@@ -41,8 +41,28 @@ export function notifiedBy(node: PlanNode, graph: Graph, get: Lookup): { changed
   }
 }
 
-export function handlerChange(node: PlanNode, by: string[]): Change {
-  return { text: `run ${showArgv(node.desired.argv)} (notified by ${by.join(', ')})` }
+/** The change a notified resource makes because `by` changed (its type's `notified`). */
+export function notifiedChange(node: PlanNode, by: string[]): Change {
+  // host.ts refuses a notify whose target cannot be notified before anything runs.
+  if (!node.kind.notified) throw new Error(`${node.id}: a ${node.kind.type} cannot be notified`)
+  return node.kind.notified(node.desired, by)
 }
 
-export const recheck = (id: string): Change => ({ text: `re-checked after ${id}` })
+export const recheck = (id: string): Change => ({ op: 'recheck', text: `re-checked after ${id}` })
+
+export const skipped = (why: string): Change => ({ op: 'skip', text: `skipped: ${why}` })
+
+/**
+ * Recognised by code, not class: a resource defined against another copy of the library (a recipe
+ * outside the package) throws that copy's error classes.
+ */
+export function hasCode(e: unknown, code: string): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === code
+}
+
+/** toStatecraftError that keeps the code of an error from another copy of the library. */
+export function asStatecraftError(e: unknown): StatecraftError {
+  const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined
+  if (!(e instanceof StatecraftError) && e instanceof Error && typeof code === 'string' && code.startsWith('E_')) return new StatecraftError(code, e.message, { cause: e })
+  return toStatecraftError(e)
+}

@@ -64,7 +64,10 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
     const graph = buildGraph(nodes.map(graphNode))
     for (const n of nodes) {
       for (const h of n.notify) {
-        if (!byId.get(h)?.handler) throw new ValidationError(`resource '${n.id}': notify names '${h}', which is not a handler (a command with onlyIfNotified: true)`)
+        const target = byId.get(h)
+        if (target && !target.kind.notified) {
+          throw new ValidationError(`resource '${n.id}': notify names '${h}', which is not a handler and cannot be notified (a ${target.kind.type} has no notified change); notify a command with onlyIfNotified: true, or a resource whose type can be notified`)
+        }
       }
     }
     const probed = nodes.filter((n) => !n.handler)

@@ -1,6 +1,5 @@
-import { toStatecraftError } from '../core/errors.ts'
 import type { Facts } from '../core/types.ts'
-import { brokenPred, deferringPred, handlerChange, notifiedBy, recheck, type Outcome } from './decide.ts'
+import { asStatecraftError, brokenPred, deferringPred, notifiedBy, notifiedChange, recheck, skipped, type Outcome } from './decide.ts'
 import type { Graph } from './graph.ts'
 import type { PlanNode } from './node.ts'
 
@@ -16,13 +15,13 @@ export function planAll(nodes: Map<string, PlanNode>, graph: Graph, currents: Ma
     const edges = graph.preds.get(id) ?? []
     const broken = brokenPred(edges, get)
     if (broken) {
-      out.set(id, { status: 'skipped', changes: [{ text: `skipped: ${broken} failed` }], ms: 0 })
+      out.set(id, { status: 'skipped', changes: [skipped(`${broken} failed`)], ms: 0 })
       continue
     }
     if (node.handler) {
       const by = notifiedBy(node, graph, get)
       if (by.pending.length > 0) out.set(id, { status: 'pending', changes: [recheck(by.pending[0] as string)], ms: 0 })
-      else if (by.changed.length > 0) out.set(id, { status: 'changed', changes: [handlerChange(node, by.changed)], ms: 0 })
+      else if (by.changed.length > 0) out.set(id, { status: 'changed', changes: [notifiedChange(node, by.changed)], ms: 0 })
       else out.set(id, { status: 'unchanged', changes: [], ms: 0 })
       continue
     }
@@ -32,7 +31,15 @@ export function planAll(nodes: Map<string, PlanNode>, graph: Graph, currents: Ma
       continue
     }
     const current = currents.get(id)
-    const changes = node.kind.diff(node.desired, current)
+    const own = node.kind.diff(node.desired, current)
+    // A notified resource that is not a handler: its own changes, then what being notified adds,
+    // unknown (pending) while a notifier is, as for a handler.
+    const by = notifiedBy(node, graph, get)
+    if (by.pending.length > 0) {
+      out.set(id, { status: 'pending', changes: [recheck(by.pending[0] as string)], ms: 0 })
+      continue
+    }
+    const changes = by.changed.length > 0 ? [...own, notifiedChange(node, by.changed)] : own
     if (changes.length === 0) {
       out.set(id, { status: 'unchanged', changes, ms: 0 })
       continue
@@ -42,7 +49,7 @@ export function planAll(nodes: Map<string, PlanNode>, graph: Graph, currents: Ma
       node.kind.apply(node.desired, current, changes, facts)
       out.set(id, { status: 'changed', changes, ms: 0 })
     } catch (e) {
-      out.set(id, { status: 'failed', changes, error: toStatecraftError(e), ms: 0 })
+      out.set(id, { status: 'failed', changes, error: asStatecraftError(e), ms: 0 })
     }
   }
   return out

@@ -3,12 +3,12 @@ import type { Dialect, Facts, OsName, ProbeData, Step } from '../core/types.ts'
 import { parseFacts } from '../facts/gather.ts'
 import { decodeHex, parseKv } from '../shell/protocol.ts'
 import { DIALECTS, posixDialect, type Exec, type ShellDialect } from '../shell/dialect.ts'
-import { commandLine } from '../shell/posix/quote.ts'
+import { commandLine, showArgv } from '../shell/posix/quote.ts'
 import type { ExecOptions, ExecResult, Transport } from '../transport/types.ts'
 import { newSudoExchange } from '../transport/sudo.ts'
 import { holderIsGone, lockedError, newHolderPrefix, parseHolder } from './lock.ts'
 import { newNonce, splitBatch } from '../shell/protocol.ts'
-import { showArgv } from '../resources/command.ts'
+
 
 export type Log = (line: string) => void
 

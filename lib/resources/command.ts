@@ -1,8 +1,10 @@
-import { declare, type Change, type CommonOptions, type Facts, type ProbeData, type Resource, type ResourceType, type Step } from '../core/types.ts'
-import { commandLine, quote } from '../shell/posix/quote.ts'
-import { checkPath, fail, rejectUnknown } from './common.ts'
+import * as v from 'valibot'
+import type { Step } from '../core/types.ts'
+import { commandLine, quote, showArgv } from '../shell/posix/quote.ts'
 import { psGuard } from '../shell/powershell/lib.ts'
 import { psQuote } from '../shell/powershell/quote.ts'
+import { argv, env, flag, normalisePath, path, positive } from './fields.ts'
+import { defineResource } from './kit.ts'
 
 export interface CommandOptions {
   argv: string[]
@@ -23,93 +25,9 @@ interface CommandCurrent {
   unlessPassed?: boolean
 }
 
-const FIELDS = ['argv', 'creates', 'unless', 'cwd', 'env', 'timeout', 'onlyIfNotified'] as const
+type CommandOp = { op: 'run' }
 
-function checkArgv(w: string, field: string, v: unknown): string[] {
-  if (!Array.isArray(v) || v.length === 0 || !v.every((a) => typeof a === 'string')) {
-    fail(w, field, `must be a non-empty array of strings, e.g. ['make', 'install'] (got ${JSON.stringify(v)})`)
-  }
-  return v
-}
-
-export function showArgv(argv: string[]): string {
-  return argv.map(quote).join(' ')
-}
-
-export const commandType: ResourceType<CommandOptions, CommandCurrent> = {
-  type: 'command',
-  defaultId: (d) => `command:${d.argv.join(' ')}`,
-  validate(d: CommandOptions, facts: Facts): CommandOptions {
-    const w = `command ${JSON.stringify(d.argv)}`
-    rejectUnknown(w, d, FIELDS)
-    const out: CommandOptions = { argv: checkArgv(w, 'argv', d.argv) }
-    if (d.creates !== undefined) out.creates = checkPath(w, 'creates', d.creates, facts)
-    if (d.unless !== undefined) out.unless = checkArgv(w, 'unless', d.unless)
-    if (d.cwd !== undefined) out.cwd = checkPath(w, 'cwd', d.cwd, facts)
-    if (d.env !== undefined) {
-      if (typeof d.env !== 'object' || d.env === null) fail(w, 'env', 'must be an object of strings')
-      for (const [k, v] of Object.entries(d.env)) {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) fail(w, `env.${k}`, 'is not a valid environment variable name')
-        if (typeof v !== 'string') fail(w, `env.${k}`, `must be a string (got ${JSON.stringify(v)})`)
-      }
-      out.env = d.env
-    }
-    if (d.timeout !== undefined) {
-      if (typeof d.timeout !== 'number' || !(d.timeout > 0)) fail(w, 'timeout', `must be a positive number of seconds (got ${JSON.stringify(d.timeout)})`)
-      out.timeout = d.timeout
-    }
-    if (d.onlyIfNotified) out.onlyIfNotified = true
-    if (!out.creates && !out.unless && !out.onlyIfNotified) {
-      fail(
-        w,
-        'creates/unless',
-        'are both missing: the command would run on every run and could never be a no-op. ' +
-          'Add a guard, or set onlyIfNotified: true and list it in the notify of the resource whose change should run it',
-      )
-    }
-    return out
-  },
-  paths: (d) => [
-    ...(d.creates ? [{ path: d.creates, kind: 'file' as const }] : []),
-    ...(d.cwd ? [{ path: d.cwd, kind: 'uses' as const }] : []),
-  ],
-  probe(d: CommandOptions, facts: Facts): string {
-    if (facts.dialect === 'powershell') {
-      const ps: string[] = []
-      if (d.creates) ps.push(`if (Test-Path -LiteralPath ${psQuote(d.creates)}) { 'creates=1' } else { 'creates=0' }`)
-      if (d.unless) ps.push(psGuard({ argv: d.unless, ...(d.cwd ? { cwd: d.cwd } : {}), ...(d.env ? { env: d.env } : {}) }, 'unless'))
-      return ps.join('\n') || '$null = 0'
-    }
-    const lines: string[] = []
-    if (d.creates) lines.push(`if [ -e ${quote(d.creates)} ] || [ -L ${quote(d.creates)} ]; then echo creates=1; else echo creates=0; fi`)
-    if (d.unless) {
-      const guard = commandLine({ argv: d.unless, ...(d.cwd ? { cwd: d.cwd } : {}), ...(d.env ? { env: d.env } : {}) })
-      lines.push(`(${guard}) </dev/null >/dev/null 2>&1; echo "unless=$?"`)
-    }
-    return lines.join('\n') || ':'
-  },
-  parse(data: ProbeData): CommandCurrent {
-    const c: CommandCurrent = {}
-    if (data.has('creates')) c.createsExists = data.get('creates') === '1'
-    if (data.has('unless')) c.unlessPassed = data.get('unless') === '0'
-    return c
-  },
-  diff(d: CommandOptions, c: CommandCurrent): Change[] {
-    if (d.onlyIfNotified) return []
-    if (c.createsExists || c.unlessPassed) return []
-    const why = d.creates ? `${d.creates} is missing` : 'the unless check failed'
-    return [{ text: `run ${showArgv(d.argv)} (${why})` }]
-  },
-  apply(d: CommandOptions, _c: CommandCurrent | undefined, changes: Change[]): Step[] {
-    if (changes.length === 0) return []
-    const step: Step = { argv: d.argv }
-    if (d.cwd) step.cwd = d.cwd
-    if (d.env) step.env = d.env
-    if (d.timeout) step.timeout = d.timeout * 1000
-    return [step]
-  },
-  onlyIfNotified: (d) => d.onlyIfNotified === true,
-}
+const guard = (d: CommandOptions): Step => ({ argv: d.unless ?? [], ...(d.cwd ? { cwd: d.cwd } : {}), ...(d.env ? { env: d.env } : {}) })
 
 /**
  * A command guarded so that it is a no-op once done (`creates`, `unless`), or a handler that
@@ -117,6 +35,80 @@ export const commandType: ResourceType<CommandOptions, CommandCurrent> = {
  * @example
  * command({ argv: ['rustup-init', '-y', '--profile', 'minimal'], creates: '~/.cargo/bin/rustup' })
  */
-export function command(opts: CommandOptions & CommonOptions): Resource<CommandOptions> {
-  return declare(commandType, opts)
+export const command = defineResource<CommandOptions, CommandCurrent, CommandOp>({
+  type: 'command',
+  describe: (i) => `command ${JSON.stringify(i.argv)}`,
+  fields: {
+    argv: argv(),
+    creates: v.optional(path()),
+    unless: v.optional(argv()),
+    cwd: v.optional(path()),
+    env: v.optional(env()),
+    timeout: v.optional(positive('seconds')),
+    onlyIfNotified: v.optional(flag()),
+  },
+  normalise(d, facts, fail) {
+    const out: CommandOptions = { ...d }
+    if (d.creates !== undefined) out.creates = normalisePath(d.creates, 'creates', facts, fail)
+    if (d.cwd !== undefined) out.cwd = normalisePath(d.cwd, 'cwd', facts, fail)
+    if (!d.onlyIfNotified) delete out.onlyIfNotified
+    if (!out.creates && !out.unless && !out.onlyIfNotified) {
+      fail(
+        'creates/unless',
+        'are both missing: the command would run on every run and could never be a no-op. ' +
+          'Add a guard, or set onlyIfNotified: true and list it in the notify of the resource whose change should run it',
+      )
+    }
+    return out
+  },
+  defaultId: (d) => `command:${d.argv.join(' ')}`,
+  paths: (d) => [
+    ...(d.creates ? [{ path: d.creates, kind: 'file' as const }] : []),
+    ...(d.cwd ? [{ path: d.cwd, kind: 'uses' as const }] : []),
+  ],
+  parse(data) {
+    const c: CommandCurrent = {}
+    if (data.has('creates')) c.createsExists = data.get('creates') === '1'
+    if (data.has('unless')) c.unlessPassed = data.get('unless') === '0'
+    return c
+  },
+  diff(d, c) {
+    if (d.onlyIfNotified) return []
+    if (c.createsExists || c.unlessPassed) return []
+    const why = d.creates ? `${d.creates} is missing` : 'the unless check failed'
+    return [{ op: 'run', text: `run ${showArgv(d.argv)} (${why})` }]
+  },
+  posix: {
+    probe(d) {
+      const lines: string[] = []
+      if (d.creates) lines.push(`if [ -e ${quote(d.creates)} ] || [ -L ${quote(d.creates)} ]; then echo creates=1; else echo creates=0; fi`)
+      if (d.unless) lines.push(`(${commandLine(guard(d))}) </dev/null >/dev/null 2>&1; echo "unless=$?"`)
+      return lines.join('\n') || ':'
+    },
+    apply: (d) => [run(d)],
+  },
+  powershell: {
+    probe(d) {
+      const ps: string[] = []
+      if (d.creates) ps.push(`if (Test-Path -LiteralPath ${psQuote(d.creates)}) { 'creates=1' } else { 'creates=0' }`)
+      if (d.unless) ps.push(psGuard(guard(d), 'unless'))
+      return ps.join('\n') || '$null = 0'
+    },
+    apply: (d) => [run(d)],
+  },
+  onlyIfNotified: (d) => d.onlyIfNotified === true,
+  notified: (d, by) => ({ op: 'run', text: `run ${showArgv(d.argv)} (notified by ${by.join(', ')})` }),
+  examples: ({ path, value }) => [
+    { desired: { argv: ['git', value, '--', value], creates: path, unless: ['test', '-e', value], cwd: path, env: { V: value } }, current: {} },
+  ],
+})
+
+export const commandType = command.type
+
+function run(d: CommandOptions): Step {
+  const step: Step = { argv: d.argv }
+  if (d.cwd) step.cwd = d.cwd
+  if (d.env) step.env = d.env
+  if (d.timeout) step.timeout = d.timeout * 1000
+  return step
 }

@@ -1,9 +1,11 @@
+import * as v from 'valibot'
 import { StatecraftError } from '../core/errors.ts'
-import { declare, type Change, type CommonOptions, type Facts, type ProbeData, type Resource, type ResourceType, type Step } from '../core/types.ts'
+import type { Change, Facts, Step } from '../core/types.ts'
 import { decodeHex } from '../shell/protocol.ts'
 import { psQuote } from '../shell/powershell/quote.ts'
 import { quote } from '../shell/posix/quote.ts'
-import { checkPath, checkString, fail, rejectUnknown } from './common.ts'
+import { flag, normalisePath, path, text } from './fields.ts'
+import { defineResource } from './kit.ts'
 
 export interface GitOptions {
   /** Clone URL or path. */
@@ -30,33 +32,44 @@ interface GitCurrent {
   lsRemote?: string
 }
 
-const FIELDS = ['repo', 'dest', 'ref', 'depth', 'force', 'submodules'] as const
+/** 'conflict' and 'missing-ref': apply refuses them with the reason. */
+type GitOp = { op: 'clone' } | { op: 'set-remote' } | { op: 'checkout' } | { op: 'conflict' } | { op: 'missing-ref' }
+
 const SHA = /^[0-9a-f]{40}$/
 
 const short = (sha?: string): string => (sha ? sha.slice(0, 7) : 'nothing')
 
-export const gitType: ResourceType<GitOptions, GitCurrent> = {
+/**
+ * A git checkout at a pinned ref: cloned if absent; moved to `ref` when it differs (a tag or commit
+ * is resolved locally, a branch by one ls-remote); local changes to tracked files are refused
+ * unless `force`, and untracked or ignored files (a model checkpoint inside the checkout) are
+ * never removed.
+ * @example
+ * git({ repo: 'https://github.com/invoke-ai/InvokeAI.git', dest: '~/InvokeAI', ref: 'v2.0.2' })
+ */
+export const git = defineResource<GitOptions, GitCurrent, GitOp>({
   type: 'git',
-  defaultId: (d) => `git:${d.dest}`,
-  validate(d: GitOptions, facts: Facts): GitOptions {
-    const w = `git ${String(d.dest)}`
-    rejectUnknown(w, d, FIELDS)
-    const repo = checkString(w, 'repo', d.repo) as string
-    if (repo === '') fail(w, 'repo', 'must not be empty')
-    const ref = checkString(w, 'ref', d.ref) as string
-    if (ref === '' || ref.startsWith('-') || /[\s~^:?*[\\]|\.\.|@\{/.test(ref)) fail(w, 'ref', `is not a valid branch, tag or commit name (got ${JSON.stringify(ref)})`)
-    const out: GitOptions = { repo, dest: checkPath(w, 'dest', d.dest, facts), ref }
-    if (d.depth !== undefined) {
-      if (!Number.isInteger(d.depth) || d.depth < 1) fail(w, 'depth', `must be a whole number of at least 1 (got ${JSON.stringify(d.depth)})`)
-      out.depth = d.depth
-    }
-    if (d.force) out.force = true
-    if (d.submodules) out.submodules = true
+  describe: (i) => `git ${String(i.dest)}`,
+  fields: {
+    repo: v.pipe(text(), v.minLength(1, 'must not be empty')),
+    dest: path(),
+    ref: v.pipe(
+      text(),
+      v.check((r) => !(r === '' || r.startsWith('-') || /[\s~^:?*[\\]|\.\.|@\{/.test(r)), (i) => `is not a valid branch, tag or commit name (got ${JSON.stringify(i.input)})`),
+    ),
+    depth: v.optional(v.custom<number>((x) => Number.isInteger(x) && (x as number) >= 1, (i) => `must be a whole number of at least 1 (got ${JSON.stringify(i.input)})`)),
+    force: v.optional(flag()),
+    submodules: v.optional(flag()),
+  },
+  normalise(d, facts, fail) {
+    const out: GitOptions = { ...d, dest: normalisePath(d.dest, 'dest', facts, fail) }
+    if (!d.force) delete out.force
+    if (!d.submodules) delete out.submodules
     return out
   },
+  defaultId: (d) => `git:${d.dest}`,
   paths: (d) => [{ path: d.dest, kind: 'directory' }],
-  probe: (d, facts) => (facts.dialect === 'powershell' ? psProbe(d) : posixProbe(d)),
-  parse(data: ProbeData, d: GitOptions): GitCurrent {
+  parse(data, d): GitCurrent {
     if (data.get('git') === 'missing') return { gitMissing: true, exists: 'no' }
     const c: GitCurrent = { exists: (data.get('exists') as GitCurrent['exists']) ?? 'no' }
     if (c.exists !== 'repo') return c
@@ -76,46 +89,60 @@ export const gitType: ResourceType<GitOptions, GitCurrent> = {
     if (peeled) return { ...c, target: peeled, refKind: 'tag' }
     return c
   },
-  diff(d: GitOptions, c: GitCurrent): Change[] {
-    if (c.gitMissing) return [{ text: `clone ${d.repo} to ${d.dest} at ${d.ref} (git is not installed on the host)` }]
-    if (c.exists === 'no') return [{ text: `clone ${d.repo} to ${d.dest} at ${d.ref}` }]
-    if (c.exists === 'other') return [{ text: `clone ${d.repo} to ${d.dest}: the directory is not empty and not a git checkout` }]
-    const out: Change[] = []
-    if (c.origin !== d.repo) out.push({ text: `set remote origin to ${d.repo} (was ${c.origin || 'none'})` })
-    if (!c.target) out.push({ text: `check out ${d.ref}: not found on ${d.repo}${c.lsRemote ? ` (${c.lsRemote.trim().split('\n')[0]})` : ''}` })
-    else if (c.head !== c.target) out.push({ text: `check out ${d.ref} (was ${short(c.head)})${c.dirty && d.force ? ', discarding local changes to tracked files' : ''}` })
+  diff(d, c) {
+    if (c.gitMissing) return [{ op: 'clone', text: `clone ${d.repo} to ${d.dest} at ${d.ref} (git is not installed on the host)` }]
+    if (c.exists === 'no') return [{ op: 'clone', text: `clone ${d.repo} to ${d.dest} at ${d.ref}` }]
+    if (c.exists === 'other') return [{ op: 'conflict', text: `clone ${d.repo} to ${d.dest}: the directory is not empty and not a git checkout` }]
+    const out: Change<GitOp>[] = []
+    if (c.origin !== d.repo) out.push({ op: 'set-remote', text: `set remote origin to ${d.repo} (was ${c.origin || 'none'})` })
+    if (!c.target) out.push({ op: 'missing-ref', text: `check out ${d.ref}: not found on ${d.repo}${c.lsRemote ? ` (${c.lsRemote.trim().split('\n')[0]})` : ''}` })
+    else if (c.head !== c.target) out.push({ op: 'checkout', text: `check out ${d.ref} (was ${short(c.head)})${c.dirty && d.force ? ', discarding local changes to tracked files' : ''}` })
     return out
   },
-  apply(d: GitOptions, c: GitCurrent, _changes: Change[], facts: Facts): Step[] {
-    const git = (...args: string[]): Step => ({ argv: ['git', ...(facts.os === 'windows' ? ['-c', 'core.longpaths=true'] : []), ...args] })
-    const inRepo = (...args: string[]): Step => git('-c', `safe.directory=${d.dest}`, '-C', d.dest, ...args)
-    if (c.gitMissing) {
-      throw new StatecraftError('E_MISSING_TOOL', `git ${d.dest}: git is not installed on the host. Install it first (Debian/Ubuntu: apt-get install git; macOS: xcode-select --install or brew install git; Windows: winget install Git.Git)`)
-    }
-    if (c.exists === 'other') throw new StatecraftError('E_CONFLICT', `git ${d.dest}: the directory exists, is not empty and is not a git checkout; move it away or choose another dest`)
-    const isSha = SHA.test(d.ref)
-    const depth = d.depth && !isSha ? ['--depth', String(d.depth)] : []
-    const subs = d.submodules ? [inRepo('submodule', 'update', '--init', '--recursive', ...depth)] : []
-    if (c.exists === 'no') {
-      if (!isSha) return [git('clone', ...depth, ...(d.submodules ? ['--recurse-submodules'] : []), '--branch', d.ref, '--', d.repo, d.dest)]
-      return [git('clone', '--no-checkout', '--', d.repo, d.dest), inRepo('checkout', '--detach', d.ref), ...subs]
-    }
-    if (!c.target) throw new StatecraftError('E_GIT_REF', `git ${d.dest}: ${d.ref} is neither a branch nor a tag on ${d.repo}, nor a full commit id`)
-    if (c.dirty && !d.force && c.head !== c.target) {
-      throw new StatecraftError('E_CONFLICT', `git ${d.dest}: local changes to tracked files would be lost by checking out ${d.ref}; commit or stash them, or set force: true (untracked and ignored files are never removed)`)
-    }
-    const steps: Step[] = []
-    if (c.origin !== d.repo) steps.push(inRepo(...(c.origin ? ['remote', 'set-url'] : ['remote', 'add']), 'origin', d.repo))
-    if (c.head !== c.target) {
-      const refspec = c.refKind === 'branch' ? `+refs/heads/${d.ref}:refs/remotes/origin/${d.ref}` : c.refKind === 'tag' ? `+refs/tags/${d.ref}:refs/tags/${d.ref}` : (c.target as string)
-      steps.push(inRepo('fetch', ...depth, 'origin', refspec))
-      // --force discards changes to tracked files only; git still refuses to overwrite untracked ones.
-      const f = d.force ? ['--force'] : []
-      steps.push(c.refKind === 'branch' ? inRepo('checkout', ...f, '-B', d.ref, c.target as string) : inRepo('checkout', ...f, '--detach', c.target as string))
-      steps.push(...subs)
-    }
-    return steps
-  },
+  posix: { probe: (d) => posixProbe(d), apply: (d, c, _changes, facts) => gitSteps(d, c, facts) },
+  powershell: { probe: (d) => psProbe(d), apply: (d, c, _changes, facts) => gitSteps(d, c, facts) },
+  examples: ({ path, value }) => [
+    { desired: { repo: `https://x/${value}`, dest: path, ref: 'v2.0.2' }, current: { exists: 'repo', head: 'a', dirty: false, origin: 'o', target: 'b'.repeat(40), refKind: 'tag' } },
+    { desired: { repo: value, dest: path, ref: 'main' }, current: { exists: 'no' } },
+    { desired: { repo: value, dest: path, ref: 'a'.repeat(40) }, current: { exists: 'no' } },
+  ],
+})
+
+export const gitType = git.type
+
+/**
+ * The same steps on both dialects (git takes argv everywhere), decided by the probed state alone:
+ * every change text is one view of that state, so there is no op to switch on.
+ */
+function gitSteps(d: GitOptions, c: GitCurrent, facts: Facts): Step[] {
+  const git = (...args: string[]): Step => ({ argv: ['git', ...(facts.os === 'windows' ? ['-c', 'core.longpaths=true'] : []), ...args] })
+  const inRepo = (...args: string[]): Step => git('-c', `safe.directory=${d.dest}`, '-C', d.dest, ...args)
+  if (c.gitMissing) {
+    throw new StatecraftError('E_MISSING_TOOL', `git ${d.dest}: git is not installed on the host. Install it first (Debian/Ubuntu: apt-get install git; macOS: xcode-select --install or brew install git; Windows: winget install Git.Git)`)
+  }
+  if (c.exists === 'other') throw new StatecraftError('E_CONFLICT', `git ${d.dest}: the directory exists, is not empty and is not a git checkout; move it away or choose another dest`)
+  const isSha = SHA.test(d.ref)
+  const depth = d.depth && !isSha ? ['--depth', String(d.depth)] : []
+  const subs = d.submodules ? [inRepo('submodule', 'update', '--init', '--recursive', ...depth)] : []
+  if (c.exists === 'no') {
+    if (!isSha) return [git('clone', ...depth, ...(d.submodules ? ['--recurse-submodules'] : []), '--branch', d.ref, '--', d.repo, d.dest)]
+    return [git('clone', '--no-checkout', '--', d.repo, d.dest), inRepo('checkout', '--detach', d.ref), ...subs]
+  }
+  if (!c.target) throw new StatecraftError('E_GIT_REF', `git ${d.dest}: ${d.ref} is neither a branch nor a tag on ${d.repo}, nor a full commit id`)
+  if (c.dirty && !d.force && c.head !== c.target) {
+    throw new StatecraftError('E_CONFLICT', `git ${d.dest}: local changes to tracked files would be lost by checking out ${d.ref}; commit or stash them, or set force: true (untracked and ignored files are never removed)`)
+  }
+  const out: Step[] = []
+  if (c.origin !== d.repo) out.push(inRepo(...(c.origin ? ['remote', 'set-url'] : ['remote', 'add']), 'origin', d.repo))
+  if (c.head !== c.target) {
+    const refspec = c.refKind === 'branch' ? `+refs/heads/${d.ref}:refs/remotes/origin/${d.ref}` : c.refKind === 'tag' ? `+refs/tags/${d.ref}:refs/tags/${d.ref}` : (c.target as string)
+    out.push(inRepo('fetch', ...depth, 'origin', refspec))
+    // --force discards changes to tracked files only; git still refuses to overwrite untracked ones.
+    const f = d.force ? ['--force'] : []
+    out.push(c.refKind === 'branch' ? inRepo('checkout', ...f, '-B', d.ref, c.target as string) : inRepo('checkout', ...f, '--detach', c.target as string))
+    out.push(...subs)
+  }
+  return out
 }
 
 function posixProbe(d: GitOptions): string {
@@ -154,16 +181,4 @@ if (Test-Path -LiteralPath (Join-Path ${D} '.git')) {
 } else {
   'exists=no'
 }`
-}
-
-/**
- * A git checkout at a pinned ref: cloned if absent; moved to `ref` when it differs (a tag or commit
- * is resolved locally, a branch by one ls-remote); local changes to tracked files are refused
- * unless `force`, and untracked or ignored files (a model checkpoint inside the checkout) are
- * never removed.
- * @example
- * git({ repo: 'https://github.com/invoke-ai/InvokeAI.git', dest: '~/InvokeAI', ref: 'v2.0.2' })
- */
-export function git(opts: GitOptions & CommonOptions): Resource<GitOptions> {
-  return declare(gitType, opts)
 }

@@ -1,11 +1,13 @@
-import { declare, type Change, type CommonOptions, type Facts, type ProbeData, type Resource, type ResourceType, type Step } from '../core/types.ts'
+import * as v from 'valibot'
 import { StatecraftError } from '../core/errors.ts'
+import type { ChangeText, Step } from '../core/types.ts'
 import { quote } from '../shell/posix/quote.ts'
 import { decodeHex } from '../shell/protocol.ts'
-import { checkMode, checkPath, checkState, checkString, fail, rejectPosixAttributes, rejectUnknown } from './common.ts'
 import { parseStat, type Stat, statProbe } from '../shell/stat.ts'
 import { psContent, psWrite } from '../shell/powershell/lib.ts'
 import { atomicWrite } from '../shell/posix/write.ts'
+import { flag, mode, normalisePath, path, rejectPosixAttributes, state, text } from './fields.ts'
+import { defineResource } from './kit.ts'
 
 export interface LineOptions {
   path: string
@@ -27,67 +29,89 @@ interface LineCurrent extends Stat {
   tooLarge?: boolean
 }
 
-const READ_LIMIT = 1024 * 1024
-const FIELDS = ['path', 'line', 'match', 'state', 'mode', 'sensitive'] as const
+/** 'conflict': not an editable regular file; apply refuses it. */
+type LineOp = { op: 'create' } | { op: 'edit' } | { op: 'conflict' }
 
-export const lineType: ResourceType<LineOptions, LineCurrent> = {
+const READ_LIMIT = 1024 * 1024
+
+/** The content to write, or none; refuses a path that is not an editable regular file. */
+function newContent(d: LineOptions, c: LineCurrent): string | undefined {
+  if (c.kind !== 'absent' && (c.kind !== 'file' || c.tooLarge)) {
+    throw new StatecraftError('E_CONFLICT', `line in ${d.path}: the path is not an editable regular file (${c.tooLarge ? 'too large' : c.kind})`)
+  }
+  return c.kind === 'absent' ? `${d.line}\n` : editLines(d, c.content ?? '')?.after
+}
+
+/**
+ * A line present in (or absent from) a text file, optionally replacing the line a pattern matches.
+ * @example
+ * line({ path: '~/.zprofile', match: '^export PYTORCH_ENABLE_MPS_FALLBACK=', line: 'export PYTORCH_ENABLE_MPS_FALLBACK=1' })
+ */
+export const line = defineResource<LineOptions, LineCurrent, LineOp>({
   type: 'line',
-  defaultId: (d) => `line:${d.path}:${d.match ?? d.line}`,
-  validate(d: LineOptions, facts: Facts): LineOptions {
-    const w = `line in ${String(d.path)}`
-    rejectUnknown(w, d, FIELDS)
-    const line = checkString(w, 'line', d.line) as string
-    if (line.includes('\n')) fail(w, 'line', 'must be a single line (it contains a newline)')
-    const match = checkString(w, 'match', d.match, true)
-    if (match !== undefined) {
+  describe: (i) => `line in ${String(i.path)}`,
+  fields: {
+    path: path(),
+    line: v.pipe(text(), v.check((l) => !l.includes('\n'), 'must be a single line (it contains a newline)')),
+    match: v.optional(text()),
+    state: state(),
+    mode: v.optional(mode()),
+    sensitive: v.optional(flag()),
+  },
+  normalise(d, facts, fail) {
+    if (d.match !== undefined) {
       try {
-        new RegExp(match)
+        new RegExp(d.match)
       } catch (e) {
-        fail(w, 'match', `is not a valid regular expression: ${(e as Error).message}`)
+        fail('match', `is not a valid regular expression: ${(e as Error).message}`)
       }
     }
-    const out: LineOptions = { path: checkPath(w, 'path', d.path, facts), line, state: checkState(w, d.state) }
-    if (match !== undefined) out.match = match
-    rejectPosixAttributes(w, d, facts)
-    out.mode = checkMode(w, d.mode)
-    if (d.sensitive) out.sensitive = true
+    rejectPosixAttributes(d, facts, fail)
+    const out: LineOptions = { ...d, path: normalisePath(d.path, 'path', facts, fail) }
+    if (!d.sensitive) delete out.sensitive
     return out
   },
+  defaultId: (d) => `line:${d.path}:${d.match ?? d.line}`,
   paths: (d) => [{ path: d.path, kind: 'file' }],
-  probe(d: LineOptions, facts: Facts): string {
-    if (facts.dialect === 'powershell') return `${statProbe(d.path, facts.dialect)}\n${psContent(d.path, READ_LIMIT, 'toolarge')}`
-    const p = quote(d.path)
-    return [
-      statProbe(d.path, facts.dialect),
-      `if [ -f ${p} ]; then if [ "$(wc -c < ${p} | tr -d ' ')" -le ${READ_LIMIT} ]; then printf 'content='; sc_hex < ${p}; echo; else echo "toolarge=1"; fi; fi`,
-    ].join('\n')
-  },
-  parse(data: ProbeData): LineCurrent {
+  parse(data) {
     const c: LineCurrent = parseStat(data)
     if (data.has('content')) c.content = decodeHex(data.get('content'))
     if (data.get('toolarge') === '1') c.tooLarge = true
     return c
   },
-  diff(d: LineOptions, c: LineCurrent): Change[] {
-    if (c.kind === 'absent') return d.state === 'absent' ? [] : [{ text: `create ${d.path} with line ${show(d)}`, ...contentDiff(d, '', `${d.line}\n`) }]
-    if (c.kind !== 'file') return [{ text: `edit ${d.path}: it is a ${c.kind}, not a file` }]
-    if (c.tooLarge) return [{ text: `edit ${d.path}: larger than ${READ_LIMIT} bytes, too large to edit line by line` }]
+  diff(d, c) {
+    if (c.kind === 'absent') return d.state === 'absent' ? [] : [{ op: 'create', text: `create ${d.path} with line ${show(d)}`, ...contentDiff(d, '', `${d.line}\n`) }]
+    if (c.kind !== 'file') return [{ op: 'conflict', text: `edit ${d.path}: it is a ${c.kind}, not a file` }]
+    if (c.tooLarge) return [{ op: 'conflict', text: `edit ${d.path}: larger than ${READ_LIMIT} bytes, too large to edit line by line` }]
     const before = c.content ?? ''
     const edit = editLines(d, before)
-    return edit ? [{ text: edit.text, ...contentDiff(d, before, edit.after) }] : []
+    return edit ? [{ op: 'edit', text: edit.text, ...contentDiff(d, before, edit.after) }] : []
   },
-  apply(d: LineOptions, c: LineCurrent, changes: Change[], facts: Facts): Step[] {
-    if (changes.length === 0) return []
-    if (c.kind !== 'absent' && (c.kind !== 'file' || c.tooLarge)) {
-      throw new StatecraftError('E_CONFLICT', `line in ${d.path}: the path is not an editable regular file (${c.tooLarge ? 'too large' : c.kind})`)
-    }
-    const after = c.kind === 'absent' ? `${d.line}\n` : editLines(d, c.content ?? '')?.after
-    if (after === undefined) return []
-    if (facts.dialect === 'powershell') return [psWrite(d.path, after)]
-    return [atomicWrite(d.path, after, c.mode ?? d.mode ?? '0644', c.owner)]
+  posix: {
+    probe(d) {
+      const p = quote(d.path)
+      return [
+        statProbe(d.path, 'posix'),
+        `if [ -f ${p} ]; then if [ "$(wc -c < ${p} | tr -d ' ')" -le ${READ_LIMIT} ]; then printf 'content='; sc_hex < ${p}; echo; else echo "toolarge=1"; fi; fi`,
+      ].join('\n')
+    },
+    apply(d, c): Step[] {
+      const after = newContent(d, c)
+      return after === undefined ? [] : [atomicWrite(d.path, after, c.mode ?? d.mode ?? '0644', c.owner)]
+    },
+  },
+  powershell: {
+    probe: (d) => `${statProbe(d.path, 'powershell')}\n${psContent(d.path, READ_LIMIT, 'toolarge')}`,
+    apply(d, c): Step[] {
+      const after = newContent(d, c)
+      return after === undefined ? [] : [psWrite(d.path, after)]
+    },
   },
   secrets: (d) => (d.sensitive ? [d.line] : []),
-}
+  examples: ({ path, value }) => [{ desired: { path, line: value.replaceAll('\n', ' '), match: '^x' }, current: { kind: 'file', content: 'x=1\r\n' } }],
+})
+
+export const lineType = line.type
 
 function show(d: LineOptions): string {
   return d.sensitive ? '(sensitive)' : JSON.stringify(d.line)
@@ -119,15 +143,6 @@ export function editLines(d: LineOptions, content: string): { text: string; afte
   return { text: `append line ${show(d)} to ${d.path}`, after: `${join(lines)}${trailingNewline ? '' : eol}${d.line}${eol}` }
 }
 
-function contentDiff(d: LineOptions, before: string, after: string): Partial<Change> {
+function contentDiff(d: LineOptions, before: string, after: string): Partial<ChangeText> {
   return d.sensitive ? {} : { path: d.path, before, after }
-}
-
-/**
- * A line present in (or absent from) a text file, optionally replacing the line a pattern matches.
- * @example
- * line({ path: '~/.zprofile', match: '^export PYTORCH_ENABLE_MPS_FALLBACK=', line: 'export PYTORCH_ENABLE_MPS_FALLBACK=1' })
- */
-export function line(opts: LineOptions & CommonOptions): Resource<LineOptions> {
-  return declare(lineType, opts)
 }

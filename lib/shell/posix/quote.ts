@@ -32,3 +32,8 @@ export function commandLine(step: Step): string {
   parts.push(quoteProgram(program), ...args.map(quote))
   return parts.join(' ')
 }
+
+/** An argv as people read it in plans and logs: each word quoted the way sh would need it. */
+export function showArgv(argv: string[]): string {
+  return argv.map(quote).join(' ')
+}

@@ -57,6 +57,6 @@ describe('command', () => {
 
   it('passes cwd, env and timeout (ms) to the step', () => {
     const d = commandType.validate({ argv: ['make'], creates: '/x', cwd: '/src', env: { A: 'b c' }, timeout: 2 }, linuxFacts)
-    expect(commandType.apply(d, {}, [{ text: 'run make (/x is missing)' }], linuxFacts)).toEqual([{ argv: ['make'], cwd: '/src', env: { A: 'b c' }, timeout: 2000 }])
+    expect(commandType.apply(d, {}, [{ op: 'run', text: 'run make (/x is missing)' }], linuxFacts)).toEqual([{ argv: ['make'], cwd: '/src', env: { A: 'b c' }, timeout: 2000 }])
   })
 })

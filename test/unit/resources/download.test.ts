@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { downloadType } from '../../../lib/resources/download.ts'
-import { parseHead } from '../../../lib/resources/http-head.ts'
+import { downloadType } from '../../../lib/resources/download/download.ts'
+import { parseHead } from '../../../lib/resources/download/http-head.ts'
 import { hex, linuxFacts, none, probe, psHex, windowsFacts } from '../../helpers/facts.ts'
 import { runCase, type Case } from '../../helpers/table.ts'
-import type { DownloadOptions } from '../../../lib/resources/download.ts'
+import type { DownloadOptions } from '../../../lib/resources/download/download.ts'
 
 // Shaped like `curl -sS -I -L` against huggingface.co for an LFS file (302 to the CDN, then 200).
 const HUB_HEAD = [

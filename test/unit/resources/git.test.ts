@@ -67,6 +67,7 @@ describe('git', () => {
   it('on Windows: long paths on, Windows dest', () => {
     const win = { ...linuxFacts, os: 'windows' as const, dialect: 'powershell' as const, home: 'C:\\Users\\ana' }
     const d = gitType.validate({ repo, dest: '~/InvokeAI', ref: 'v2.0.2' }, win)
-    expect(gitType.apply(d, gitType.parse(probe({ git: undefined, exists: 'no' }), d), [], win)[0]!.argv).toEqual(['git', '-c', 'core.longpaths=true', 'clone', '--branch', 'v2.0.2', '--', repo, 'C:\\Users\\ana\\InvokeAI'])
+    const c = gitType.parse(probe({ git: undefined, exists: 'no' }), d)
+    expect(gitType.apply(d, c, gitType.diff(d, c), win)[0]!.argv).toEqual(['git', '-c', 'core.longpaths=true', 'clone', '--branch', 'v2.0.2', '--', repo, 'C:\\Users\\ana\\InvokeAI'])
   })
 })

@@ -1,4 +1,5 @@
-import { SHA256_FN } from '../shell/posix/lib.ts'
+import { SHA256_FN } from '../../shell/posix/lib.ts'
+import { quote } from '../../shell/posix/quote.ts'
 
 /**
  * The on-host halves of `download`, POSIX sh with curl. Nothing secret is ever an argument:
@@ -113,3 +114,44 @@ fi
 printf '%s' "$src" > "$M"
 ${PROGRESS}cat >> "$P" || exit 74
 ${VERIFY_AND_PLACE}`
+
+/** Stamp check, then (only when it fails) the hash, the .part, a HEAD with curl and the free space. */
+export interface ProbeInput {
+  dest: string
+  stamp: string
+  urlHash: string
+  sha256?: string
+  /** The curl config: URL and headers, a token included. */
+  config: string
+  /** Hash in full even when the stamp matches (--verify-artifacts). */
+  verify: boolean
+  hubToken?: boolean
+  /** The controller route: no HEAD from the host. */
+  controller: boolean
+}
+
+export function posixDownloadProbe(o: ProbeInput): string {
+  const D = quote(o.dest)
+  const S = quote(o.stamp)
+  const wantCheck = `${o.sha256 ? ` && [ "$h" = ${o.sha256} ]` : ''} && [ "$u" = ${o.urlHash} ]`
+  return `${STAT_FN}
+if [ -f ${D} ]; then echo exists=1; fi
+ok=0
+if [ -f ${D} ] && [ -f ${S} ]; then read -r s m i h u < ${S}; if [ "$s $m $i" = "$(sc_st ${D})" ]${wantCheck}; then ok=1; fi; fi
+echo "stampmatch=$ok"
+${o.verify ? 'ok=0' : ''}
+echo "stampok=$ok"
+if [ $ok = 0 ]; then
+  if [ -f ${D} ]; then h=$(sc_sha256 ${D} 2>/dev/null); if [ -n "$h" ]; then echo "hash=$h"; else echo "unreadable=1"; fi; fi
+  if [ -f ${D}.part ]; then echo "partsize=$(wc -c < ${D}.part | tr -d ' ')"; printf 'partsrc='; sc_hex < ${D}.part.source 2>/dev/null; echo; fi
+  ${o.controller ? 'if false; then' : 'if command -v curl >/dev/null 2>&1; then'}
+    cfg=$(cat <<'SC_CURL_EOF'
+${o.config}SC_CURL_EOF
+)
+    hubtok=${o.hubToken ? 1 : 0}
+${HOST_TOKEN}    printf 'head='; printf '%s\n' "$cfg" | curl -sS -I -L --max-redirs 10 --connect-timeout 20 --config - 2>&1 | sc_hex; echo
+  ${o.controller ? 'else :; fi' : 'else echo curl=missing; fi'}
+  dir=$(dirname -- ${D}); while [ ! -d "$dir" ]; do dir=$(dirname -- "$dir"); done
+  echo "avail=$(df -Pk "$dir" | awk 'NR==2 {print $4}')"
+fi`
+}

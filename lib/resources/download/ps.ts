@@ -1,5 +1,5 @@
-import { PS_SHA256_FN } from '../shell/powershell/lib.ts'
-import { psQuote } from '../shell/powershell/quote.ts'
+import { PS_SHA256_FN } from '../../shell/powershell/lib.ts'
+import { psQuote } from '../../shell/powershell/quote.ts'
 
 /**
  * The Windows halves of `download`: curl.exe (built into Windows 10 1803+ and 11) with the

@@ -4,7 +4,7 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { StatecraftError } from '../core/errors.ts'
+import { StatecraftError } from '../../core/errors.ts'
 
 /**
  * The controller route (`via: 'controller'`): one download into a local cache, shared by every

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto'
-import { StatecraftError } from '../core/errors.ts'
-import type { Step } from '../core/types.ts'
+import { StatecraftError } from '../../core/errors.ts'
+import type { Facts, Step } from '../../core/types.ts'
 import { fetchToCache } from './controller-fetch.ts'
 import type { DownloadCurrent, DownloadOptions } from './download.ts'
-import { RECEIVE_SCRIPT } from './download-script.ts'
+import { RECEIVE_SCRIPT } from './script.ts'
 
 /** Pieces of `download` that are not the resource contract: routes, figures, messages. */
 
@@ -68,3 +68,17 @@ export function explainFailure(d: DownloadOptions, stderr: string): string | und
   return undefined
 }
 
+
+export function stampPath(dest: string, facts: Facts): string {
+  const sep = facts.os === 'windows' ? '\\' : '/'
+  return [facts.home.replace(/[\\/]$/, ''), '.statecraft', 'stamps', createHash('sha1').update(dest).digest('hex')].join(sep)
+}
+
+/** What the file should hash to: the recipe's, else what the hub announced. */
+export function expected(d: DownloadOptions, c: DownloadCurrent): { sha256?: string; size?: number; from: string } {
+  const sha256 = d.sha256 ?? c.head?.linkedEtag
+  const size = d.size ?? c.head?.linkedSize ?? c.head?.contentLength
+  return { ...(sha256 ? { sha256 } : {}), ...(size !== undefined ? { size } : {}), from: d.sha256 ? 'recipe' : c.head?.linkedEtag ? 'X-Linked-Etag' : 'none' }
+}
+
+export const human = (n: number): string => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${n} bytes`)

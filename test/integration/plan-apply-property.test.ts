@@ -1,0 +1,262 @@
+import { chmodSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { command, converge, defineRecipe, directory, file, line, symlink } from '../../lib/index.ts'
+import type { Resource } from '../../lib/core/types.ts'
+import { anyString, fileName } from '../helpers/arbitraries.ts'
+import { localHost, tempDir } from '../helpers/tmp.ts'
+
+const MODES = ['0600', '0640', '0644', '0700', '0755'] as const
+const mode = fc.option(fc.constantFrom(...MODES), { nil: undefined })
+const text = anyString({ maxLength: 20 })
+/** No CR in lines either: a line ending in CR never verifies, a known bug (see the it.fails below). */
+const oneLine = anyString({ maxLength: 12, exclude: ['\n', '\r'] })
+/** No newline in link targets: a known bug, see the it.fails below. */
+const linkTarget = fc.oneof(fc.constantFrom('a', 'missing', '../x', '.'), anyString({ maxLength: 20, exclude: ['\n'] }).filter((s) => s !== ''))
+
+type Want =
+  | { type: 'file'; content?: string; mode?: string; absent: boolean }
+  | { type: 'directory'; mode?: string; absent: boolean; force: boolean }
+  | { type: 'symlink'; target: string; absent: boolean; force: boolean }
+  | { type: 'line'; line: string; match?: string; absent: boolean }
+
+const fileWant = fc.record({ type: fc.constant('file' as const), content: fc.option(text, { nil: undefined }), mode, absent: fc.boolean() })
+const dirWant = fc.record({ type: fc.constant('directory' as const), mode, absent: fc.boolean(), force: fc.boolean() })
+const linkWant = fc.record({ type: fc.constant('symlink' as const), target: linkTarget, absent: fc.boolean(), force: fc.boolean() })
+const lineWant = fc.record({ type: fc.constant('line' as const), line: oneLine, match: fc.option(fc.constantFrom('^x', '^#', 'a', '='), { nil: undefined }), absent: fc.boolean() })
+const leafWant: fc.Arbitrary<Want | null> = fc.oneof(fc.constant(null), fileWant, dirWant, linkWant, lineWant)
+
+type Start = { kind: 'absent' } | { kind: 'file'; content: string; mode: number } | { kind: 'directory'; mode: number } | { kind: 'link'; target: string }
+
+const startArb: fc.Arbitrary<Start> = fc.oneof(
+  fc.constant({ kind: 'absent' as const }),
+  fc.record({ kind: fc.constant('file' as const), content: fc.oneof(text, fc.array(fc.oneof(oneLine, fc.constantFrom('x=1', '# c', 'a')), { maxLength: 4 }).map((ls) => ls.join('\n'))), mode: fc.constantFrom(0o600, 0o644, 0o755) }),
+  fc.record({ kind: fc.constant('directory' as const), mode: fc.constantFrom(0o700, 0o755) }),
+  fc.record({ kind: fc.constant('link' as const), target: linkTarget }),
+)
+
+/** A command guarded by `creates`, which writes a random value (also through env) to its own path. */
+const commandWant = fc.record({ value: text, viaEnv: fc.boolean(), done: fc.boolean() })
+
+const scenario = fc.record({
+  top: fc.tuple(leafWant, leafWant, leafWant),
+  topStart: fc.tuple(startArb, startArb, startArb),
+  /** A directory (random name) managed present, with two entries under it; or not managed. */
+  sub: fc.option(fc.record({ name: fileName(), mode, start: startArb, children: fc.tuple(leafWant, leafWant), childStart: fc.tuple(startArb, startArb) }), { nil: null }),
+  commands: fc.array(commandWant, { maxLength: 2 }),
+  /** For each resource, which earlier ones it is declared `after` (indices, reduced modulo). */
+  after: fc.array(fc.array(fc.nat(), { maxLength: 2 }), { minLength: 10, maxLength: 10 }),
+  /** The order resources are declared in. */
+  shuffle: fc.array(fc.nat(), { minLength: 10, maxLength: 10 }),
+})
+type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never
+
+function makeStart(path: string, s: Start): void {
+  if (s.kind === 'file') (writeFileSync(path, s.content), chmodSync(path, s.mode))
+  else if (s.kind === 'directory') (mkdirSync(path), chmodSync(path, s.mode))
+  else if (s.kind === 'link') symlinkSync(s.target, path)
+}
+
+function declare(id: string, path: string, w: Want): Resource {
+  switch (w.type) {
+    case 'file':
+      return w.absent ? file({ id, path, state: 'absent' }) : file({ id, path, ...(w.content !== undefined ? { content: w.content } : {}), ...(w.mode ? { mode: w.mode } : {}) })
+    case 'directory':
+      return w.absent ? directory({ id, path, state: 'absent', force: w.force }) : directory({ id, path, ...(w.mode ? { mode: w.mode } : {}) })
+    case 'symlink':
+      return w.absent ? symlink({ id, path, state: 'absent' }) : symlink({ id, path, target: w.target, force: w.force })
+    case 'line':
+      return line({ id, path, line: w.line, ...(w.match !== undefined ? { match: w.match } : {}), ...(w.absent ? { state: 'absent' as const } : {}) })
+  }
+}
+
+/**
+ * The starting state actually laid out for `w`: combinations that hit a known bug are replaced by
+ * an absent path, so the property keeps checking everything else (see the it.fails below).
+ */
+function avoidKnownBugs(w: Want | null, s: Start): Start {
+  if (w?.type === 'directory' && !w.absent && (s.kind === 'file' || s.kind === 'link')) return { kind: 'absent' }
+  if (w?.type === 'file' && !w.absent && s.kind === 'directory') return { kind: 'absent' }
+  // A link that may resolve to a directory (even '/', where the temp file would land) is pinned to a missing target.
+  if (w?.type === 'file' && !w.absent && s.kind === 'link') return { kind: 'link', target: 'missing-target' }
+  return s
+}
+
+/** A starting state that `w` refuses by design (E_CONFLICT): nothing is deleted to make room. */
+function conflicts(w: Want | null, s: Start): boolean {
+  if (w?.type === 'line') return s.kind === 'directory' || s.kind === 'link'
+  if (w?.type === 'symlink' && !w.absent) return s.kind === 'directory' || (s.kind === 'file' && !w.force)
+  return false
+}
+
+function hasConflict(sc: Scenario): boolean {
+  const top = sc.top.some((w, i) => conflicts(w, avoidKnownBugs(w, sc.topStart[i] as Start)))
+  const sub = sc.sub
+  return top || (sub !== null && sub.start.kind === 'directory' && sub.children.some((w, i) => conflicts(w, avoidKnownBugs(w, sub.childStart[i] as Start))))
+}
+
+/** Lays out the starting state under `dir` and returns the recipe's resources. */
+function build(dir: string, sc: Scenario): Resource[] {
+  const made: [string, (after: string[]) => Resource][] = []
+  sc.top.forEach((w, i) => {
+    const path = `${dir}/t${i}`
+    makeStart(path, avoidKnownBugs(w, sc.topStart[i] as Start))
+    if (w) made.push([`t${i}`, (after) => ({ ...declare(`t${i}`, path, w), after })])
+  })
+  if (sc.sub) {
+    const sub = sc.sub
+    const path = `${dir}/${sub.name}`
+    // Children exist at the start only inside a directory that exists.
+    makeStart(path, avoidKnownBugs({ type: 'directory', absent: false, force: false }, sub.start))
+    made.push(['sub', (after) => ({ ...directory({ id: 'sub', path, ...(sub.mode ? { mode: sub.mode } : {}) }), after })])
+    sub.children.forEach((w, i) => {
+      const cpath = `${path}/c${i}`
+      if (sub.start.kind === 'directory') makeStart(cpath, avoidKnownBugs(w, sub.childStart[i] as Start))
+      if (w) made.push([`sub/c${i}`, (after) => ({ ...declare(`sub/c${i}`, cpath, w), after })])
+    })
+  }
+  sc.commands.forEach((c, i) => {
+    const path = `${dir}/cmd${i}`
+    if (c.done) writeFileSync(path, 'done')
+    const argv = c.viaEnv ? ['sh', '-c', 'printf %s "$V" > "$1"', 'sh', path] : ['sh', '-c', 'printf %s "$1" > "$2"', 'sh', c.value, path]
+    made.push([`cmd${i}`, (after) => ({ ...command({ id: `cmd${i}`, argv, creates: path, ...(c.viaEnv ? { env: { V: c.value } } : {}) }), after })])
+  })
+  // Declare in a shuffled order; `after` only names resources declared earlier, so there is no cycle.
+  const order = made.map((m, i) => ({ m, k: sc.shuffle[i] ?? 0 })).sort((a, b) => a.k - b.k).map((x) => x.m)
+  // The directory comes before what lies under it (which is ordered after it anyway), so that
+  // every edge, explicit or implied, points from an earlier declaration to a later one: no cycles.
+  const subAt = order.findIndex(([id]) => id === 'sub')
+  const firstChild = order.findIndex(([id]) => id.startsWith('sub/'))
+  if (subAt >= 0 && firstChild >= 0 && firstChild < subAt) order.splice(firstChild, 0, ...order.splice(subAt, 1))
+  return order.map(([, mk], i) => {
+    const picks = (sc.after[i] ?? []).filter(() => i > 0).map((n) => order[n % i]?.[0] as string)
+    return mk([...new Set(picks)])
+  })
+}
+
+describe('plan and apply agree on random recipes and starting states', () => {
+  it('apply makes exactly the planned changes, succeeds, and a second apply changes nothing', async () => {
+    let clean = 0
+    let pending = 0
+    await fc.assert(
+      fc.asyncProperty(scenario, async (sc) => {
+        const home = tempDir()
+        const dir = tempDir()
+        const resources = build(dir, sc)
+        const recipe = defineRecipe({ name: 'random', resources: () => resources })
+        const run = (mode: 'plan' | 'apply') => converge({ recipe, hosts: [{ name: 'local', transport: localHost(home) }], mode })
+        const plan = await run('plan')
+        const apply = await run('apply')
+        const planned = plan.hosts[0]?.resources ?? []
+        const applied = apply.hosts[0]?.resources ?? []
+        expect(applied.map((r) => r.id)).toEqual(planned.map((r) => r.id))
+        for (const [i, p] of planned.entries()) {
+          const a = applied[i]
+          if (p.status === 'pending') {
+            pending++
+            expect(p.changes, p.id).toEqual([expect.stringMatching(/^re-checked after /)])
+            continue
+          }
+          expect({ id: a?.id, status: a?.status, changes: a?.changes }).toEqual({ id: p.id, status: p.status, changes: p.changes })
+        }
+        // A conflict (a line in a directory, a link over a file without force) fails the run by
+        // design, at plan time or, behind a pending resource, at apply time; every other run must
+        // succeed and converge.
+        if (hasConflict(sc)) return
+        clean++
+        expect(apply.ok, JSON.stringify([apply.hosts[0]?.error, apply.hosts[0]?.resources.filter((r) => r.status === 'failed')])).toBe(true)
+        const again = await run('apply')
+        expect(again.ok).toBe(true)
+        expect(again.summary, JSON.stringify(again.hosts[0]?.resources.filter((r) => r.status !== 'unchanged'))).toMatchObject({ changed: 0, pending: 0, failed: 0, skipped: 0 })
+      }),
+      { numRuns: 30 },
+    )
+    // The generator must reach the interesting cases: runs without conflicts, and re-checked resources.
+    expect(clean).toBeGreaterThanOrEqual(10)
+    expect(pending).toBeGreaterThan(0)
+  }, 120_000)
+})
+
+/** Plans, applies and applies again; returns what each run reported per resource. */
+async function planApplyAgain(resources: Resource[]) {
+  const home = tempDir()
+  const recipe = defineRecipe({ name: 'counterexample', resources: () => resources })
+  const run = async (mode: 'plan' | 'apply') => {
+    const r = await converge({ recipe, hosts: [{ name: 'local', transport: localHost(home) }], mode })
+    return { ok: r.ok, resources: (r.hosts[0]?.resources ?? []).map((x) => ({ id: x.id, status: x.status, changes: x.changes })) }
+  }
+  return { plan: await run('plan'), apply: await run('apply'), again: await run('apply') }
+}
+
+/** The three properties above, for one recipe. */
+async function expectAgreement(resources: Resource[]): Promise<void> {
+  const { plan, apply, again } = await planApplyAgain(resources)
+  expect(apply.resources).toEqual(plan.resources)
+  expect(apply.ok).toBe(true)
+  expect(again.resources.every((r) => r.status === 'unchanged')).toBe(true)
+}
+
+// Known bugs the property found (minimal counterexamples, shrunk by fast-check, then written by
+// hand). Each it.fails passes while the bug is there; when one starts failing, the bug is fixed:
+// turn it into an it() and drop its exclusion from the generator above.
+describe('known plan/apply disagreements (counterexamples)', () => {
+  // lib/resources/directory.ts, directoryType.apply: the plan says "replace file … with a
+  // directory" (changed), but apply runs `mkdir -p`, which fails with "File exists".
+  it.fails('a directory where a regular file stands', async () => {
+    const dir = tempDir()
+    writeFileSync(`${dir}/t0`, '')
+    await expectAgreement([directory({ id: 't0', path: `${dir}/t0` })])
+  })
+
+  // lib/resources/directory.ts, diff/apply: the probe does not look inside, so the plan says
+  // "remove empty directory …" (changed) for a directory with entries; apply's rmdir fails.
+  it.fails('state absent (no force) on a directory that is not empty', async () => {
+    const dir = tempDir()
+    mkdirSync(`${dir}/d`)
+    writeFileSync(`${dir}/d/k`, '')
+    await expectAgreement([directory({ id: 'd', path: `${dir}/d`, state: 'absent' })])
+  })
+
+  // lib/shell/posix/write.ts (atomicWrite, `mv -f -- "$t" "$1"`): the plan says "replace
+  // directory … with a file", but mv moves the temp file INTO the directory; verify fails and
+  // t0/.statecraft.XXXXXX stays behind with the content.
+  it.fails('a file where an empty directory stands', async () => {
+    const dir = tempDir()
+    mkdirSync(`${dir}/t0`)
+    await expectAgreement([file({ id: 't0', path: `${dir}/t0`, content: 'x' })])
+  })
+
+  // Same mv: over a link to a directory, the plan says "replace link … with a file", but the
+  // temp file (the content, sensitive or not) lands in the directory the link points to.
+  it.fails('a file where a link to a directory stands', async () => {
+    const dir = tempDir()
+    mkdirSync(`${dir}/elsewhere`)
+    symlinkSync('elsewhere', `${dir}/t0`)
+    await expectAgreement([file({ id: 't0', path: `${dir}/t0`, content: 'x' })])
+  })
+
+  it.fails('nothing is written into the directory such a link points to', async () => {
+    const dir = tempDir()
+    mkdirSync(`${dir}/elsewhere`)
+    symlinkSync('elsewhere', `${dir}/t0`)
+    await planApplyAgain([file({ id: 't0', path: `${dir}/t0`, content: 'x' })])
+    expect(readdirSync(`${dir}/elsewhere`)).toEqual([])
+  })
+
+  // lib/resources/symlink.ts, probe: `readlink -- p | tr -d '\n'` drops every newline of the
+  // target, so a link to 'a\nb' reads back as 'ab': the apply never verifies (and a link to
+  // 'a\nb' would pass for a link to 'ab').
+  it.fails('a link whose target holds a newline', async () => {
+    const dir = tempDir()
+    await expectAgreement([symlink({ id: 'l', path: `${dir}/l`, target: 'a\nb' })])
+  })
+
+  // lib/resources/line.ts, editLines: validate refuses '\n' in `line` but not '\r'. Appending
+  // '\r' to a file gives CRLF in it, so the next read splits on CRLF and the line is missing again:
+  // the apply never verifies.
+  it.fails('a line that is a lone CR', async () => {
+    const dir = tempDir()
+    writeFileSync(`${dir}/t`, '-')
+    await expectAgreement([line({ id: 't', path: `${dir}/t`, line: '\r' })])
+  })
+})

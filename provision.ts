@@ -5,12 +5,15 @@ import { readSecret } from './lib/cli/prompt.ts'
 
 const controller = new AbortController()
 let interrupts = 0
-process.on('SIGINT', () => {
+// SIGTERM (a CI job cancelled, `kill`) is an interruption like Ctrl-C: stop, release the locks.
+const interrupt = (): void => {
   interrupts++
   if (interrupts > 1) process.exit(130)
   process.stderr.write('\nstatecraft: interrupted; releasing locks (Ctrl-C again to quit at once)\n')
   controller.abort()
-})
+}
+process.on('SIGINT', interrupt)
+process.on('SIGTERM', interrupt)
 
 const code = await main(process.argv.slice(2), {
   stdout: (s) => process.stdout.write(s),

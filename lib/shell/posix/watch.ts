@@ -11,6 +11,7 @@
  * keep the run waiting, or run on beside the next run's copy of the same step.
  */
 const WATCH_SCRIPT = [
+  '# shellcheck disable=SC2034 # sc_nl is read by the eval below',
   "sc_nl='",
   "'",
   'IFS= read -r sc_cmd || exit 125',

@@ -1,13 +1,13 @@
+import { createHash } from 'node:crypto'
 import { describe, it } from 'vitest'
+import { WRITE_SCRIPT } from '../../../lib/shell/posix/write.ts'
 import { fileType, type FileOptions } from '../../../lib/resources/file.ts'
 import { hex, linuxFacts, macFacts, none, probe, psHex, windowsFacts } from '../../helpers/facts.ts'
 import { runCase, type Case } from '../../helpers/table.ts'
 
-const W = (p: string, mode: string, owner = ''): string[] => ['sh', '-c', expect_script, 'statecraft-write', p, mode, owner]
-const expect_script = [
-  'set -e', 'd=$(dirname -- "$1")', 'mkdir -p -- "$d"', 't=$(mktemp "$d/.statecraft.XXXXXX")', 'trap \'rm -f -- "$t"\' EXIT', 'cat > "$t"',
-  'if [ -n "$3" ]; then chown -- "$3" "$t"; fi', 'chmod -- "$2" "$t"', 'mv -f -- "$t" "$1"', 'trap - EXIT',
-].join('\n')
+const W = (p: string, mode: string, owner: string, content: string): string[] => [
+  'sh', '-c', WRITE_SCRIPT, 'statecraft-write', p, mode, owner, String(Buffer.byteLength(content)), createHash('sha256').update(content).digest('hex'),
+]
 
 /** The atomic write a Windows host runs: the bytes travel base64 inside the script. */
 const PW = (p: string, content: string): string => `$p = '${p}'
@@ -28,7 +28,7 @@ const cases: Case<FileOptions>[] = [
     desired: { path: '/etc/app.conf', content: 'a=1\n', mode: '0640' },
     current: probe({ kind: 'absent', ...none('size', 'content', 'sha256') }),
     changes: ['create file /etc/app.conf (4 bytes)', 'set mode 0640'],
-    steps: [W('/etc/app.conf', '0640')],
+    steps: [W('/etc/app.conf', '0640', '', 'a=1\n')],
   },
   {
     name: 'identical file is a no-op',
@@ -51,7 +51,7 @@ const cases: Case<FileOptions>[] = [
     desired: { path: '/etc/app.conf', content: 'a=2\n' },
     current: probe({ kind: 'file', perm: '-rw-r-----', owner: 'svc', size: '4', content: hex('a=1\n'), sha256: undefined }),
     changes: ['update content of /etc/app.conf (4 bytes, was 4 bytes)'],
-    steps: [W('/etc/app.conf', '0640', 'svc')],
+    steps: [W('/etc/app.conf', '0640', 'svc', 'a=2\n')],
   },
   {
     name: 'large file compared by sha256: equal',

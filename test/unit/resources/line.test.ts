@@ -4,7 +4,7 @@ import { hex, linuxFacts, macFacts, none, probe, psHex, type StrictProbe, window
 import { runCase, type Case } from '../../helpers/table.ts'
 
 const file = (content: string): StrictProbe => probe({ kind: 'file', perm: '-rw-r--r--', owner: 'ana', content: hex(content), toolarge: undefined })
-const write = (p: string, mode: string, owner: string): (string | undefined)[] => ['sh', '-c', expect.any(String) as unknown as string, 'statecraft-write', p, mode, owner]
+const write = (p: string, mode: string, owner: string): (string | undefined)[] => ['sh', '-c', expect.any(String) as unknown as string, 'statecraft-write', p, mode, owner, expect.stringMatching(/^\d+$/) as unknown as string, expect.stringMatching(/^[0-9a-f]{64}$/) as unknown as string]
 
 /** A file as the Windows probe prints it: Sc-Stat (kind, size) and psContent (upper-case hex). */
 const winFile = (content: string): StrictProbe => probe({ kind: 'file', size: String(Buffer.byteLength(content)), content: psHex(content), ...none('perm', 'owner', 'toolarge') })

@@ -130,6 +130,12 @@ export interface ResourceType<D, C, O extends ChangeOp = ChangeOp> {
   /** Values to redact from diffs and messages. */
   secrets?(d: D): string[]
   /**
+   * The same desired state with its content hidden from plans and diffs. The engine uses it when
+   * the desired state holds a secret: what is read back from the host (the value before a rotation)
+   * may be one too, and only the new value is known to redact.
+   */
+  markSensitive?(d: D): D
+  /**
    * Desired states built around a path and an arbitrary (hostile) value, for the shell lint tests;
    * `current` is what apply is run against.
    */

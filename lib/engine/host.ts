@@ -42,6 +42,8 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
   // Verbose lines show commands, whose arguments may carry secrets: redact with what is known by then.
   const log = o.log ? (line: string): void => o.log?.(redact(line, secrets)) : undefined
   const session = new HostSession({ host: o.name, transport: o.transport, lockPath: o.lockPath, ...(o.signal ? { signal: o.signal } : {}), ...(log ? { log } : {}), ...(o.osHint ? { osHint: o.osHint } : {}) })
+  // The same list, growing as secrets become known: errors are redacted before they are cut short.
+  session.secrets = secrets
   let resources: ResourceReport[] = []
   let error: StatecraftError | undefined
   try {
@@ -49,7 +51,7 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
     const options = resolveOptions(o.recipe, { groupVars: o.groupVars, hostVars: o.vars, set: o.set, env: o.env }, o.name)
     secrets.push(...secretValues(o.recipe, options))
     const decls = composeResources(o.recipe, { facts, options, host: { name: o.name, vars: o.vars } })
-    const nodes = select(prepare(decls, facts, o.become?.default ?? false), o.only, o.skip)
+    const nodes = select(prepare(decls, facts, o.become?.default ?? false, secrets), o.only, o.skip)
     const needsBecome = nodes.some((n) => n.become)
     const becomeUser = o.become?.user ?? 'root'
     if (needsBecome && facts.dialect === 'powershell') {

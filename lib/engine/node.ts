@@ -13,9 +13,15 @@ export interface PlanNode {
   become: boolean
 }
 
-export function prepare(decls: Resource[], facts: Facts, hostBecome = false): PlanNode[] {
+/** Secrets shorter than this are not redacted (see report.ts) and do not make a resource sensitive. */
+const MIN_SECRET = 3
+
+export function prepare(decls: Resource[], facts: Facts, hostBecome = false, secrets: string[] = []): PlanNode[] {
+  const needles = secrets.filter((s) => s.length >= MIN_SECRET).map((s) => JSON.stringify(s).slice(1, -1))
   return decls.map((r) => {
-    const desired = r.kind.validate(r.desired, facts)
+    let desired = r.kind.validate(r.desired, facts)
+    // A desired state holding a secret hides its content: the old value read back may be a secret too.
+    if (r.kind.markSensitive && needles.some((n) => JSON.stringify(desired).includes(n))) desired = r.kind.markSensitive(desired)
     return {
       id: r.id ?? r.kind.defaultId(desired),
       kind: r.kind,

@@ -6,6 +6,7 @@ import { DIALECTS, posixDialect, type Exec, type ShellDialect } from '../shell/d
 import { commandLine, showArgv } from '../shell/posix/quote.ts'
 import type { ExecOptions, ExecResult, Transport } from '../transport/types.ts'
 import { newSudoExchange } from '../transport/sudo.ts'
+import { redact } from './report.ts'
 import { holderIsGone, lockedError, newHolderPrefix, parseHolder } from './lock.ts'
 import { newNonce, splitBatch } from '../shell/protocol.ts'
 
@@ -33,6 +34,8 @@ export interface SessionOptions {
 /** Everything the engine sends to one host goes through here, so round trips stay countable. */
 export class HostSession {
   lockInfo: string | null = null
+  /** Values to redact from command output before it is cut to the tail shown in errors. */
+  secrets: string[] = []
   /** Collected for the host's report (HostReport.warnings). */
   readonly warnings: string[] = []
   /** Set after facts when some resource needs privileges the login user lacks. */
@@ -74,7 +77,7 @@ export class HostSession {
   private async script(script: string, what: string, become = false, dialect = this.dialect): Promise<ExecResult> {
     const r = await this.exec(dialect.script(script), {}, become)
     if (r.code !== 0) {
-      throw new TransportError(`host ${this.host}: the ${what} script failed (exit ${r.code ?? r.signal}): ${tail(r.stderr)}`)
+      throw new TransportError(`host ${this.host}: the ${what} script failed (exit ${r.code ?? r.signal}): ${tail(redact(r.stderr, this.secrets))}`)
     }
     return r
   }
@@ -152,7 +155,9 @@ export class HostSession {
     if (r.code !== 0) {
       const how = r.signal === 'timeout' ? `timed out after ${(step.timeout ?? 0) / 1000}s` : `exited with ${r.code ?? r.signal}`
       const explained = step.explain?.({ code: r.code, stderr: r.stderr })
-      throw new CommandError(explained ?? `${label} ${how}: ${tail(r.stderr) || '(no output on stderr)'}`, r.code, r.stderr)
+      // Redact before cutting: a cut through a secret would leave a part no redaction recognises.
+      const stderr = redact(r.stderr, this.secrets)
+      throw new CommandError(explained ?? `${label} ${how}: ${tail(stderr) || '(no output on stderr)'}`, r.code, stderr)
     }
     return r
   }

@@ -109,6 +109,7 @@ export function defineResource<D extends object, C, O extends ChangeOp>(spec: Re
   if (spec.onlyIfNotified) type.onlyIfNotified = spec.onlyIfNotified
   if (spec.notified) type.notified = spec.notified
   if (spec.secrets) type.secrets = spec.secrets
+  if ('sensitive' in spec.fields) type.markSensitive = (d) => ({ ...d, sensitive: true })
   if (spec.examples) type.examples = spec.examples
   const declarer = (opts: D & CommonOptions): Resource<D> => declare(type, opts)
   return Object.assign(declarer, { type }) as Declarer<D, C, O>

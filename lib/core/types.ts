@@ -53,6 +53,8 @@ export interface Step {
   stdin?: StdinSource
   /** Milliseconds; the command is killed after this. */
   timeout?: number
+  /** Milliseconds without any output after which the command is killed (long work is bounded by progress). */
+  idleTimeout?: number
   /** How logs and errors name the step when argv is a helper script. */
   label?: string
   /** On PowerShell hosts: PowerShell code to run instead of argv (data embedded, no stdin). */

@@ -106,6 +106,6 @@ async function runOne(ctx: ApplyContext, id: string, out: Map<string, Outcome>):
 
 async function reprobe(ctx: ApplyContext, node: PlanNode): Promise<unknown> {
   // Verification always reads again in full: a stamp is only written after a complete check.
-  const [data] = await ctx.session.probe([node.kind.probe(node.desired, ctx.facts, ctx.flags)], node.become)
+  const [data] = await ctx.session.probe([node.kind.probe(node.desired, ctx.facts, ctx.flags)], node.become, [node.id])
   return node.kind.parse(data as Map<string, string>, node.desired)
 }

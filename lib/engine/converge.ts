@@ -58,6 +58,8 @@ export interface ConvergeOptions {
   verifyArtifacts?: boolean
   /** Independent resources applied at once on one host. */
   resourceConcurrency?: number
+  /** Seconds the batched probe (guards included) may take on a host; default 120. */
+  probeTimeout?: number
   /** The lock's path on each host; `~/` means the login user's home there. */
   lockPath?: string
   signal?: AbortSignal
@@ -137,6 +139,7 @@ async function runTarget(t: HostTarget, opts: ConvergeOptions, mode: 'plan' | 'a
       ...(t.os ? { osHint: t.os } : {}),
       ...(t.become ? { become: becomeSettings(t, opts.env ?? process.env) } : {}),
       resourceConcurrency: opts.resourceConcurrency ?? 4,
+      ...(opts.probeTimeout ? { probeTimeout: opts.probeTimeout } : {}),
       verifyArtifacts: opts.verifyArtifacts ?? false,
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.log ? { log: opts.log } : {}),

@@ -30,6 +30,8 @@ export interface HostRunOptions {
   become?: BecomeSettings & { default: boolean }
   signal?: AbortSignal
   osHint?: OsName
+  /** Seconds the batched probe may take. */
+  probeTimeout?: number
   log?: Log
   onResource?: (host: string, r: ResourceReport) => void
   onProgress?: (host: string, id: string, bytes: number, total?: number) => void
@@ -41,7 +43,7 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
   const secrets: string[] = o.become?.password ? [o.become.password] : []
   // Verbose lines show commands, whose arguments may carry secrets: redact with what is known by then.
   const log = o.log ? (line: string): void => o.log?.(redact(line, secrets)) : undefined
-  const session = new HostSession({ host: o.name, transport: o.transport, lockPath: o.lockPath, ...(o.signal ? { signal: o.signal } : {}), ...(log ? { log } : {}), ...(o.osHint ? { osHint: o.osHint } : {}) })
+  const session = new HostSession({ host: o.name, transport: o.transport, lockPath: o.lockPath, ...(o.probeTimeout ? { probeTimeout: o.probeTimeout * 1000 } : {}), ...(o.signal ? { signal: o.signal } : {}), ...(log ? { log } : {}), ...(o.osHint ? { osHint: o.osHint } : {}) })
   // The same list, growing as secrets become known: errors are redacted before they are cut short.
   session.secrets = secrets
   let resources: ResourceReport[] = []
@@ -75,7 +77,7 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
     const probed = nodes.filter((n) => !n.handler)
     // One batch: under sudo when any resource needs it, so a no-op still costs one probe exec.
     const flags = { verifyArtifacts: o.verifyArtifacts }
-    const data = await session.probe(probed.map((n) => n.kind.probe(n.desired, facts, flags)), probed.some((n) => n.become))
+    const data = await session.probe(probed.map((n) => n.kind.probe(n.desired, facts, flags)), probed.some((n) => n.become), probed.map((n) => n.id))
     const currents = new Map<string, unknown>(probed.map((n, i) => [n.id, n.kind.parse(data[i] as Map<string, string>, n.desired)]))
     const outcomes =
       o.mode === 'plan'

@@ -8,7 +8,7 @@ import type { ExecOptions, ExecResult, Transport } from '../transport/types.ts'
 import { newSudoExchange } from '../transport/sudo.ts'
 import { redact } from './report.ts'
 import { holderIsGone, lockedError, newHolderPrefix, parseHolder } from './lock.ts'
-import { newNonce, splitBatch } from '../shell/protocol.ts'
+import { marker, newNonce, splitBatch } from '../shell/protocol.ts'
 
 
 export type Log = (line: string) => void
@@ -29,6 +29,8 @@ export interface SessionOptions {
   log?: Log
   /** The inventory's os hint: a Windows host is asked in PowerShell first. */
   osHint?: OsName
+  /** Milliseconds the batched probe may take (default 2 minutes). */
+  probeTimeout?: number
 }
 
 /** Everything the engine sends to one host goes through here, so round trips stay countable. */
@@ -47,6 +49,7 @@ export class HostSession {
   readonly signal: AbortSignal | undefined
   readonly log: Log | undefined
   private readonly osHint: OsName | undefined
+  private readonly probeTimeout: number
 
   constructor(o: SessionOptions) {
     this.host = o.host
@@ -55,6 +58,7 @@ export class HostSession {
     this.signal = o.signal
     this.log = o.log
     this.osHint = o.osHint
+    this.probeTimeout = o.probeTimeout ?? 120_000
   }
 
   private async exec(x: Exec, extra: Omit<ExecOptions, 'stdin' | 'raw'>, become: boolean): Promise<ExecResult> {
@@ -137,11 +141,23 @@ export class HostSession {
     await this.transport.exec(x.command, { raw: x.raw, ...(x.stdin !== undefined ? { stdin: x.stdin } : {}) })
   }
 
-  /** One exec for any number of probe snippets. */
-  async probe(snippets: string[], become = false): Promise<ProbeData[]> {
+  /**
+   * One exec for any number of probe snippets, bounded in time: a guard that never ends must not
+   * hang even a plan. `names` say which resource each snippet belongs to, for that error.
+   */
+  async probe(snippets: string[], become = false, names: string[] = []): Promise<ProbeData[]> {
     if (snippets.length === 0) return []
     const nonce = newNonce()
-    const r = await this.script(this.dialect.batch(snippets, nonce), 'probe', become)
+    const r = await this.exec(this.dialect.script(this.dialect.batch(snippets, nonce)), { timeout: this.probeTimeout }, become)
+    if (r.signal === 'timeout') {
+      const i = lastSection(r.stdout, nonce)
+      const who = i === undefined ? 'the probe' : `the probe of ${names[i] ?? `section ${i + 1}`}`
+      throw new TransportError(
+        `host ${this.host}: ${who} did not finish within ${this.probeTimeout / 1000}s (a guard that never ends or waits for input?); ` +
+          'nothing was changed. Fix the guard, or raise probeTimeout',
+      )
+    }
+    if (r.code !== 0) throw new TransportError(`host ${this.host}: the probe script failed (exit ${r.code ?? r.signal}): ${tail(redact(r.stderr, this.secrets))}`)
     return splitBatch(r.stdout.replaceAll('\r\n', '\n'), snippets.length, nonce, this.host)
   }
 
@@ -150,10 +166,16 @@ export class HostSession {
     this.log?.(`${this.host}: ${become && this.become ? `[sudo -u ${this.become.user}] ` : ''}$ ${label}`)
     await step.prepare?.()
     const onStderr = step.progress ? progressParser(step.progress) : undefined
-    const r = await this.exec(this.dialect.step(step), { ...(step.timeout ? { timeout: step.timeout } : {}), ...(onStderr ? { onStderr } : {}) }, become)
+    const bounds = { ...(step.timeout ? { timeout: step.timeout } : {}), ...(step.idleTimeout ? { idleTimeout: step.idleTimeout } : {}) }
+    const r = await this.exec(this.dialect.step(step), { ...bounds, ...(onStderr ? { onStderr } : {}) }, become)
     if (step.progress) r.stderr = r.stderr.replace(/^statecraft-progress .*\n?/gm, '')
     if (r.code !== 0) {
-      const how = r.signal === 'timeout' ? `timed out after ${(step.timeout ?? 0) / 1000}s` : `exited with ${r.code ?? r.signal}`
+      const how =
+        r.signal === 'timeout'
+          ? `timed out after ${(step.timeout ?? 0) / 1000}s`
+          : r.signal === 'idle-timeout'
+            ? `was stopped after ${(step.idleTimeout ?? 0) / 1000}s without any output`
+            : `exited with ${r.code ?? r.signal}`
       const explained = step.explain?.({ code: r.code, stderr: r.stderr })
       // Redact before cutting: a cut through a secret would leave a part no redaction recognises.
       const stderr = redact(r.stderr, this.secrets)
@@ -180,4 +202,17 @@ function progressParser(report: (bytes: number, total?: number) => void): (text:
 function tail(s: string): string {
   const t = s.trim()
   return t.length > 600 ? `…${t.slice(-600)}` : t
+}
+
+/** The index of the last probe section that started (its marker was printed), if any. */
+function lastSection(stdout: string, nonce: string): number | undefined {
+  const prefix = marker(nonce, '')
+  let last: number | undefined
+  for (const line of stdout.replaceAll('\r\n', '\n').split('\n')) {
+    if (line.startsWith(prefix)) {
+      const n = Number(line.slice(prefix.length))
+      if (Number.isInteger(n)) last = n
+    }
+  }
+  return last
 }

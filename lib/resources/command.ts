@@ -14,8 +14,13 @@ export interface CommandOptions {
   unless?: string[]
   cwd?: string
   env?: Record<string, string>
-  /** Seconds before the command is killed. */
+  /** Seconds before the command is killed (default: no total limit). */
   timeout?: number
+  /**
+   * Seconds without any output before the command is killed (default 1800): long work is
+   * bounded by its progress, and a command that waits forever does not hold the host's lock.
+   */
+  idleTimeout?: number
   /** A handler: runs only when a resource that `notify`s it changed. */
   onlyIfNotified?: boolean
 }
@@ -26,6 +31,9 @@ interface CommandCurrent {
 }
 
 type CommandOp = { op: 'run' }
+
+/** A command silent for this long is taken to hang (a prompt nobody answers, a stuck network read). */
+const DEFAULT_IDLE_SECONDS = 30 * 60
 
 const guard = (d: CommandOptions): Step => ({ argv: d.unless ?? [], ...(d.cwd ? { cwd: d.cwd } : {}), ...(d.env ? { env: d.env } : {}) })
 
@@ -45,6 +53,7 @@ export const command = defineResource<CommandOptions, CommandCurrent, CommandOp>
     cwd: v.optional(path()),
     env: v.optional(env()),
     timeout: v.optional(positive('seconds')),
+    idleTimeout: v.optional(positive('seconds')),
     onlyIfNotified: v.optional(flag()),
   },
   normalise(d, facts, fail) {
@@ -110,5 +119,6 @@ function run(d: CommandOptions): Step {
   if (d.cwd) step.cwd = d.cwd
   if (d.env) step.env = d.env
   if (d.timeout) step.timeout = d.timeout * 1000
+  step.idleTimeout = (d.idleTimeout ?? DEFAULT_IDLE_SECONDS) * 1000
   return step
 }

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { AbortedError, TransportError } from '../core/errors.ts'
 import type { ExecOptions, ExecResult, Transport, TransportStats } from './types.ts'
+import { Deadline } from './deadline.ts'
 import { StdinDriver, type SudoFailure } from './sudo.ts'
 
 export interface LocalTransportOptions {
@@ -39,14 +40,8 @@ export class LocalTransport implements Transport {
       }
       const out: Buffer[] = []
       const err: Buffer[] = []
-      let timedOut = false
       let aborted = false
-      const timer = opts.timeout
-        ? setTimeout(() => {
-            timedOut = true
-            killGroup('SIGKILL')
-          }, opts.timeout)
-        : undefined
+      const deadline = new Deadline(opts, () => killGroup('SIGKILL'))
       const onAbort = (): void => {
         aborted = true
         killGroup('SIGTERM')
@@ -67,33 +62,35 @@ export class LocalTransport implements Transport {
           killGroup('SIGKILL')
         },
       })
-      child.stdout.on('data', (b: Buffer) => out.push(b))
+      child.stdout.on('data', (b: Buffer) => (deadline.touch(), out.push(b)))
       child.stderr.on('data', (b: Buffer) => {
+        deadline.touch()
         const text = driver.onStderr(b.toString('utf8'))
         err.push(Buffer.from(text))
         if (text) opts.onStderr?.(text)
       })
       child.stdin.on('error', () => {}) // a command that exits without reading stdin is not our error
       child.on('error', (e) => {
-        clearTimeout(timer)
+        deadline.clear()
         reject(new TransportError(`cannot start ${this.shell} on the local host: ${e.message}`, { cause: e }))
       })
       // The run ends when the command exits, not when the last pipe closes: whatever it left in the
       // background gets a moment to finish writing, then its process group is ended.
       let lingering: NodeJS.Timeout | undefined
       child.on('exit', () => {
+        deadline.clear()
         child.stdin.end()
         lingering = setTimeout(() => killGroup('SIGKILL'), EXIT_GRACE_MS)
       })
       child.on('close', (code, signal) => {
-        clearTimeout(timer)
+        deadline.clear()
         clearTimeout(lingering)
         opts.signal?.removeEventListener('abort', onAbort)
         if (aborted) return reject(new AbortedError())
         const stderr = Buffer.concat(err).toString('utf8') + driver.flush()
         resolve({
           code,
-          signal: sudoFailure ?? driver.failure() ?? (timedOut ? 'timeout' : signal),
+          signal: sudoFailure ?? driver.failure() ?? deadline.expired ?? signal,
           stdout: Buffer.concat(out).toString('utf8'),
           stderr,
         })

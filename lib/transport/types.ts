@@ -14,6 +14,8 @@ export interface ExecOptions {
   sudo?: SudoExchange
   /** Milliseconds before the command is killed. */
   timeout?: number
+  /** Milliseconds without any output (stdout or stderr) before the command is killed. */
+  idleTimeout?: number
   signal?: AbortSignal
   /** Called with stderr as it arrives (progress lines). */
   onStderr?: (text: string) => void

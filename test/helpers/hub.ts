@@ -21,7 +21,9 @@ export interface Hub {
   /** Tokens whose owner accepted the licence. */
   goodTokens: Set<string>
   /** Next CDN responses: 'cut' sends about half of what is asked, then drops the connection. */
-  cdnModes: ('ok' | 'cut' | 'corrupt' | '503' | 'slow')[]
+  cdnModes: ('ok' | 'cut' | 'corrupt' | '503' | 'slow' | 'stall')[]
+  /** How many of the next hub HEAD requests get no answer at all (the connection stays open). */
+  hangHeads: number
   bytesSent: number
   /** Body bytes of each CDN GET, with the Range start it asked for. */
   gets: { start: number; sent: number }[]
@@ -59,6 +61,7 @@ export async function startHub(): Promise<Hub> {
     blobs: new Map(),
     goodTokens: new Set(['hf_good_token_123']),
     cdnModes: [],
+    hangHeads: 0,
     bytesSent: 0,
     gets: [],
     requests: [],
@@ -87,6 +90,14 @@ export async function startHub(): Promise<Hub> {
     if (m) headers['Content-Range'] = `bytes ${start}-${data.length - 1}/${data.length}`
     res.writeHead(m ? 206 : 200, headers)
     if (req.method === 'HEAD') return void res.end()
+    if (mode === 'stall') {
+      // Half the body, then silence on an open connection: only a stall limit ends this.
+      const half = body.subarray(0, Math.floor(body.length / 2))
+      hub.bytesSent += half.length
+      hub.gets.push({ start, sent: half.length })
+      res.write(half)
+      return
+    }
     if (mode === 'cut') {
       const half = body.subarray(0, Math.floor(body.length / 2))
       hub.bytesSent += half.length
@@ -112,6 +123,7 @@ export async function startHub(): Promise<Hub> {
   })
   const hubServer = createServer((req: IncomingMessage, res: ServerResponse) => {
     hub.requests.push({ origin: 'hub', method: req.method ?? '', url: req.url ?? '', headers: req.headers })
+    if (req.method === 'HEAD' && hub.hangHeads > 0) return void hub.hangHeads--
     const m = /^\/(.+)\/resolve\/main\/(.+)$/.exec(req.url ?? '')
     const blob = m ? hub.blobs.get(decodeURIComponent(m[2] as string)) : undefined
     if (!m || !blob) return void res.writeHead(404, { 'X-Error-Code': 'EntryNotFound' }).end('Entry not found')

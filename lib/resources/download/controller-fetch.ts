@@ -26,22 +26,23 @@ const inflight = new Map<string, Promise<Cached>>()
 
 export type OnBytes = (bytes: number, total?: number) => void
 
-export async function fetchToCache(url: string, headers: Record<string, string>, want: { sha256?: string; size?: number }, dir = cacheDir(), onBytes?: OnBytes): Promise<Cached> {
+/** stallMs: no answer or no bytes for this long and the request is cut (then retried, resuming). */
+export async function fetchToCache(url: string, headers: Record<string, string>, want: { sha256?: string; size?: number }, dir = cacheDir(), onBytes?: OnBytes, stallMs = 60_000): Promise<Cached> {
   // Without a pinned hash, ask the hub which version it serves now: it names the cache entry
   // (so an upstream change is never served from an old copy) and is what the file is checked against.
-  const target = want.sha256 ? want : { ...(await announced(url, headers)), ...want }
+  const target = want.sha256 ? want : { ...(await announced(url, headers, stallMs)), ...want }
   const key = createHash('sha1').update(`${url}\n${target.sha256 ?? ''}`).digest('hex')
   let p = inflight.get(key)
   if (!p) {
-    p = fetchOnce(url, headers, target, join(dir, key), onBytes).finally(() => inflight.delete(key))
+    p = fetchOnce(url, headers, target, join(dir, key), onBytes, stallMs).finally(() => inflight.delete(key))
     inflight.set(key, p)
   }
   return p
 }
 
 /** X-Linked-Etag / X-Linked-Size from a HEAD, following redirects by hand; empty if none. */
-async function announced(url: string, headers: Record<string, string>): Promise<{ sha256?: string; size?: number }> {
-  const fetch = await proxiedFetch()
+async function announced(url: string, headers: Record<string, string>, stallMs: number): Promise<{ sha256?: string; size?: number }> {
+  const fetch = await proxiedFetch(stallMs)
   let current = new URL(url)
   let hdrs = { ...headers }
   for (let hop = 0; hop < 10; hop++) {
@@ -64,7 +65,7 @@ function withoutAuthorization(h: Record<string, string>): Record<string, string>
   return Object.fromEntries(Object.entries(h).filter(([k]) => k.toLowerCase() !== 'authorization'))
 }
 
-async function fetchOnce(url: string, headers: Record<string, string>, want: { sha256?: string; size?: number }, path: string, onBytes?: OnBytes): Promise<Cached> {
+async function fetchOnce(url: string, headers: Record<string, string>, want: { sha256?: string; size?: number }, path: string, onBytes: OnBytes | undefined, stallMs: number): Promise<Cached> {
   const meta = `${path}.sha256`
   if (existsSync(path) && existsSync(meta)) {
     const [sha256 = '', size = ''] = readFileSync(meta, 'utf8').trim().split(' ')
@@ -75,7 +76,7 @@ async function fetchOnce(url: string, headers: Record<string, string>, want: { s
   const part = `${path}.part`
   for (let attempt = 1; ; attempt++) {
     try {
-      await fetchPart(url, headers, part, want.size, onBytes)
+      await fetchPart(url, headers, part, stallMs, want.size, onBytes)
       break
     } catch (e) {
       if (e instanceof StatecraftError || attempt >= 5) throw e
@@ -100,15 +101,15 @@ async function fetchOnce(url: string, headers: Record<string, string>, want: { s
  * fetch ignores them); a custom CA comes from NODE_EXTRA_CA_CERTS, which Node's TLS reads itself.
  * Imported only when the controller route is used.
  */
-async function proxiedFetch(): Promise<(url: URL, init: Record<string, unknown>) => Promise<Response>> {
+async function proxiedFetch(stallMs: number): Promise<(url: URL, init: Record<string, unknown>) => Promise<Response>> {
   const { fetch: undiciFetch, EnvHttpProxyAgent } = await import('undici')
-  const dispatcher = new EnvHttpProxyAgent()
+  const dispatcher = new EnvHttpProxyAgent({ headersTimeout: stallMs, bodyTimeout: stallMs })
   return (url, init) => undiciFetch(url, { ...init, dispatcher } as never) as unknown as Promise<Response>
 }
 
 /** One GET from where the .part ends, following redirects by hand. */
-async function fetchPart(url: string, headers: Record<string, string>, part: string, total?: number, onBytes?: OnBytes): Promise<void> {
-  const fetch = await proxiedFetch()
+async function fetchPart(url: string, headers: Record<string, string>, part: string, stallMs: number, total?: number, onBytes?: OnBytes): Promise<void> {
+  const fetch = await proxiedFetch(stallMs)
   let current = new URL(url)
   let hdrs = { ...headers }
   for (let hop = 0; hop < 10; hop++) {

@@ -2,7 +2,7 @@ import * as v from 'valibot'
 import type { Change, Facts, Step } from '../../core/types.ts'
 import { StatecraftError } from '../../core/errors.ts'
 import { decodeHex } from '../../shell/protocol.ts'
-import { flag, mode, normalisePath, path, text } from '../fields.ts'
+import { flag, mode, normalisePath, path, positive, text } from '../fields.ts'
 import { defineResource } from '../kit.ts'
 import { curlConfig, DOWNLOAD_SCRIPT, posixDownloadProbe, STAMP_SCRIPT } from './script.ts'
 import { controllerSource, expected, explainFailure, gatedError, headersOf, human, pushStep, stampPath, transferDetails, urlHash, viaController } from './steps.ts'
@@ -34,6 +34,11 @@ export interface DownloadOptions {
    * 'auto': the host when it has curl, else the controller route.
    */
   via?: 'host' | 'controller' | 'auto'
+  /**
+   * Seconds without progress (no bytes, or no answer to a request) before a transfer counts as
+   * stalled: it is cut and resumed, up to 6 attempts. Default 60. There is no limit on the total.
+   */
+  stallTimeout?: number
 }
 
 export interface DownloadCurrent {
@@ -80,6 +85,7 @@ export const download = defineResource<DownloadOptions, DownloadCurrent, Downloa
     mode: v.optional(mode()),
     hubToken: v.optional(flag()),
     caBundle: v.optional(path()),
+    stallTimeout: v.optional(positive('seconds')),
     via: v.optional(v.picklist(['host', 'controller', 'auto'], (i) => `must be 'host', 'controller' or 'auto' (got ${got(i.input)})`)),
   },
   normalise(d, facts, fail) {
@@ -134,7 +140,7 @@ export const download = defineResource<DownloadOptions, DownloadCurrent, Downloa
       return [
         {
           argv: ['sh', '-c', DOWNLOAD_SCRIPT, 'statecraft-download', d.dest, want.sha256 ?? '', want.size !== undefined ? String(want.size) : '', d.mode ?? '', stamp, c.head?.sourceId ?? '', urlHash(d.url), d.hubToken ? '1' : '0'],
-          stdin: curlConfig(d.url, headersOf(d), d.caBundle),
+          stdin: curlConfig(d.url, headersOf(d), d.caBundle, d.stallTimeout),
           label: `download ${d.url} -> ${d.dest}`,
           explain: (r) => explainFailure(d, r.stderr),
           details: transferDetails(performance.now()),
@@ -165,7 +171,7 @@ export const downloadType = download.type
 
 /** What both probes and the PowerShell apply share; the recipe's sha256 only (apply adds the hub's). */
 function probeInput(d: DownloadOptions, facts: Facts, verify: boolean): PsDownload {
-  return { dest: d.dest, stamp: stampPath(d.dest, facts), urlHash: urlHash(d.url), ...(d.sha256 ? { sha256: d.sha256 } : {}), config: curlConfig(d.url, headersOf(d), d.caBundle), verify, ...(d.hubToken ? { hubToken: true } : {}) }
+  return { dest: d.dest, stamp: stampPath(d.dest, facts), urlHash: urlHash(d.url), ...(d.sha256 ? { sha256: d.sha256 } : {}), config: curlConfig(d.url, headersOf(d), d.caBundle, d.stallTimeout), verify, ...(d.hubToken ? { hubToken: true } : {}) }
 }
 
 const stampChange = (changes: Change<DownloadOp>[]): { sha256: string } | undefined => changes.find((ch): ch is Change<{ op: 'stamp'; sha256: string }> => ch.op === 'stamp')

@@ -81,7 +81,7 @@ if ((Test-Path -LiteralPath $P) -and -not ((Test-Path -LiteralPath $M) -and [IO.
 $cfg = ${psQuote(o.config)}
 ${o.hubToken ? PS_HOST_TOKEN : ''}$ErrorActionPreference = 'Continue'
 for ($n = 1; ; $n++) {
-  $code = $cfg | curl.exe -sS -f -L --max-redirs 10 --connect-timeout 20 --retry 4 -C '-' -o $P -w '%{http_code}' --config '-'
+  $code = $cfg | curl.exe -sS -f -L --max-redirs 10 --connect-timeout 20 -C '-' -o $P -w '%{http_code}' --config '-'
   if ($LASTEXITCODE -eq 0 -or $code -eq '416') { break }
   if ($code -match '^4\\d\\d$' -and $code -ne '408' -and $code -ne '429') { [Console]::Error.WriteLine("statecraft-http: $code"); exit 22 }
   if ($n -ge 6) { [Console]::Error.WriteLine("statecraft-download: gave up after $n attempts (curl exit $LASTEXITCODE, HTTP $code)"); exit 75 }

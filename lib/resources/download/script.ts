@@ -6,10 +6,17 @@ import { quote } from '../../shell/posix/quote.ts'
  * the URL and headers (a token) reach curl as a config on its stdin.
  */
 
-/** A curl config (`--config -`): values in double quotes, with \ and " escaped. */
-export function curlConfig(url: string, headers: Record<string, string>, caBundle?: string): string {
+/** Seconds without progress before a transfer counts as stalled. */
+export const DEFAULT_STALL_SECONDS = 60
+
+/**
+ * A curl config (`--config -`): values in double quotes, with \ and " escaped. A transfer (the
+ * HEAD of a probe, or the body) that moves under 1 byte a second for `stallSeconds` is cut and,
+ * for the body, retried from where it stopped: a stalled server bounds the run, not its size.
+ */
+export function curlConfig(url: string, headers: Record<string, string>, caBundle?: string, stallSeconds = DEFAULT_STALL_SECONDS): string {
   const q = (s: string): string => `"${s.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`
-  const lines = [`url = ${q(url)}`, ...Object.entries(headers).map(([k, v]) => `header = ${q(`${k}: ${v}`)}`)]
+  const lines = [`url = ${q(url)}`, ...Object.entries(headers).map(([k, v]) => `header = ${q(`${k}: ${v}`)}`), 'speed-limit = 1', `speed-time = ${stallSeconds}`]
   if (caBundle) lines.push(`cacert = ${q(caBundle)}`)
   return `${lines.join('\n')}\n`
 }
@@ -75,8 +82,10 @@ mkdir -p -- "$(dirname -- "$D")" "$(dirname -- "$S")" || exit 73
 if [ -f "$P" ] && [ "$(cat "$M" 2>/dev/null)" != "$src" ]; then rm -f -- "$P"; fi
 printf '%s' "$src" > "$M"
 ${PROGRESS}n=0
+# Retries are this loop's, not curl's --retry: curl restarts a timed-out transfer from byte 0,
+# while each pass here resumes from the end of the .part.
 while :; do
-  code=$(printf '%s' "$cfg" | curl -sS -f -L --max-redirs 10 --connect-timeout 20 --retry 4 -C - -o "$P" -D "$P.headers" -w '%{http_code}' --config -)
+  code=$(printf '%s' "$cfg" | curl -sS -f -L --max-redirs 10 --connect-timeout 20 -C - -o "$P" -D "$P.headers" -w '%{http_code}' --config -)
   rc=$?
   [ $rc -eq 0 ] && break
   if [ "$code" = 416 ]; then break; fi

@@ -3,7 +3,7 @@ import { StatecraftError } from '../../core/errors.ts'
 import type { Facts, Step } from '../../core/types.ts'
 import { fetchToCache } from './controller-fetch.ts'
 import type { DownloadCurrent, DownloadOptions } from './download.ts'
-import { RECEIVE_SCRIPT } from './script.ts'
+import { RECEIVE_SCRIPT, DEFAULT_STALL_SECONDS } from './script.ts'
 
 /** Pieces of `download` that are not the resource contract: routes, figures, messages. */
 
@@ -40,7 +40,7 @@ export function pushStep(d: DownloadOptions, c: DownloadCurrent, stamp: string):
     details: transferDetails(performance.now()),
     prepare: async () => {
       const want = { ...(d.sha256 ? { sha256: d.sha256 } : {}), ...(d.size !== undefined ? { size: d.size } : {}) }
-      const cached = await fetchToCache(d.url, headersOf(d), want, undefined, (b, t) => step.progress?.(b, t))
+      const cached = await fetchToCache(d.url, headersOf(d), want, undefined, (b, t) => step.progress?.(b, t), (d.stallTimeout ?? DEFAULT_STALL_SECONDS) * 1000)
       const start = offset <= cached.size ? offset : 0
       step.argv = ['sh', '-c', RECEIVE_SCRIPT, 'statecraft-receive', d.dest, cached.sha256, String(cached.size), d.mode ?? '', stamp, src, urlHash(d.url), String(start)]
       step.stdin = { file: cached.path, start }

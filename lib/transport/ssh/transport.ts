@@ -6,6 +6,7 @@ import type { ClientChannel } from 'ssh2'
 import { AbortedError, ConnectError, TransportError } from '../../core/errors.ts'
 import { quote } from '../../shell/posix/quote.ts'
 import { StdinDriver, type SudoFailure } from '../sudo.ts'
+import { Deadline, type Expiry } from '../deadline.ts'
 import type { ExecOptions, ExecResult, Transport, TransportStats } from '../types.ts'
 import { planAuth } from './auth.ts'
 import { parseJump, resolveSshTarget, type SshHostSpec, type SshTarget } from './config.ts'
@@ -140,7 +141,7 @@ export class SshTransport implements Transport {
     const err: Buffer[] = []
     let code: number | null = null
     let signal: string | null = null
-    let special: SudoFailure | 'timeout' | undefined
+    let special: SudoFailure | Expiry | undefined
     let aborted = false
     const stop = (): void => {
       try {
@@ -149,7 +150,7 @@ export class SshTransport implements Transport {
       channel.end()
       channel.close()
     }
-    const timer = opts.timeout ? setTimeout(() => ((special = 'timeout'), stop()), opts.timeout) : undefined
+    const deadline = new Deadline(opts, (why) => ((special = why), stop()))
     const onAbort = (): void => {
       aborted = true
       stop()
@@ -161,7 +162,7 @@ export class SshTransport implements Transport {
     }
     conn.once('close', onDrop)
     const cleanup = (): void => {
-      clearTimeout(timer)
+      deadline.clear()
       opts.signal?.removeEventListener('abort', onAbort)
       conn.removeListener('close', onDrop)
     }
@@ -176,8 +177,9 @@ export class SshTransport implements Transport {
       },
       fail: (why) => ((special = why), stop()),
     })
-    channel.on('data', (b: Buffer) => out.push(b))
+    channel.on('data', (b: Buffer) => (deadline.touch(), out.push(b)))
     channel.stderr.on('data', (b: Buffer) => {
+        deadline.touch()
         const text = driver.onStderr(b.toString('utf8'))
         err.push(Buffer.from(text))
         if (text) opts.onStderr?.(text)
@@ -188,6 +190,7 @@ export class SshTransport implements Transport {
     channel.on('exit', (c: number | null, s?: string) => {
       code = c
       signal = s ?? null
+      deadline.clear()
       channel.end()
       lingering = setTimeout(() => channel.close(), EXIT_GRACE_MS)
     })

@@ -55,8 +55,13 @@ const cases: Case<CommandOptions>[] = [
 describe('command', () => {
   for (const c of cases) it(c.name, () => runCase(commandType, c))
 
-  it('passes cwd, env and timeout (ms) to the step', () => {
-    const d = commandType.validate({ argv: ['make'], creates: '/x', cwd: '/src', env: { A: 'b c' }, timeout: 2 }, linuxFacts)
-    expect(commandType.apply(d, {}, [{ op: 'run', text: 'run make (/x is missing)' }], linuxFacts)).toEqual([{ argv: ['make'], cwd: '/src', env: { A: 'b c' }, timeout: 2000 }])
+  it('passes cwd, env, timeout and the no-output bound (ms) to the step', () => {
+    const d = commandType.validate({ argv: ['make'], creates: '/x', cwd: '/src', env: { A: 'b c' }, timeout: 2, idleTimeout: 5 }, linuxFacts)
+    expect(commandType.apply(d, {}, [{ op: 'run', text: 'run make (/x is missing)' }], linuxFacts)).toEqual([{ argv: ['make'], cwd: '/src', env: { A: 'b c' }, timeout: 2000, idleTimeout: 5000 }])
+  })
+
+  it('is bounded by default: 30 minutes without output ends it', () => {
+    const d = commandType.validate({ argv: ['sleep', '100000'], creates: '/x' }, linuxFacts)
+    expect(commandType.apply(d, {}, [{ op: 'run', text: 'run' }], linuxFacts)).toEqual([{ argv: ['sleep', '100000'], idleTimeout: 1_800_000 }])
   })
 })

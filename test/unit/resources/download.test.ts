@@ -55,7 +55,7 @@ const cases: Case<DownloadOptions>[] = [
         expect(s).toMatch(/\$S = 'C:\\Users\\ana\\\.statecraft\\stamps\\[0-9a-f]{40}'/)
         expect(s).toContain(`$src = '${SHA}'`)
         expect(s).toContain('header = "Authorization: Bearer hf_x"')
-        expect(s).toContain("$code = $cfg | curl.exe -sS -f -L --max-redirs 10 --connect-timeout 20 --retry 4 -C '-' -o $P -w '%{http_code}' --config '-'")
+        expect(s).toContain("$code = $cfg | curl.exe -sS -f -L --max-redirs 10 --connect-timeout 20 -C '-' -o $P -w '%{http_code}' --config '-'")
         expect(s).toContain('if ($got -ne 7703807346)')
         expect(s).toContain(`if ($h -ne '${SHA}')`)
       },

@@ -1,14 +1,28 @@
-import { removeTestUser, TEST_PASSWORD_ENV } from './helpers/sshd.ts'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { removeTestUser, TEST_PASSWORD, TEST_PASSWORD_ENV } from './helpers/sshd.ts'
+import { ProcessSweep, registeredSecrets, SECRETS_FILE_ENV } from './helpers/sweep.ts'
 
 /**
- * Runs once in vitest's main process. Importing the helper puts this run's random test password
- * in the environment before any worker starts, so every test file sets and uses the same one.
- * What the tests create on the machine (the test user and its sudoers entry) goes at the end,
- * also when the run is interrupted.
+ * Runs once in vitest's main process, around the whole run.
+ * - Importing the sshd helper puts this run's random test password in the environment before any
+ *   worker starts, so every test file sets and uses the same one.
+ * - The secrets sweep: the process table is sampled all along for the secrets tests register
+ *   (helpers/sweep.ts); any hit fails the run.
+ * - What the tests create on the machine (the test user and its sudoers entry) goes at the end,
+ *   also when the run is interrupted.
  */
 export default function setup(): () => void {
   if (!process.env[TEST_PASSWORD_ENV]) throw new Error('the test password was not set up')
+  const dir = mkdtempSync(join(tmpdir(), 'sc-secrets-'))
+  const file = join(dir, 'secrets')
+  writeFileSync(file, `${Buffer.from(TEST_PASSWORD).toString('base64')}\n`, { mode: 0o600 })
+  process.env[SECRETS_FILE_ENV] = file
+  const sweep = new ProcessSweep(() => registeredSecrets(file)).start()
   const cleanup = (): void => {
+    sweep.stop()
+    rmSync(dir, { recursive: true, force: true })
     if (process.getuid?.() === 0) removeTestUser()
   }
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -20,6 +34,15 @@ export default function setup(): () => void {
   return () => {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
+    const hits = [...sweep.hits]
+    const samples = sweep.samples
     cleanup()
+    const failure =
+      hits.length > 0 ? `a registered secret appeared on a command line:\n${hits.join('\n')}` : samples === 0 ? 'the process table was never sampled' : ''
+    if (failure) {
+      // vitest reports an error thrown here but keeps exit code 0: set it, so CI fails.
+      process.exitCode = 1
+      throw new Error(`secrets sweep: ${failure}`)
+    }
   }
 }

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { findSecrets, registeredSecrets } from './sweep.ts'
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 export const PROVISION = `${ROOT}provision.ts`
@@ -36,7 +37,14 @@ export function startCli(args: string[], opts: { cwd: string; home: string; env?
   let stderr = ''
   child.stdout?.on('data', (b: Buffer) => (stdout += b.toString('utf8')))
   child.stderr?.on('data', (b: Buffer) => (stderr += b.toString('utf8')))
-  const done = new Promise<CliResult>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })))
+  // The secrets sweep: no registered secret may appear in anything the CLI prints.
+  const done = new Promise<CliResult>((resolve, reject) =>
+    child.on('close', (code) => {
+      const hits = findSecrets(stdout + stderr, registeredSecrets(), `statecraft ${args.join(' ')}`)
+      if (hits.length > 0) reject(new Error(`secrets sweep: ${hits.join('\n')}`))
+      else resolve({ code, stdout, stderr })
+    }),
+  )
   return { child, done }
 }
 

@@ -6,11 +6,12 @@ import { converge, defineRecipe, download } from '../../lib/index.ts'
 import type { DownloadOptions } from '../../lib/resources/download/download.ts'
 import { LocalTransport } from '../../lib/transport/local.ts'
 import { bytes, startHub, type Hub } from '../helpers/hub.ts'
+import { registerSecret } from '../helpers/sweep.ts'
 import { localHost, tempDir } from '../helpers/tmp.ts'
 
 let hub: Hub
 const SIZE = 3 * 1024 * 1024 + 17
-const TOKEN = 'hf_good_token_123'
+const TOKEN = registerSecret('hf_good_token_123')
 
 beforeAll(async () => {
   hub = await startHub()

@@ -2,9 +2,10 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { command, converge, defineRecipe } from '../../lib/index.ts'
+import { registerSecret } from '../helpers/sweep.ts'
 import { localHost, tempDir } from '../helpers/tmp.ts'
 
-const SECRET = `tok-${Math.random().toString(36).slice(2)}-secret`
+const SECRET = registerSecret(`tok-${Math.random().toString(36).slice(2)}-secret`)
 
 /** Every command line on the machine, as `ps` shows them to any user. */
 const processTable = (): string => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })

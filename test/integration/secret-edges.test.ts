@@ -1,9 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { command, converge, defineRecipe, line } from '../../lib/index.ts'
+import { registerSecret } from '../helpers/sweep.ts'
 import { localHost, tempDir } from '../helpers/tmp.ts'
 
-const SECRET = `hf_${'Z9'.repeat(10)}${Math.random().toString(36).slice(2, 10)}`
+const SECRET = registerSecret(`hf_${'Z9'.repeat(10)}${Math.random().toString(36).slice(2, 10)}`)
 const env = { HF_TOKEN: SECRET }
 
 describe('secrets at the edges of what is shown', () => {

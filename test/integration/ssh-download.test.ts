@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { converge, defineRecipe, download } from '../../lib/index.ts'
 import { controllerHome, ensureTestUser, startFleet, TEST_USER, type FleetHost, type TestSshd } from '../helpers/sshd.ts'
+import { registerSecret } from '../helpers/sweep.ts'
 import { bytes, startHub, type Hub } from '../helpers/hub.ts'
 import { tempDir } from '../helpers/tmp.ts'
 
@@ -11,7 +12,7 @@ let hub: Hub
 let home: string
 const servers: TestSshd[] = []
 const hosts: FleetHost[] = []
-const TOKEN = 'hf_good_token_123'
+const TOKEN = registerSecret('hf_good_token_123')
 
 beforeAll(async () => {
   ensureTestUser()

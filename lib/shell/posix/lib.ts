@@ -1,10 +1,14 @@
 import { quote } from './quote.ts'
 
-/** The fastest sha256 on the host: OpenSSL, else coreutils, else Perl's shasum (../shared/PERF.md). */
+/**
+ * The fastest sha256 on the host: OpenSSL, else coreutils, else Perl's shasum (../shared/PERF.md).
+ * The file is read on stdin: given a name with a newline or backslash, all three escape it and
+ * put a backslash before the hash.
+ */
 export const SHA256_FN = `sc_sha256() {
-  if command -v openssl >/dev/null 2>&1; then openssl dgst -sha256 -r "$1" | cut -d' ' -f1
-  elif command -v sha256sum >/dev/null 2>&1; then sha256sum "$1" | cut -d' ' -f1
-  else shasum -a 256 "$1" | cut -d' ' -f1; fi
+  if command -v openssl >/dev/null 2>&1; then openssl dgst -sha256 -r < "$1" | cut -d' ' -f1
+  elif command -v sha256sum >/dev/null 2>&1; then sha256sum < "$1" | cut -d' ' -f1
+  else shasum -a 256 < "$1" | cut -d' ' -f1; fi
 }`
 
 /**

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { command, converge, defineRecipe, directory, file, line, symlink } from '../../lib/index.ts'
@@ -9,8 +9,8 @@ import { localHost, tempDir } from '../helpers/tmp.ts'
 const MODES = ['0600', '0640', '0644', '0700', '0755'] as const
 const mode = fc.option(fc.constantFrom(...MODES), { nil: undefined })
 const text = anyString({ maxLength: 20 })
-/** No CR in lines either: a line ending in CR never verifies, a known bug (see the it.fails below). */
-const oneLine = anyString({ maxLength: 12, exclude: ['\n', '\r'] })
+/** Any line: one holding a CR (or a newline) is refused at validation, which fails the run (see lineRefused). */
+const oneLine = anyString({ maxLength: 12 })
 /** No newline in link targets: a known bug, see the it.fails below. */
 const linkTarget = fc.oneof(fc.constantFrom('a', 'missing', '../x', '.'), anyString({ maxLength: 20, exclude: ['\n'] }).filter((s) => s !== ''))
 
@@ -89,6 +89,12 @@ function conflicts(w: Want | null, s: Start): boolean {
   return false
 }
 
+/** A line holding a newline or a CR is refused at validation: the host fails before any probe. */
+function refusedAtValidation(sc: Scenario): boolean {
+  const wants = [...sc.top, ...(sc.sub?.children ?? [])]
+  return wants.some((w) => w?.type === 'line' && /[\r\n]/.test(w.line))
+}
+
 function hasConflict(sc: Scenario): boolean {
   const top = sc.top.some((w, i) => conflicts(w, avoidKnownBugs(w, sc.topStart[i] as Start)))
   const sub = sc.sub
@@ -138,6 +144,7 @@ describe('plan and apply agree on random recipes and starting states', () => {
   it('apply makes exactly the planned changes, succeeds, and a second apply changes nothing', async () => {
     let clean = 0
     let pending = 0
+    let refused = 0
     await fc.assert(
       fc.asyncProperty(scenario, async (sc) => {
         const home = tempDir()
@@ -147,6 +154,11 @@ describe('plan and apply agree on random recipes and starting states', () => {
         const run = (mode: 'plan' | 'apply') => converge({ recipe, hosts: [{ name: 'local', transport: localHost(home) }], mode })
         const plan = await run('plan')
         const apply = await run('apply')
+        if (refusedAtValidation(sc)) {
+          refused++
+          for (const r of [plan, apply]) expect(r.hosts[0]?.error?.code, JSON.stringify(r.hosts[0]?.error)).toBe('E_VALIDATION')
+          return
+        }
         const planned = plan.hosts[0]?.resources ?? []
         const applied = apply.hosts[0]?.resources ?? []
         expect(applied.map((r) => r.id)).toEqual(planned.map((r) => r.id))
@@ -173,6 +185,7 @@ describe('plan and apply agree on random recipes and starting states', () => {
     )
     // The generator must reach the interesting cases: runs without conflicts, and re-checked resources.
     expect(clean).toBeGreaterThanOrEqual(10)
+    expect(refused).toBeLessThan(15)
     expect(pending).toBeGreaterThan(0)
   }, 120_000)
 })
@@ -251,12 +264,18 @@ describe('known plan/apply disagreements (counterexamples)', () => {
     await expectAgreement([symlink({ id: 'l', path: `${dir}/l`, target: 'a\nb' })])
   })
 
-  // lib/resources/line.ts, editLines: validate refuses '\n' in `line` but not '\r'. Appending
-  // '\r' to a file gives CRLF in it, so the next read splits on CRLF and the line is missing again:
-  // the apply never verifies.
-  it.fails('a line that is a lone CR', async () => {
+  // Was a bug (lib/resources/line.ts): validate refused '\n' in `line` but not '\r'. Appending
+  // '\r' to a file gave CRLF in it, so the next read split on CRLF and the line was missing
+  // again: the apply never verified. Now a CR is refused before the host is touched.
+  it('a line that is a lone CR', async () => {
     const dir = tempDir()
     writeFileSync(`${dir}/t`, '-')
-    await expectAgreement([line({ id: 't', path: `${dir}/t`, line: '\r' })])
+    const recipe = defineRecipe({ name: 'cr', resources: () => [line({ id: 't', path: `${dir}/t`, line: '\r' })] })
+    for (const mode of ['plan', 'apply'] as const) {
+      const r = await converge({ recipe, hosts: [{ name: 'local', transport: localHost(tempDir()) }], mode })
+      expect(r.ok).toBe(false)
+      expect(r.hosts[0]?.error).toMatchObject({ code: 'E_VALIDATION', message: expect.stringMatching(/line in .*: line must be a single line without a carriage return/) })
+    }
+    expect(readFileSync(`${dir}/t`, 'utf8')).toBe('-')
   })
 })

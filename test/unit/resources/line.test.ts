@@ -55,6 +55,8 @@ const cases: Case<LineOptions>[] = [
   },
   { name: 'Windows: mode is refused', facts: windowsFacts, desired: { path: '~/profile.ps1', line: 'a', mode: '0644' }, error: /mode is a POSIX permission and cannot be set on a Windows host/ },
   { name: 'multi-line value refused', facts: linuxFacts, desired: { path: '/tmp/p', line: 'a\nb' }, error: /line must be a single line/ },
+  { name: 'a carriage return refused', facts: linuxFacts, desired: { path: '/tmp/p', line: 'a\r' }, error: /line in \/tmp\/p: line must be a single line without a carriage return/ },
+  { name: 'Windows: a lone CR refused too', facts: windowsFacts, desired: { path: 'C:\\p.txt', line: '\r' }, error: /line must be a single line without a carriage return/ },
   { name: 'bad regex refused', facts: linuxFacts, desired: { path: '/tmp/p', line: 'a', match: '(' }, error: /match is not a valid regular expression/ },
 ]
 

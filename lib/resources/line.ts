@@ -129,7 +129,8 @@ export function editLines(d: LineOptions, content: string): { text: string; afte
   const lines = content === '' ? [] : content.replace(/\r?\n$/, '').split(eol)
   const trailingNewline = content === '' || content.endsWith('\n')
   const re = d.match !== undefined ? new RegExp(d.match) : null
-  const join = (ls: string[]): string => (ls.length === 0 ? '' : `${ls.join(eol)}${trailingNewline ? eol : ''}`)
+  // An empty last line needs its terminator even when the file had none, or it reads back as no line.
+  const join = (ls: string[]): string => (ls.length === 0 ? '' : `${ls.join(eol)}${trailingNewline || ls.at(-1) === '' ? eol : ''}`)
   if (d.state === 'absent') {
     const keep = lines.filter((l) => !(re ? re.test(l) : l === d.line))
     const n = lines.length - keep.length

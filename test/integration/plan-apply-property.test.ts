@@ -269,6 +269,16 @@ describe('known plan/apply disagreements (counterexamples)', () => {
     await expectAgreement([symlink({ id: 'l', path: `${dir}/l`, target: 'a\n\n' }), symlink({ id: 'm', path: `${dir}/m`, target: 'a\n' })])
   })
 
+  // Was a bug (lib/resources/line.ts, editLines): replacing the last line of a file without a
+  // final newline by an empty line wrote no terminator, so the empty line read back as no line
+  // (and an empty file): the apply never verified. Found by the property once lines and file
+  // contents drew from more characters.
+  it('an empty line replacing the last line of a file without a final newline', async () => {
+    const dir = tempDir()
+    writeFileSync(`${dir}/t0`, 'x=1')
+    await expectAgreement([line({ id: 't0', path: `${dir}/t0`, line: '', match: '^x' })])
+  })
+
   // Was a bug (lib/resources/line.ts): validate refused '\n' in `line` but not '\r'. Appending
   // '\r' to a file gave CRLF in it, so the next read split on CRLF and the line was missing
   // again: the apply never verified. Now a CR is refused before the host is touched.

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { command, converge, defineRecipe, directory, file, line, symlink } from '../../lib/index.ts'
@@ -25,12 +25,13 @@ const linkWant = fc.record({ type: fc.constant('symlink' as const), target: link
 const lineWant = fc.record({ type: fc.constant('line' as const), line: oneLine, match: fc.option(fc.constantFrom('^x', '^#', 'a', '='), { nil: undefined }), absent: fc.boolean() })
 const leafWant: fc.Arbitrary<Want | null> = fc.oneof(fc.constant(null), fileWant, dirWant, linkWant, lineWant)
 
-type Start = { kind: 'absent' } | { kind: 'file'; content: string; mode: number } | { kind: 'directory'; mode: number } | { kind: 'link'; target: string }
+type Start = { kind: 'absent' } | { kind: 'file'; content: string; mode: number } | { kind: 'directory'; mode: number; full: boolean } | { kind: 'link'; target: string }
 
 const startArb: fc.Arbitrary<Start> = fc.oneof(
   fc.constant({ kind: 'absent' as const }),
   fc.record({ kind: fc.constant('file' as const), content: fc.oneof(text, fc.array(fc.oneof(oneLine, fc.constantFrom('x=1', '# c', 'a')), { maxLength: 4 }).map((ls) => ls.join('\n'))), mode: fc.constantFrom(0o600, 0o644, 0o755) }),
-  fc.record({ kind: fc.constant('directory' as const), mode: fc.constantFrom(0o700, 0o755) }),
+  /** full: with an entry in it (a file named k). */
+  fc.record({ kind: fc.constant('directory' as const), mode: fc.constantFrom(0o700, 0o755), full: fc.boolean() }),
   fc.record({ kind: fc.constant('link' as const), target: linkTarget }),
 )
 
@@ -52,7 +53,7 @@ type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never
 
 function makeStart(path: string, s: Start): void {
   if (s.kind === 'file') (writeFileSync(path, s.content), chmodSync(path, s.mode))
-  else if (s.kind === 'directory') (mkdirSync(path), chmodSync(path, s.mode))
+  else if (s.kind === 'directory') (mkdirSync(path), s.full && writeFileSync(`${path}/k`, ''), chmodSync(path, s.mode))
   else if (s.kind === 'link') symlinkSync(s.target, path)
 }
 
@@ -74,8 +75,9 @@ function declare(id: string, path: string, w: Want): Resource {
  * an absent path, so the property keeps checking everything else (see the it.fails below).
  */
 function avoidKnownBugs(w: Want | null, s: Start): Start {
-  if (w?.type === 'directory' && !w.absent && (s.kind === 'file' || s.kind === 'link')) return { kind: 'absent' }
   if (w?.type === 'file' && !w.absent && s.kind === 'directory') return { kind: 'absent' }
+  // file absent over a directory with entries: planned as a removal, rmdir fails (see the it.fails below).
+  if (w?.type === 'file' && w.absent && s.kind === 'directory' && s.full) return { ...s, full: false }
   // A link that may resolve to a directory (even '/', where the temp file would land) is pinned to a missing target.
   if (w?.type === 'file' && !w.absent && s.kind === 'link') return { kind: 'link', target: 'missing-target' }
   return s
@@ -83,6 +85,7 @@ function avoidKnownBugs(w: Want | null, s: Start): Start {
 
 /** A starting state that `w` refuses by design (E_CONFLICT): nothing is deleted to make room. */
 function conflicts(w: Want | null, s: Start): boolean {
+  if (w?.type === 'directory') return w.absent ? !w.force && s.kind === 'directory' && s.full : s.kind === 'file' || s.kind === 'link'
   if (w?.type === 'line') return s.kind === 'directory' || s.kind === 'link'
   if (w?.type === 'symlink' && !w.absent) return s.kind === 'directory' || (s.kind === 'file' && !w.force)
   return false
@@ -94,10 +97,14 @@ function refusedAtValidation(sc: Scenario): boolean {
   return wants.some((w) => w?.type === 'line' && /[\r\n]/.test(w.line))
 }
 
+/** What the managed sub-directory wants. */
+const SUB: Want = { type: 'directory', absent: false, force: false }
+
 function hasConflict(sc: Scenario): boolean {
   const top = sc.top.some((w, i) => conflicts(w, avoidKnownBugs(w, sc.topStart[i] as Start)))
   const sub = sc.sub
-  return top || (sub !== null && sub.start.kind === 'directory' && sub.children.some((w, i) => conflicts(w, avoidKnownBugs(w, sub.childStart[i] as Start))))
+  if (sub === null) return top
+  return top || conflicts(SUB, sub.start) || (sub.start.kind === 'directory' && sub.children.some((w, i) => conflicts(w, avoidKnownBugs(w, sub.childStart[i] as Start))))
 }
 
 /** Lays out the starting state under `dir` and returns the recipe's resources. */
@@ -112,7 +119,7 @@ function build(dir: string, sc: Scenario): Resource[] {
     const sub = sc.sub
     const path = `${dir}/${sub.name}`
     // Children exist at the start only inside a directory that exists.
-    makeStart(path, avoidKnownBugs({ type: 'directory', absent: false, force: false }, sub.start))
+    makeStart(path, avoidKnownBugs(SUB, sub.start))
     made.push(['sub', (after) => ({ ...directory({ id: 'sub', path, ...(sub.mode ? { mode: sub.mode } : {}) }), after })])
     sub.children.forEach((w, i) => {
       const cpath = `${path}/c${i}`
@@ -161,30 +168,41 @@ describe('plan and apply agree on random recipes and starting states', () => {
         const planned = plan.hosts[0]?.resources ?? []
         const applied = apply.hosts[0]?.resources ?? []
         expect(applied.map((r) => r.id)).toEqual(planned.map((r) => r.id))
+        // Resources whose apply outcome the plan could not know: a re-checked one that then failed
+        // (a conflict behind it), and what was skipped for it. Declaration order is a topological
+        // order here (every edge points to a later declaration), so causes come first.
+        const unknowable = new Set<string>()
         for (const [i, p] of planned.entries()) {
           const a = applied[i]
           if (p.status === 'pending') {
             pending++
             expect(p.changes, p.id).toEqual([expect.stringMatching(/^re-checked after /)])
+            if (a?.status === 'failed' || a?.status === 'skipped') unknowable.add(p.id)
+            continue
+          }
+          const skippedFor = a?.status === 'skipped' ? /^skipped: (.+) failed$/.exec(a.changes[0] ?? '')?.[1] : undefined
+          if (skippedFor !== undefined && unknowable.has(skippedFor)) {
+            unknowable.add(p.id)
             continue
           }
           expect({ id: a?.id, status: a?.status, changes: a?.changes }).toEqual({ id: p.id, status: p.status, changes: p.changes })
         }
-        // A conflict (a line in a directory, a link over a file without force) fails the run by
-        // design, at plan time or, behind a pending resource, at apply time; every other run must
-        // succeed and converge.
+        // A conflict (a line in a directory, a link over a file without force, a directory over a
+        // file, rmdir of a directory with entries) fails the run by design, at plan time or,
+        // behind a pending resource, at apply time; every other run must succeed and converge.
         if (hasConflict(sc)) return
+        expect([...unknowable]).toEqual([])
         clean++
         expect(apply.ok, JSON.stringify([apply.hosts[0]?.error, apply.hosts[0]?.resources.filter((r) => r.status === 'failed')])).toBe(true)
         const again = await run('apply')
         expect(again.ok).toBe(true)
         expect(again.summary, JSON.stringify(again.hosts[0]?.resources.filter((r) => r.status !== 'unchanged'))).toMatchObject({ changed: 0, pending: 0, failed: 0, skipped: 0 })
       }),
-      { numRuns: 30 },
+      { numRuns: 80 },
     )
     // The generator must reach the interesting cases: runs without conflicts, and re-checked resources.
     expect(clean).toBeGreaterThanOrEqual(10)
-    expect(refused).toBeLessThan(15)
+    expect(refused).toBeLessThan(30)
     expect(pending).toBeGreaterThan(0)
   }, 120_000)
 })
@@ -208,24 +226,60 @@ async function expectAgreement(resources: Resource[]): Promise<void> {
   expect(again.resources.every((r) => r.status === 'unchanged')).toBe(true)
 }
 
+/**
+ * For a change a resource refuses by design: plan and apply report the same, the resource failed
+ * with E_CONFLICT and `message` (in the plan already, not only when apply tries), and nothing moved.
+ */
+async function expectConflict(resources: Resource[], message: RegExp, unchanged: () => unknown): Promise<void> {
+  const before = unchanged()
+  const home = tempDir()
+  const recipe = defineRecipe({ name: 'conflict', resources: () => resources })
+  const run = (mode: 'plan' | 'apply') => converge({ recipe, hosts: [{ name: 'local', transport: localHost(home) }], mode })
+  const plan = await run('plan')
+  const apply = await run('apply')
+  const report = (r: typeof plan) => (r.hosts[0]?.resources ?? []).map((x) => ({ id: x.id, status: x.status, changes: x.changes, error: x.error }))
+  expect(report(apply)).toEqual(report(plan))
+  for (const r of [plan, apply]) {
+    expect(r.ok).toBe(false)
+    expect(r.hosts[0]?.resources.find((x) => x.status === 'failed')?.error).toMatchObject({ code: 'E_CONFLICT', message: expect.stringMatching(message) })
+  }
+  expect(unchanged()).toEqual(before)
+}
+
 // Known bugs the property found (minimal counterexamples, shrunk by fast-check, then written by
 // hand). Each it.fails passes while the bug is there; when one starts failing, the bug is fixed:
 // turn it into an it() and drop its exclusion from the generator above.
 describe('known plan/apply disagreements (counterexamples)', () => {
-  // lib/resources/directory.ts, directoryType.apply: the plan says "replace file … with a
-  // directory" (changed), but apply runs `mkdir -p`, which fails with "File exists".
-  it.fails('a directory where a regular file stands', async () => {
+  // Was a bug (lib/resources/directory.ts): the plan said "replace file … with a directory"
+  // (changed), but apply ran `mkdir -p`, which failed with "File exists". Now plan and apply both
+  // show the conflict and fail the resource; the file stays.
+  it('a directory where a regular file stands', async () => {
     const dir = tempDir()
-    writeFileSync(`${dir}/t0`, '')
-    await expectAgreement([directory({ id: 't0', path: `${dir}/t0` })])
+    writeFileSync(`${dir}/t0`, 'keep')
+    await expectConflict([directory({ id: 't0', path: `${dir}/t0` })], /^directory .*\/t0: a regular file stands there; move or remove it first/, () => readFileSync(`${dir}/t0`, 'utf8'))
   })
 
-  // lib/resources/directory.ts, diff/apply: the probe does not look inside, so the plan says
-  // "remove empty directory …" (changed) for a directory with entries; apply's rmdir fails.
-  it.fails('state absent (no force) on a directory that is not empty', async () => {
+  // The same over a link to a directory: mkdir -p succeeded through the link, and verify failed.
+  it('a directory where a link to a directory stands', async () => {
+    const dir = tempDir()
+    mkdirSync(`${dir}/elsewhere`)
+    symlinkSync('elsewhere', `${dir}/t0`)
+    await expectConflict([directory({ id: 't0', path: `${dir}/t0`, mode: '0700' })], /a symbolic link stands there/, () => readlinkSync(`${dir}/t0`))
+  })
+
+  // Was a bug (lib/resources/directory.ts): the probe did not look inside, so the plan said
+  // "remove empty directory …" (changed) for a directory with entries; apply's rmdir failed. Now
+  // the probe says whether it is empty, and plan and apply both show the conflict.
+  it('state absent (no force) on a directory that is not empty', async () => {
     const dir = tempDir()
     mkdirSync(`${dir}/d`)
-    writeFileSync(`${dir}/d/k`, '')
+    writeFileSync(`${dir}/d/.k\n`, '')
+    await expectConflict([directory({ id: 'd', path: `${dir}/d`, state: 'absent' })], /d: is not empty, so it is not removed without force; .*set force: true/, () => readdirSync(`${dir}/d`))
+  })
+
+  it('state absent (no force) on an empty directory removes it', async () => {
+    const dir = tempDir()
+    mkdirSync(`${dir}/d`)
     await expectAgreement([directory({ id: 'd', path: `${dir}/d`, state: 'absent' })])
   })
 
@@ -253,6 +307,16 @@ describe('known plan/apply disagreements (counterexamples)', () => {
     symlinkSync('elsewhere', `${dir}/t0`)
     await planApplyAgain([file({ id: 't0', path: `${dir}/t0`, content: 'x' })])
     expect(readdirSync(`${dir}/elsewhere`)).toEqual([])
+  })
+
+  // lib/resources/file.ts, state 'absent' over a directory: the probe does not look inside, so the
+  // plan says "remove directory …" (changed) for one with entries; apply's rmdir fails. The same
+  // as directory's bug above; left to the file resource's rewrite.
+  it.fails('file state absent where a directory with entries stands', async () => {
+    const dir = tempDir()
+    mkdirSync(`${dir}/t0`)
+    writeFileSync(`${dir}/t0/k`, '')
+    await expectAgreement([file({ id: 't0', path: `${dir}/t0`, state: 'absent' })])
   })
 
   // Was a bug (lib/resources/symlink.ts, probe): `readlink -- p | tr -d '\n'` dropped every

@@ -1,3 +1,4 @@
+import { ValidationError } from '../core/errors.ts'
 import type { Facts, Resource, ResourceType } from '../core/types.ts'
 import type { GraphNode } from './graph.ts'
 
@@ -14,7 +15,7 @@ export interface PlanNode {
 }
 
 export function prepare(decls: Resource[], facts: Facts, hostBecome = false): PlanNode[] {
-  return decls.map((r) => {
+  const nodes = decls.map((r): PlanNode => {
     const desired = r.kind.validate(r.desired, facts)
     return {
       id: r.id ?? r.kind.defaultId(desired),
@@ -27,6 +28,31 @@ export function prepare(decls: Resource[], facts: Facts, hostBecome = false): Pl
       become: r.become ?? hostBecome,
     }
   })
+  refuseTwins(nodes)
+  return nodes
+}
+
+/**
+ * Two declarations of one thing on the host fight: each run undoes the other, and neither
+ * verifies. One thing: the same default id (file:/x/same.txt) and managed path, both from the
+ * normalised desired state, so however the path is written and whatever ids were given. (Two lines
+ * in one file are two things: their default ids differ.)
+ */
+function refuseTwins(nodes: PlanNode[]): void {
+  const seen = new Map<string, PlanNode>()
+  for (const n of nodes) {
+    const managed = n.kind.paths(n.desired).find((p) => p.kind !== 'uses')
+    if (!managed) continue
+    const thing = n.kind.defaultId(n.desired)
+    const key = `${thing}\0${managed.path}`
+    const twin = seen.get(key)
+    if (!twin) {
+      seen.set(key, n)
+      continue
+    }
+    const both = twin.id === n.id ? `resource id '${n.id}' is used twice` : `resources '${twin.id}' and '${n.id}' are one ${n.kind.type}`
+    throw new ValidationError(`${both}: both manage ${managed.path} (paths are compared normalised: '..', '.' and repeated separators resolved); declare it once`)
+  }
 }
 
 export function graphNode(n: PlanNode): GraphNode {

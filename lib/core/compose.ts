@@ -34,13 +34,13 @@ export function composeResources(recipe: Recipe<any>, ctx: RecipeContext): Resou
     const rename = (id: string): string => (prefix && mine(id) ? `${prefix}/${id}` : id)
     for (const r of own) {
       const renamed: Resource = prefix ? { ...r, ...(r.id !== undefined ? { id: rename(r.id) } : {}), after: r.after.map(rename), notify: r.notify.map(rename) } : r
-      const id = renamed.id ?? safeDefaultId(renamed)
+      const id = renamed.id ?? safeDefaultId(renamed, ctx)
       const twin = id === undefined ? undefined : out.find((d) => d.id === id && d.node !== node)
       if (!twin || id === undefined) {
         out.push({ r: renamed, id: id ?? '', node })
         continue
       }
-      const diff = differences(twin.r, renamed)
+      const diff = differences(twin.r, renamed, ctx)
       if (diff.length > 0) {
         throw new ValidationError(
           `resource id '${id}' is declared by ${who(twin.node)} and by ${who(node)}, differently (${diff.join(', ')}); ` +
@@ -57,21 +57,30 @@ function who(n: RecipeNode): string {
   return n.at.length ? `recipe '${n.recipe.name}' (included as '${n.at.join('.')}')` : `recipe '${n.recipe.name}'`
 }
 
-/** Ids come from the raw declaration here; invalid input is left for validate() to name. */
-function safeDefaultId(r: Resource): string | undefined {
+/** The desired state as the engine will see it (paths normalised), or as written when invalid. */
+function normalised(r: Resource, ctx: RecipeContext): unknown {
   try {
-    return r.kind.defaultId(r.desired)
+    return r.kind.validate(r.desired, ctx.facts)
+  } catch {
+    return r.desired
+  }
+}
+
+/** Ids come from the normalised declaration, so one path written two ways is one id; invalid input is left for validate() to name. */
+function safeDefaultId(r: Resource, ctx: RecipeContext): string | undefined {
+  try {
+    return r.kind.defaultId(normalised(r, ctx))
   } catch {
     return undefined
   }
 }
 
-/** The fields two declarations differ in: names only, since values may be secret. */
-function differences(a: Resource, b: Resource): string[] {
+/** The fields two declarations differ in, after normalising: names only, since values may be secret. */
+function differences(a: Resource, b: Resource, ctx: RecipeContext): string[] {
   if (a.kind.type !== b.kind.type) return ['type']
   const out: string[] = []
-  const da = (a.desired ?? {}) as Record<string, unknown>
-  const db = (b.desired ?? {}) as Record<string, unknown>
+  const da = (normalised(a, ctx) ?? {}) as Record<string, unknown>
+  const db = (normalised(b, ctx) ?? {}) as Record<string, unknown>
   for (const k of new Set([...Object.keys(da), ...Object.keys(db)])) if (!isDeepStrictEqual(da[k], db[k])) out.push(k)
   for (const k of ['after', 'notify', 'tags', 'become'] as const) if (!isDeepStrictEqual(a[k], b[k])) out.push(k)
   return out

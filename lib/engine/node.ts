@@ -1,3 +1,4 @@
+import { ValidationError } from '../core/errors.ts'
 import type { Facts, Resource, ResourceType } from '../core/types.ts'
 import type { GraphNode } from './graph.ts'
 
@@ -18,7 +19,7 @@ const MIN_SECRET = 3
 
 export function prepare(decls: Resource[], facts: Facts, hostBecome = false, secrets: string[] = []): PlanNode[] {
   const needles = secrets.filter((s) => s.length >= MIN_SECRET).map((s) => JSON.stringify(s).slice(1, -1))
-  return decls.map((r) => {
+  const nodes = decls.map((r): PlanNode => {
     let desired = r.kind.validate(r.desired, facts)
     // A desired state holding a secret hides its content: the old value read back may be a secret too.
     if (r.kind.markSensitive && needles.some((n) => JSON.stringify(desired).includes(n))) desired = r.kind.markSensitive(desired)
@@ -33,6 +34,31 @@ export function prepare(decls: Resource[], facts: Facts, hostBecome = false, sec
       become: r.become ?? hostBecome,
     }
   })
+  refuseTwins(nodes)
+  return nodes
+}
+
+/**
+ * Two declarations of one thing on the host fight: each run undoes the other, and neither
+ * verifies. One thing: the same default id (file:/x/same.txt) and managed path, both from the
+ * normalised desired state, so however the path is written and whatever ids were given. (Two lines
+ * in one file are two things: their default ids differ.)
+ */
+function refuseTwins(nodes: PlanNode[]): void {
+  const seen = new Map<string, PlanNode>()
+  for (const n of nodes) {
+    const managed = n.kind.paths(n.desired).find((p) => p.kind !== 'uses')
+    if (!managed) continue
+    const thing = n.kind.defaultId(n.desired)
+    const key = `${thing}\0${managed.path}`
+    const twin = seen.get(key)
+    if (!twin) {
+      seen.set(key, n)
+      continue
+    }
+    const both = twin.id === n.id ? `resource id '${n.id}' is used twice` : `resources '${twin.id}' and '${n.id}' are one ${n.kind.type}`
+    throw new ValidationError(`${both}: both manage ${managed.path} (paths are compared normalised: '..', '.' and repeated separators resolved); declare it once`)
+  }
 }
 
 export function graphNode(n: PlanNode): GraphNode {

@@ -1,3 +1,4 @@
+import { posix, win32 } from 'node:path'
 import * as v from 'valibot'
 import type { Facts } from '../core/types.ts'
 
@@ -73,15 +74,23 @@ export function expandHome(p: string, facts: Facts): string {
 
 const WINDOWS_ABSOLUTE = /^([A-Za-z]:[\\/]|\\\\)/
 
-/** A `path()` made absolute for the host: `~` expanded, trailing separators removed. */
+/**
+ * A `path()` made absolute for the host and normalised, so one path has one spelling: `~`
+ * expanded, `.`, `..` and repeated separators resolved (`/x/a/../same.txt` and `/x//same.txt` are
+ * `/x/same.txt`), no trailing separator; on Windows, backslashes and an upper-case drive letter.
+ * Ids, the duplicate check and the ordering edges are all computed from this form.
+ */
 export function normalisePath(value: string, field: string, facts: Facts, fail: Fail): string {
   const p = expandHome(value, facts)
   if (facts.os === 'windows') {
     if (!WINDOWS_ABSOLUTE.test(p)) fail(field, `must be absolute (C:\\…) or start with ~/ on a Windows host (got ${got(value)})`)
-    return p.length > 3 ? p.replace(/[\\/]+$/, '') : p
+    const n = win32.normalize(p).replace(/^[a-z]:/, (d) => d.toUpperCase())
+    // A drive root keeps its separator (C:\ is not C:, the current directory on drive C).
+    return /^[A-Z]:\\$/.test(n) ? n : n.replace(/\\+$/, '')
   }
   if (!p.startsWith('/')) fail(field, `must be absolute or start with ~/ (got ${got(value)})`)
-  return p.length > 1 ? p.replace(/\/+$/, '') : p
+  const n = posix.normalize(p)
+  return n.length > 1 ? n.replace(/\/+$/, '') : n
 }
 
 /** mode and owner are POSIX permissions; Windows ACLs are not managed (yet). */

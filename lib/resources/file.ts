@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import * as v from 'valibot'
+import { StatecraftError } from '../core/errors.ts'
 import type { Change, ChangeText } from '../core/types.ts'
 import { quote } from '../shell/posix/quote.ts'
 import { decodeHex } from '../shell/protocol.ts'
@@ -30,7 +31,19 @@ interface FileCurrent extends Stat {
   size?: number
 }
 
-type FileOp = { op: 'remove'; kind: Stat['kind'] } | { op: 'replace'; kind: Stat['kind'] } | { op: 'create' } | { op: 'update' } | AttributeOp
+/**
+ * 'conflict': a directory stands where the file is (or is declared absent). A file resource never
+ * removes a directory: the plan shows it and fails the resource with `why`, as apply does before
+ * any step runs — the same convention as directory's, line's and git's conflicts.
+ */
+type FileOp = { op: 'remove'; kind: Stat['kind'] } | { op: 'replace'; kind: Stat['kind'] } | { op: 'create' } | { op: 'update' } | { op: 'conflict'; why: string } | AttributeOp
+
+function refuseConflict(changes: Change<FileOp>[]): void {
+  for (const ch of changes) if (ch.op === 'conflict') throw new StatecraftError('E_CONFLICT', ch.why)
+}
+
+const directoryThere = (d: FileOptions): string =>
+  `file ${d.path}: a directory stands there, and a file resource never removes a directory: move it away, or declare it with directory({ state: 'absent', force: true }) if it should go`
 
 /** Files up to this size are read back for comparison and diffs; larger ones are hashed. */
 const READ_LIMIT = 1024 * 1024
@@ -62,6 +75,10 @@ export const file = defineResource<FileOptions, FileCurrent, FileOp>({
     return c
   },
   diff(d, c) {
+    if (c.kind === 'directory') {
+      if (d.state === 'absent') return [{ op: 'conflict', why: directoryThere(d), text: `remove file ${d.path}: it is a directory` }]
+      return [{ op: 'conflict', why: directoryThere(d), text: `create file ${d.path}: a directory stands there` }]
+    }
     if (d.state === 'absent') return c.kind === 'absent' ? [] : [{ op: 'remove', kind: c.kind, text: `remove ${c.kind} ${d.path}` }]
     if (c.kind !== 'absent' && c.kind !== 'file') {
       return [{ op: 'replace', kind: c.kind, text: `replace ${c.kind} ${d.path} with a file` }]
@@ -96,8 +113,8 @@ export const file = defineResource<FileOptions, FileCurrent, FileOp>({
       return lines.join('\n')
     },
     apply(d, c, changes) {
-      const removal = changes.find((ch) => ch.op === 'remove')
-      if (removal) return [{ argv: removal.kind === 'directory' ? ['rmdir', '--', d.path] : ['rm', '-f', '--', d.path] }]
+      refuseConflict(changes)
+      if (changes.some((ch) => ch.op === 'remove')) return [{ argv: ['rm', '-f', '--', d.path] }]
       if (writes(changes)) {
         const mode = d.mode ?? (c.kind === 'file' ? c.mode : undefined) ?? '0644'
         const owner = d.owner ?? (c.kind === 'file' ? c.owner : undefined)
@@ -109,6 +126,7 @@ export const file = defineResource<FileOptions, FileCurrent, FileOp>({
   powershell: {
     probe: (d) => [statProbe(d.path, 'powershell'), ...(d.content !== undefined ? [psContent(d.path, READ_LIMIT)] : [])].join('\n'),
     apply(d, _c, changes) {
+      refuseConflict(changes)
       if (changes.some((ch) => ch.op === 'remove')) return [psScriptStep(`remove ${d.path}`, `Remove-Item -LiteralPath ${psQuote(d.path)} -Force`)]
       return writes(changes) ? [psWrite(d.path, d.content ?? '')] : []
     },

@@ -52,7 +52,12 @@ export const line = defineResource<LineOptions, LineCurrent, LineOp>({
   describe: (i) => `line in ${String(i.path)}`,
   fields: {
     path: path(),
-    line: v.pipe(text(), v.check((l) => !l.includes('\n'), 'must be a single line (it contains a newline)')),
+    // A CR would end the line too: appended, it makes the file CRLF and the line unfindable.
+    line: v.pipe(
+      text(),
+      v.check((l) => !l.includes('\n'), 'must be a single line (it contains a newline)'),
+      v.check((l) => !l.includes('\r'), 'must be a single line without a carriage return (\\r); CRLF files keep their line endings without it'),
+    ),
     match: v.optional(text()),
     state: state(),
     mode: v.optional(mode()),
@@ -108,7 +113,7 @@ export const line = defineResource<LineOptions, LineCurrent, LineOp>({
     },
   },
   secrets: (d) => (d.sensitive ? [d.line] : []),
-  examples: ({ path, value }) => [{ desired: { path, line: value.replaceAll('\n', ' '), match: '^x' }, current: { kind: 'file', content: 'x=1\r\n' } }],
+  examples: ({ path, value }) => [{ desired: { path, line: value.replace(/[\r\n]/g, ' '), match: '^x' }, current: { kind: 'file', content: 'x=1\r\n' } }],
 })
 
 export const lineType = line.type
@@ -124,7 +129,8 @@ export function editLines(d: LineOptions, content: string): { text: string; afte
   const lines = content === '' ? [] : content.replace(/\r?\n$/, '').split(eol)
   const trailingNewline = content === '' || content.endsWith('\n')
   const re = d.match !== undefined ? new RegExp(d.match) : null
-  const join = (ls: string[]): string => (ls.length === 0 ? '' : `${ls.join(eol)}${trailingNewline ? eol : ''}`)
+  // An empty last line needs its terminator even when the file had none, or it reads back as no line.
+  const join = (ls: string[]): string => (ls.length === 0 ? '' : `${ls.join(eol)}${trailingNewline || ls.at(-1) === '' ? eol : ''}`)
   if (d.state === 'absent') {
     const keep = lines.filter((l) => !(re ? re.test(l) : l === d.line))
     const n = lines.length - keep.length

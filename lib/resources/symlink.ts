@@ -65,7 +65,9 @@ export const symlink = defineResource<SymlinkOptions, SymlinkCurrent, SymlinkOp>
   posix: {
     probe(d) {
       const p = quote(d.path)
-      return `${statProbe(d.path, 'posix')}\nif [ -L ${p} ]; then printf 'target='; readlink -- ${p} | tr -d '\\n' | sc_hex; echo; fi`
+      // $(…) strips every trailing newline, and a target may end in some: a sentinel after
+      // readlink's output keeps them, then the sentinel and readlink's own newline are cut.
+      return `${statProbe(d.path, 'posix')}\nif [ -L ${p} ]; then t=$(readlink -- ${p}; echo .); t=\${t%.}; sc_kv_hex target "\${t%?}"; fi`
     },
     apply(d, c): Step[] {
       if (d.state === 'absent') return [{ argv: ['rm', '-f', '--', d.path] }]

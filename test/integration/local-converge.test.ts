@@ -90,3 +90,39 @@ function lstatExists(p: string): boolean {
     return false
   }
 }
+
+describe('a path is one path however it is written', () => {
+  it('refuses three spellings of one file with different contents, naming both ids and the path, and writes nothing', async () => {
+    const dir = tempDir()
+    const resources = [
+      file({ id: 'plain', path: `${dir}/same.txt`, content: 'a' }),
+      file({ id: 'dotdot', path: `${dir}/a/../same.txt`, content: 'b' }),
+      file({ id: 'slashes', path: `${dir}//same.txt`, content: 'c' }),
+    ]
+    for (const mode of ['plan', 'apply'] as const) {
+      const r = await converge({ recipe: defineRecipe({ name: 'spellings', resources: () => resources }), hosts: [{ name: 'local', transport: localHost(tempDir()) }], mode })
+      expect(r.ok).toBe(false)
+      expect(r.hosts[0]?.error).toMatchObject({ code: 'E_VALIDATION', message: expect.stringContaining(`resources 'plain' and 'dotdot' are one file: both manage ${dir}/same.txt`) })
+    }
+    expect(existsSync(`${dir}/same.txt`)).toBe(false)
+  })
+
+  it('one spelling converges, ids and the report use the normalised path, and the next run changes nothing', async () => {
+    const dir = tempDir()
+    const recipe = defineRecipe({ name: 'spelled', resources: () => [directory({ path: `${dir}//d/./` }), file({ path: `${dir}/d/x/../same.txt`, content: 'a' })] })
+    const run = () => converge({ recipe, hosts: [{ name: 'local', transport: localHost(tempDir()) }], mode: 'apply' })
+    const first = await run()
+    expect(first.ok).toBe(true)
+    expect(first.hosts[0]?.resources.map((r) => r.id)).toEqual([`directory:${dir}/d`, `file:${dir}/d/same.txt`])
+    expect(readFileSync(`${dir}/d/same.txt`, 'utf8')).toBe('a')
+    expect((await run()).summary).toMatchObject({ changed: 0, failed: 0 })
+  })
+
+  it("a path that climbs out of a directory with '..' is not under it", async () => {
+    const dir = tempDir()
+    const recipe = defineRecipe({ name: 'escape', resources: () => [directory({ path: `${dir}/gone`, state: 'absent' }), file({ path: `${dir}/gone/../kept.txt`, content: 'k' })] })
+    const r = await converge({ recipe, hosts: [{ name: 'local', transport: localHost(tempDir()) }], mode: 'apply' })
+    expect(r.ok, JSON.stringify(r.hosts[0]?.error)).toBe(true)
+    expect(readFileSync(`${dir}/kept.txt`, 'utf8')).toBe('k')
+  })
+})

@@ -18,7 +18,7 @@ describe('apply switches on the op of a change, never on its wording', () => {
   const cases: [string, ResourceType<any, any, any>, object, Map<string, string>, Facts][] = [
     ['file: mode and owner', fileType, { path: '/etc/x', mode: '0600', owner: 'root' }, probe({ kind: 'file', perm: '-rw-r--r--', owner: 'ana' }), linuxFacts],
     ['file: new content', fileType, { path: '/etc/x', content: 'a' }, probe({ kind: 'file', perm: '-rw-r--r--', owner: 'ana', content: '62' }), linuxFacts],
-    ['file: absent', fileType, { path: '/etc/x', state: 'absent' }, probe({ kind: 'directory' }), linuxFacts],
+    ['file: absent', fileType, { path: '/etc/x', state: 'absent' }, probe({ kind: 'link' }), linuxFacts],
     ['directory: create with mode', directoryType, { path: '/srv/d', mode: '0750' }, probe({ kind: 'absent' }), linuxFacts],
     ['directory: remove on Windows', directoryType, { path: 'C:\\d', state: 'absent', force: true }, probe({ kind: 'directory' }), windowsFacts],
     ['download: record the stamp', downloadType, { url: 'https://h/x', dest: '/m', sha256: 'a'.repeat(64) }, probe({ stampok: '0', exists: '1', hash: 'a'.repeat(64) }), linuxFacts],

@@ -67,6 +67,13 @@ describe('include()', () => {
     expect(() => run(tagged)).toThrow(/differently \(tags\)/)
   })
 
+  it('compares declarations by their normalised paths: one path written two ways is kept once, or refused as one id', () => {
+    const spelled = defineRecipe({ name: 'spelled', include: [include(prereqs, { prefix: 'p' })], resources: () => [directory({ path: '/opt//x/../shared/', mode: '0755' })] })
+    expect(run(spelled).ids.filter((id) => id === 'directory:/opt/shared')).toHaveLength(1)
+    const differs = defineRecipe({ name: 'differs', include: [include(prereqs, { prefix: 'p' })], resources: () => [directory({ path: '/opt/./shared', mode: '0700' })] })
+    expect(() => run(differs)).toThrow(/resource id 'directory:\/opt\/shared' is declared by recipe 'prereqs' \(included as 'p'\) and by recipe 'differs', differently \(mode\)/)
+  })
+
   it('nests: options as a.b.option, ids as a/b/id, ordered innermost first', () => {
     const inner = defineRecipe({ name: 'inner', options: { msg: { type: 'string', default: 'in' } }, resources: ({ options }) => [command({ id: 'say', argv: ['echo', String(options.msg)] })] })
     const middle = defineRecipe({ name: 'middle', include: [include(inner, { prefix: 'b' })], resources: () => [command({ id: 'say', argv: ['echo', 'mid'], after: ['say', 'b/say'] })] })

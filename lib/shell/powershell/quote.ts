@@ -9,11 +9,20 @@ export function psQuote(s: string): string {
 }
 
 /**
+ * What PowerShell counts as whitespace when it decides to quote an argument: .NET's
+ * char.IsWhiteSpace (Zs, Zl, Zp, U+0009–U+000D, U+0085). Not JavaScript's \s, which adds U+FEFF
+ * and lacks U+0085.
+ */
+const DOTNET_WHITESPACE = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/
+
+/**
  * An argument for a native program. Windows hands programs one command line, which they split
- * with the MSVCRT rules; PowerShell's legacy argument passing (forced by every script we send,
- * so 5.1 and 7.x behave alike) only wraps arguments containing spaces in double quotes. So
- * embedded double quotes and the backslashes before them are escaped here, and an empty
- * argument is passed as "".
+ * with the MSVCRT rules; Windows PowerShell 5.1 (`powershell`, what statecraft runs) passes
+ * arguments the legacy way and only wraps those holding whitespace in double quotes, leaving
+ * trailing backslashes as they are. So embedded double quotes and the backslashes before them
+ * are escaped here, trailing backslashes are doubled when 5.1 will add the closing quote after
+ * them, and an empty argument is passed as "". PowerShell 7.x differs: it doubles trailing
+ * backslashes inside the quotes it adds itself, so these literals are not right for `pwsh`.
  */
 export function nativeArg(s: string): string {
   if (s === '') return `'""'`
@@ -27,7 +36,7 @@ export function nativeArg(s: string): string {
     out += ch === '"' ? `${'\\'.repeat(bs * 2 + 1)}"` : `${'\\'.repeat(bs)}${ch}`
     bs = 0
   }
-  out += '\\'.repeat(/\s/.test(s) ? bs * 2 : bs)
+  out += '\\'.repeat(DOTNET_WHITESPACE.test(s) ? bs * 2 : bs)
   return psQuote(out)
 }
 

@@ -21,6 +21,7 @@ const cases: Case<LineOptions>[] = [
   { name: 'matched line with the desired text: no-op', facts: macFacts, desired: { path: '~/.zprofile', match: '^export A=', line: 'export A=1' }, current: file('export A=1\n'), changes: [] },
   { name: 'missing line appended', facts: macFacts, desired: { path: '~/.zprofile', line: 'export A=1' }, current: file('x\n'), changes: ['append line "export A=1" to /Users/ana/.zprofile'], steps: [write('/Users/ana/.zprofile', '0644', 'ana') as string[]] },
   { name: 'matched line replaced', facts: linuxFacts, desired: { path: '/etc/profile.d/a.sh', match: '^export A=', line: 'export A=2' }, current: file('# a\nexport A=1\n'), changes: ['replace line 2 of /etc/profile.d/a.sh: "export A=1" with "export A=2"'], steps: [write('/etc/profile.d/a.sh', '0644', 'ana') as string[]] },
+  { name: 'replaced by an empty line, in a file without a final newline: the empty line gets one', facts: linuxFacts, desired: { path: '/tmp/p', match: '^x', line: '' }, current: file('a\nx=1'), changes: ['replace line 2 of /tmp/p: "x=1" with ""'], steps: [write('/tmp/p', '0644', 'ana') as string[]] },
   { name: 'absent file is created with the line', facts: linuxFacts, desired: { path: '/tmp/p', line: 'a' }, current: probe({ kind: 'absent', ...none('content', 'toolarge') }), changes: ['create /tmp/p with line "a"'], steps: [write('/tmp/p', '0644', '') as string[]] },
   { name: 'absent state on an absent file: no-op', facts: linuxFacts, desired: { path: '/tmp/p', line: 'a', state: 'absent' }, current: probe({ kind: 'absent', ...none('content', 'toolarge') }), changes: [] },
   { name: 'sensitive lines are not shown', facts: linuxFacts, desired: { path: '/tmp/p', line: 'TOKEN=s3cret', sensitive: true }, current: file(''), changes: ['append line (sensitive) to /tmp/p'], steps: [write('/tmp/p', '0644', 'ana') as string[]] },
@@ -55,6 +56,8 @@ const cases: Case<LineOptions>[] = [
   },
   { name: 'Windows: mode is refused', facts: windowsFacts, desired: { path: '~/profile.ps1', line: 'a', mode: '0644' }, error: /mode is a POSIX permission and cannot be set on a Windows host/ },
   { name: 'multi-line value refused', facts: linuxFacts, desired: { path: '/tmp/p', line: 'a\nb' }, error: /line must be a single line/ },
+  { name: 'a carriage return refused', facts: linuxFacts, desired: { path: '/tmp/p', line: 'a\r' }, error: /line in \/tmp\/p: line must be a single line without a carriage return/ },
+  { name: 'Windows: a lone CR refused too', facts: windowsFacts, desired: { path: 'C:\\p.txt', line: '\r' }, error: /line must be a single line without a carriage return/ },
   { name: 'bad regex refused', facts: linuxFacts, desired: { path: '/tmp/p', line: 'a', match: '(' }, error: /match is not a valid regular expression/ },
 ]
 
@@ -68,6 +71,8 @@ describe('line', () => {
     ['absent removes every match', 'A=1\nb\nA=2\n', { match: '^A=', line: '', state: 'absent' as const }, 'b\n'],
     ['absent removes exact lines', 'a\nb\na\n', { line: 'a', state: 'absent' as const }, 'b\n'],
     ['empty file gets the line', '', { line: 'x' }, 'x\n'],
+    ['an empty line replacing the last one, without a final newline, still ends in one', 'x=1', { match: '^x', line: '' }, '\n'],
+    ['the same after other lines', 'a\nx=1', { match: '^x', line: '' }, 'a\n\n'],
   ])('%s', (_n, before, d, after) => {
     expect(editLines({ path: '/f', ...d }, before)?.after).toBe(after)
   })

@@ -8,6 +8,7 @@ import { psContent, psWrite } from '../shell/powershell/lib.ts'
 import { atomicWrite } from '../shell/posix/write.ts'
 import { flag, mode, normalisePath, path, rejectPosixAttributes, state, text } from './fields.ts'
 import { defineResource } from './kit.ts'
+import { recipeRegex } from './regex.ts'
 
 export interface LineOptions {
   path: string
@@ -66,9 +67,9 @@ export const line = defineResource<LineOptions, LineCurrent, LineOp>({
   normalise(d, facts, fail) {
     if (d.match !== undefined) {
       try {
-        new RegExp(d.match)
+        recipeRegex(d.match)
       } catch (e) {
-        fail('match', `is not a valid regular expression: ${(e as Error).message}`)
+        fail('match', `is not a valid RE2 regular expression (lookaround and backreferences are not available): ${(e as Error).message}`)
       }
     }
     rejectPosixAttributes(d, facts, fail)
@@ -128,7 +129,7 @@ export function editLines(d: LineOptions, content: string): { text: string; afte
   const eol = content.includes('\r\n') ? '\r\n' : '\n'
   const lines = content === '' ? [] : content.replace(/\r?\n$/, '').split(eol)
   const trailingNewline = content === '' || content.endsWith('\n')
-  const re = d.match !== undefined ? new RegExp(d.match) : null
+  const re = d.match !== undefined ? recipeRegex(d.match) : null
   // An empty last line needs its terminator even when the file had none, or it reads back as no line.
   const join = (ls: string[]): string => (ls.length === 0 ? '' : `${ls.join(eol)}${trailingNewline || ls.at(-1) === '' ? eol : ''}`)
   if (d.state === 'absent') {

@@ -58,7 +58,9 @@ const cases: Case<LineOptions>[] = [
   { name: 'multi-line value refused', facts: linuxFacts, desired: { path: '/tmp/p', line: 'a\nb' }, error: /line must be a single line/ },
   { name: 'a carriage return refused', facts: linuxFacts, desired: { path: '/tmp/p', line: 'a\r' }, error: /line in \/tmp\/p: line must be a single line without a carriage return/ },
   { name: 'Windows: a lone CR refused too', facts: windowsFacts, desired: { path: 'C:\\p.txt', line: '\r' }, error: /line must be a single line without a carriage return/ },
-  { name: 'bad regex refused', facts: linuxFacts, desired: { path: '/tmp/p', line: 'a', match: '(' }, error: /match is not a valid regular expression/ },
+  { name: 'bad regex refused', facts: linuxFacts, desired: { path: '/tmp/p', line: 'a', match: '(' }, error: /match is not a valid RE2 regular expression/ },
+  { name: 'lookbehind is not RE2: refused, saying so', facts: linuxFacts, desired: { path: '/tmp/p', line: 'a', match: '(?<=x)a' }, error: /match is not a valid RE2 regular expression \(lookaround and backreferences are not available\)/ },
+  { name: 'a backreference is not RE2: refused', facts: linuxFacts, desired: { path: '/tmp/p', line: 'a', match: '(a)\\1' }, error: /not a valid RE2 regular expression/ },
 ]
 
 describe('line', () => {
@@ -77,3 +79,12 @@ describe('line', () => {
     expect(editLines({ path: '/f', ...d }, before)?.after).toBe(after)
   })
 })
+
+describe('line regexes run in linear time (RE2)', () => {
+  it('^(a+)+$ against 40 a and a b: no catastrophic backtracking (JavaScript takes minutes here)', () => {
+    const content = `${'a'.repeat(40)}b\n`
+    const d = lineType.validate({ path: '/tmp/p', match: '^(a+)+$', line: 'ok' }, linuxFacts)
+    expect(editLines(d, content)).toEqual({ text: 'append line "ok" to /tmp/p', after: `${content}ok\n` })
+  })
+})
+

@@ -78,8 +78,19 @@ export class AbortedError extends StatecraftError {
   }
 }
 
+/**
+ * Errors are recognised by their code, not their class: a recipe loaded from outside the package
+ * can bring a second copy of the library, whose ValidationError is another class with the same code.
+ */
 export function toStatecraftError(err: unknown): StatecraftError {
   if (err instanceof StatecraftError) return err
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined
+  if (err instanceof Error && typeof code === 'string' && /^E_[A-Z_]+$/.test(code)) return new StatecraftError(code, err.message, { cause: err })
   const message = err instanceof Error ? err.message : String(err)
   return new StatecraftError('E_INTERNAL', message, { cause: err })
+}
+
+/** Whether `e` is a statecraft error with this code, from this copy of the library or another. */
+export function hasCode(e: unknown, code: string): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === code
 }

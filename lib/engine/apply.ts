@@ -1,6 +1,6 @@
-import { VerifyError } from '../core/errors.ts'
+import { hasCode, toStatecraftError, VerifyError } from '../core/errors.ts'
 import type { Change, Facts, RunFlags } from '../core/types.ts'
-import { asStatecraftError, brokenPred, hasCode, notifiedBy, notifiedChange, skipped, type Outcome } from './decide.ts'
+import { brokenPred, notifiedBy, notifiedChange, skipped, type Outcome } from './decide.ts'
 import type { Graph } from './graph.ts'
 import type { PlanNode } from './node.ts'
 import type { HostSession } from './session.ts'
@@ -100,7 +100,7 @@ async function runOne(ctx: ApplyContext, id: string, out: Map<string, Outcome>):
     }
     return { status: 'changed', changes, ms: ms(), ...(Object.keys(details).length ? { details } : {}) }
   } catch (e) {
-    return { status: 'failed', changes, error: asStatecraftError(e), ms: ms() }
+    return { status: 'failed', changes, error: toStatecraftError(e), ms: ms() }
   }
 }
 

@@ -56,13 +56,4 @@ export const skipped = (why: string): Change => ({ op: 'skip', text: `skipped: $
  * Recognised by code, not class: a resource defined against another copy of the library (a recipe
  * outside the package) throws that copy's error classes.
  */
-export function hasCode(e: unknown, code: string): boolean {
-  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === code
-}
 
-/** toStatecraftError that keeps the code of an error from another copy of the library. */
-export function asStatecraftError(e: unknown): StatecraftError {
-  const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined
-  if (!(e instanceof StatecraftError) && e instanceof Error && typeof code === 'string' && code.startsWith('E_')) return new StatecraftError(code, e.message, { cause: e })
-  return toStatecraftError(e)
-}

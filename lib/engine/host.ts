@@ -1,4 +1,4 @@
-import { AbortedError, BecomeError, toStatecraftError, ValidationError, type StatecraftError } from '../core/errors.ts'
+import { BecomeError, hasCode, toStatecraftError, ValidationError, type StatecraftError } from '../core/errors.ts'
 import { composeResources } from '../core/compose.ts'
 import { resolveOptions, secretValues, type Recipe } from '../core/recipe.ts'
 import type { Change, OsName } from '../core/types.ts'
@@ -94,7 +94,7 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
             onDone: (id, out) => o.onResource?.(o.name, redact(toReport(byId.get(id) as PlanNode, out, o.diff), secrets)),
           })
     resources = nodes.map((n) => toReport(n, outcomes.get(n.id) as Outcome, o.diff))
-    const aborted = [...outcomes.values()].find((x) => x.error instanceof AbortedError)
+    const aborted = [...outcomes.values()].find((x) => hasCode(x.error, 'E_ABORTED'))
     if (aborted) error = aborted.error as StatecraftError
   } catch (e) {
     error = toStatecraftError(e)

@@ -1,5 +1,6 @@
+import { toStatecraftError } from '../core/errors.ts'
 import type { Facts } from '../core/types.ts'
-import { asStatecraftError, brokenPred, deferringPred, notifiedBy, notifiedChange, recheck, skipped, type Outcome } from './decide.ts'
+import { brokenPred, deferringPred, notifiedBy, notifiedChange, recheck, skipped, type Outcome } from './decide.ts'
 import type { Graph } from './graph.ts'
 import type { PlanNode } from './node.ts'
 
@@ -49,7 +50,7 @@ export function planAll(nodes: Map<string, PlanNode>, graph: Graph, currents: Ma
       node.kind.apply(node.desired, current, changes, facts)
       out.set(id, { status: 'changed', changes, ms: 0 })
     } catch (e) {
-      out.set(id, { status: 'failed', changes, error: asStatecraftError(e), ms: 0 })
+      out.set(id, { status: 'failed', changes, error: toStatecraftError(e), ms: 0 })
     }
   }
   return out

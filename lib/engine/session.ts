@@ -1,4 +1,4 @@
-import { BecomeError, CommandError, ConnectError, LockError, TransportError } from '../core/errors.ts'
+import { BecomeError, CommandError, ConnectError, hasCode, LockError, TransportError } from '../core/errors.ts'
 import type { Dialect, Facts, OsName, ProbeData, Step } from '../core/types.ts'
 import { parseFacts } from '../facts/gather.ts'
 import { decodeHex, parseKv } from '../shell/protocol.ts'
@@ -100,8 +100,8 @@ export class HostSession {
       try {
         r = await this.script(`${d.facts}\n${d.acquire(this.lockPath, prefix)}`, 'fact-gathering', false, d)
       } catch (e) {
-        if (!(e instanceof TransportError)) throw e
-        failures.push(`${name}: ${e.message}`)
+        if (!hasCode(e, 'E_TRANSPORT')) throw e
+        failures.push(`${name}: ${(e as Error).message}`)
         continue
       }
       this.dialect = d

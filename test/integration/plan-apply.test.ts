@@ -2,17 +2,7 @@ import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { command, converge, defineRecipe, directory, file, line, symlink } from '../../lib/index.ts'
 import { localHost, tempDir } from '../helpers/tmp.ts'
-
-/** A small deterministic PRNG (mulberry32), so a failing seed can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed
-  return () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { rng } from '../helpers/rng.ts'
 
 function randomStart(dir: string, r: () => number): void {
   const pick = <T,>(xs: T[]): T => xs[Math.floor(r() * xs.length)] as T

@@ -1,55 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { nativeArg, psQuote, psStdin, psStep } from '../../lib/shell/powershell/quote.ts'
 import { HOSTILE } from '../helpers/hostile.ts'
+import { msvcrtSplit, psLegacyArg, readPsVerbatim } from '../helpers/windows-argv.ts'
 
-/** What PowerShell makes of a single-quoted literal. */
+/** What PowerShell makes of a single-quoted literal: the whole literal, and nothing after it. */
 function evalPsLiteral(lit: string): string {
-  expect(lit.startsWith("'") && lit.endsWith("'")).toBe(true)
-  return lit.slice(1, -1).replace(/(['\u2018\u2019\u201a\u201b])\1/g, '$1')
-}
-
-/** PowerShell's legacy native argument passing: it only adds quotes around whitespace. */
-function legacyCommandLineArg(v: string): string {
-  return /\s/.test(v) ? `"${v}"` : v
-}
-
-/** The MSVCRT / CommandLineToArgvW rules a Windows program uses to split its command line. */
-function msvcrtSplit(line: string): string[] {
-  const args: string[] = []
-  let cur = ''
-  let inQuotes = false
-  let has = false
-  for (let i = 0; i < line.length; ) {
-    const ch = line[i] as string
-    if (ch === '\\') {
-      let n = 0
-      while (line[i] === '\\') (n++, i++)
-      if (line[i] === '"') {
-        cur += '\\'.repeat(Math.floor(n / 2))
-        if (n % 2 === 1) (cur += '"', i++)
-      } else cur += '\\'.repeat(n)
-      has = true
-      continue
-    }
-    if (ch === '"') {
-      if (inQuotes && line[i + 1] === '"') (cur += '"', i += 2)
-      else (inQuotes = !inQuotes, i++)
-      has = true
-      continue
-    }
-    if (/\s/.test(ch) && !inQuotes) {
-      if (has) args.push(cur)
-      cur = ''
-      has = false
-      i++
-      continue
-    }
-    cur += ch
-    has = true
-    i++
-  }
-  if (has) args.push(cur)
-  return args
+  const r = readPsVerbatim(lit)
+  expect(r?.end).toBe(lit.length)
+  return r?.value ?? ''
 }
 
 describe('PowerShell quoting', () => {
@@ -62,7 +20,7 @@ describe('PowerShell quoting', () => {
 
   it.each([...HOSTILE, 'C:\\Program Files\\x\\', 'a\\\\"b', '"', '\\', 'trailing\\ space\\'])('native argument %j reaches the program intact', (v) => {
     const literal = nativeArg(v)
-    const passed = legacyCommandLineArg(evalPsLiteral(literal))
+    const passed = psLegacyArg(evalPsLiteral(literal))
     expect(msvcrtSplit(`prog.exe ${passed}`)).toEqual(['prog.exe', v])
   })
 

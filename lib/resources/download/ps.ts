@@ -1,5 +1,6 @@
 import { PS_SHA256_FN } from '../../shell/powershell/lib.ts'
 import { psQuote } from '../../shell/powershell/quote.ts'
+import type { DownloadProbeInput } from './script.ts'
 
 /**
  * The Windows halves of `download`: curl.exe (built into Windows 10 1803+ and 11) with the
@@ -17,16 +18,7 @@ const PS_HOST_TOKEN = `if ($cfg -notmatch '(?m)^header = "Authorization:') {
 }
 `
 
-export interface PsDownload {
-  /** Use the host's own hub token when the config carries none. */
-  hubToken?: boolean
-  dest: string
-  stamp: string
-  urlHash: string
-  sha256?: string
-  config: string
-  verify: boolean
-}
+export type PsDownload = DownloadProbeInput
 
 export function psDownloadProbe(o: PsDownload): string {
   const D = psQuote(o.dest)

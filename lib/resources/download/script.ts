@@ -124,8 +124,8 @@ printf '%s' "$src" > "$M"
 ${PROGRESS}cat >> "$P" || exit 74
 ${VERIFY_AND_PLACE}`
 
-/** Stamp check, then (only when it fails) the hash, the .part, a HEAD with curl and the free space. */
-export interface ProbeInput {
+/** What either dialect's probe of a download needs. */
+export interface DownloadProbeInput {
   dest: string
   stamp: string
   urlHash: string
@@ -134,7 +134,12 @@ export interface ProbeInput {
   config: string
   /** Hash in full even when the stamp matches (--verify-artifacts). */
   verify: boolean
+  /** Use the host's own hub token when the config carries none. */
   hubToken?: boolean
+}
+
+/** Stamp check, then (only when it fails) the hash, the .part, a HEAD with curl and the free space. */
+export interface ProbeInput extends DownloadProbeInput {
   /** The controller route: no HEAD from the host. */
   controller: boolean
 }

@@ -1,9 +1,7 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
 import { extConsumer, plainNode } from '../helpers/ext-package.ts'
-import { controllerHome, startSshd, trustHost, type TestSshd } from '../helpers/sshd.ts'
+import { sshdForTests } from '../helpers/sshd-per-file.ts'
 import { tempDir } from '../helpers/tmp.ts'
 
 /** What the marker writes: quotes, a command substitution and non-ASCII, to cross both quotings. */
@@ -110,27 +108,15 @@ describe('a resource from another package (test/fixtures/ext-resource), used fro
   })
 
   describe('over SSH (a real sshd on 127.0.0.1)', () => {
-    let sshd: TestSshd
-    let home: string
-
-    beforeAll(async () => {
-      home = mkdtempSync(join(tmpdir(), 'sc-ctl-'))
-      const { pub } = controllerHome(home)
-      sshd = await startSshd([pub])
-      trustHost(home, sshd)
-    })
-    afterAll(async () => {
-      await sshd?.stop()
-      if (home) rmSync(home, { recursive: true, force: true })
-    })
+    const ssh = sshdForTests()
 
     it('converges the same recipe on an inventory host, changes nothing the second time on one connection, and is notified', async () => {
       const dir = tempDir('sc-remote-')
       // Root login with the controller HOME's key; the run lock stays out of root's real home.
-      const run = consumer(home, `hosts:\n  box:\n    address: 127.0.0.1\n    port: ${sshd.port}\n    user: root\n    lockPath: ${home}/run.lock\n`)
+      const run = consumer(ssh.home, `hosts:\n  box:\n    address: 127.0.0.1\n    port: ${ssh.sshd.port}\n    user: root\n    lockPath: ${ssh.home}/run.lock\n`)
 
       const first = await run('box', dir, 'apply', '1').catch((e: Error) => {
-        throw new Error(`${e.message}\nsshd log:\n${sshd.log()}`)
+        throw new Error(`${e.message}\nsshd log:\n${ssh.sshd.log()}`)
       })
       expect(first).toMatchObject({ ok: true, summary: { changed: 2, failed: 0 }, connections: 1 })
       expect(marker(first)).toEqual({ id: 'ready', type: 'marker', status: 'changed', changes: [created(dir), touched(dir)] })

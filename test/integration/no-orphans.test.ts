@@ -1,11 +1,10 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { command, converge, defineRecipe } from '../../lib/index.ts'
 import { ROOT, startCli } from '../helpers/cli.ts'
-import { controllerHome, startSshd, trustHost, type TestSshd } from '../helpers/sshd.ts'
+import { sshdForTests } from '../helpers/sshd-per-file.ts'
 import { localHost, tempDir } from '../helpers/tmp.ts'
 
 /** A sleep no other test runs, so the process table says whether this one is still running. */
@@ -24,17 +23,7 @@ export default defineRecipe({ name: 'slow', resources: () => [command({ id: 'slo
   return p
 }
 
-let sshd: TestSshd
-let sshHome: string
-beforeAll(async () => {
-  sshHome = mkdtempSync(join(tmpdir(), 'sc-ctl-'))
-  sshd = await startSshd([controllerHome(sshHome).pub])
-  trustHost(sshHome, sshd)
-})
-afterAll(async () => {
-  await sshd?.stop()
-  rmSync(sshHome, { recursive: true, force: true })
-})
+const ssh = sshdForTests()
 
 describe('a command never outlives the run that started it', () => {
   it('a background child does not keep the run waiting, and does not survive it', async () => {
@@ -50,15 +39,15 @@ describe('a command never outlives the run that started it', () => {
     const dir = tempDir()
     const secs = marker()
     const recipe = defineRecipe({ name: 'to', resources: () => [command({ argv: ['sh', '-c', `sleep ${secs} & sleep ${secs}`], creates: `${dir}/never`, timeout: 1 })] })
-    const host = via === 'ssh' ? { name: 'box', ssh: { name: 'box', address: '127.0.0.1', port: sshd.port, user: 'root' } } : { name: 'local', transport: localHost(tempDir()) }
-    const r = await converge({ recipe, hosts: [host], ssh: { home: sshHome }, lockPath: `${dir}/lock` })
+    const host = via === 'ssh' ? { name: 'box', ssh: { name: 'box', address: '127.0.0.1', port: ssh.sshd.port, user: 'root' } } : { name: 'local', transport: localHost(tempDir()) }
+    const r = await converge({ recipe, hosts: [host], ssh: { home: ssh.home }, lockPath: `${dir}/lock` })
     expect(r.hosts[0]!.resources[0]!.error!.message).toMatch(/timed out after 1s/)
     expect(await waitFor(() => !running(secs), 2000)).toBe(true)
   })
 
   it.each(['local', 'ssh'])('the controller killed mid-command (%s): the command goes with it, and the re-run converges', async (via) => {
     const dir = tempDir()
-    const home = via === 'ssh' ? sshHome : tempDir()
+    const home = via === 'ssh' ? ssh.home : tempDir()
     chmodWorld(dir)
     const secs = marker()
     const recipe = recipeFile(dir, ['sh', '-c', `touch ${dir}/started; sleep ${secs}; touch ${dir}/finished`], `${dir}/finished`)
@@ -81,7 +70,7 @@ describe('a command never outlives the run that started it', () => {
 
 function inventory(dir: string): string {
   const p = join(dir, 'hosts.yaml')
-  writeFileSync(p, `hosts:\n  box:\n    address: 127.0.0.1\n    port: ${sshd.port}\n    user: root\n`)
+  writeFileSync(p, `hosts:\n  box:\n    address: 127.0.0.1\n    port: ${ssh.sshd.port}\n    user: root\n`)
   return p
 }
 

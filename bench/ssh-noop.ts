@@ -6,7 +6,7 @@
  *   npx tsx bench/ssh-noop.ts [runs]
  *
  * Hosts are loopback addresses served by this script's own sshd instances, logged into as the
- * test user sctest (shell: dash, so no start-up files skew the numbers). Nothing here runs in
+ * test user (sct…, removed at the end; shell: dash, so no start-up files skew the numbers). Nothing here runs in
  * `npm test`: speed is reported, never asserted.
  */
 import { spawn } from 'node:child_process'

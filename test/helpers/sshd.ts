@@ -7,12 +7,15 @@ import { join } from 'node:path'
 
 /**
  * A dedicated non-root login with sudo (password required), created idempotently and removed
- * when the run ends (test/global-setup.ts, or the bench's finally). Its password is new on every
- * run — hostile characters plus a random part the global setup puts in the environment before
- * any worker starts — so no password written in the repo ever opens an account with sudo.
+ * when the run ends (test/global-setup.ts, or the bench's finally). Its name and password are new
+ * on every run — the password hostile characters plus a random part — and the global setup puts
+ * both in the environment before any worker starts: no password written in the repo ever opens an
+ * account with sudo, and two test runs on one machine never change each other's user.
  */
-export const TEST_USER = 'sctest'
-const SUDOERS = '/etc/sudoers.d/statecraft-test'
+export const TEST_USER_ENV = 'STATECRAFT_TEST_USER'
+process.env[TEST_USER_ENV] ??= `sct${randomBytes(4).toString('hex')}`
+export const TEST_USER = process.env[TEST_USER_ENV] as string
+const SUDOERS = `/etc/sudoers.d/statecraft-test-${TEST_USER}`
 export const TEST_PASSWORD_ENV = 'STATECRAFT_TEST_PASSWORD'
 process.env[TEST_PASSWORD_ENV] ??= `sc pw 'q' "d" $(x) \`y\` ${'ü'} ${randomBytes(12).toString('base64url')}`
 export const TEST_PASSWORD = process.env[TEST_PASSWORD_ENV] as string
@@ -28,11 +31,11 @@ export function removeTestUser(): void {
 }
 
 export function ensureTestUser(): void {
-  if (process.getuid?.() !== 0) throw new Error('SSH integration tests run as root (they start sshd and create the test user sctest)')
-  try {
-    execFileSync('id', [TEST_USER], { stdio: 'ignore' })
-  } catch {
-    execFileSync('useradd', ['-m', '-s', '/bin/sh', TEST_USER])
+  if (process.getuid?.() !== 0) throw new Error(`SSH integration tests run as root (they start sshd and create the test user ${TEST_USER})`)
+  const exists = (): boolean => spawnSync('id', [TEST_USER], { stdio: 'ignore' }).status === 0
+  // Two test files may create it at once: the loser of that race finds it there.
+  if (!exists() && spawnSync('useradd', ['-m', '-s', '/bin/sh', TEST_USER], { stdio: 'ignore' }).status !== 0 && !exists()) {
+    throw new Error(`could not create the test user ${TEST_USER}`)
   }
   execFileSync('chpasswd', [], { input: `${TEST_USER}:${TEST_PASSWORD}\n` })
   writeFileSync(SUDOERS, `${TEST_USER} ALL=(ALL:ALL) ALL\nDefaults:${TEST_USER} !lecture, passwd_tries=1\n`, { mode: 0o440 })

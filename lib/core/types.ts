@@ -55,6 +55,8 @@ export interface Step {
   timeout?: number
   /** Milliseconds without any output after which the command is killed (long work is bounded by progress). */
   idleTimeout?: number
+  /** Milliseconds a command may stay silent after printing what looks like a prompt (default 10 s). */
+  promptTimeout?: number
   /** How logs and errors name the step when argv is a helper script. */
   label?: string
   /** On PowerShell hosts: PowerShell code to run instead of argv (data embedded, no stdin). */

@@ -6,6 +6,7 @@ import { DIALECTS, posixDialect, type Exec, type ShellDialect } from '../shell/d
 import { commandLine, showArgv } from '../shell/posix/quote.ts'
 import type { ExecOptions, ExecResult, Transport } from '../transport/types.ts'
 import { newSudoExchange } from '../transport/sudo.ts'
+import { PROMPT } from '../transport/deadline.ts'
 import { redact } from './report.ts'
 import { holderIsGone, lockedError, newHolderPrefix, parseHolder } from './lock.ts'
 import { marker, newNonce, splitBatch } from '../shell/protocol.ts'
@@ -166,7 +167,8 @@ export class HostSession {
     this.log?.(`${this.host}: ${become && this.become ? `[sudo -u ${this.become.user}] ` : ''}$ ${label}`)
     await step.prepare?.()
     const onStderr = step.progress ? progressParser(step.progress) : undefined
-    const bounds = { ...(step.timeout ? { timeout: step.timeout } : {}), ...(step.idleTimeout ? { idleTimeout: step.idleTimeout } : {}) }
+    const promptTimeout = step.promptTimeout ?? DEFAULT_PROMPT_MS
+    const bounds = { ...(step.timeout ? { timeout: step.timeout } : {}), ...(step.idleTimeout ? { idleTimeout: step.idleTimeout } : {}), promptTimeout }
     const r = await this.exec(this.dialect.step(step), { ...bounds, ...(onStderr ? { onStderr } : {}) }, become)
     if (step.progress) r.stderr = r.stderr.replace(/^statecraft-progress .*\n?/gm, '')
     if (r.code !== 0) {
@@ -175,7 +177,10 @@ export class HostSession {
           ? `timed out after ${(step.timeout ?? 0) / 1000}s`
           : r.signal === 'idle-timeout'
             ? `was stopped after ${(step.idleTimeout ?? 0) / 1000}s without any output`
-            : `exited with ${r.code ?? r.signal}`
+            : r.signal === 'prompt'
+              ? `stopped to wait for input (${JSON.stringify(redact(promptOf(r), this.secrets))}) and was ended after ${promptTimeout / 1000}s: statecraft gives commands no input; ` +
+                'make the command non-interactive (a --yes / --non-interactive flag, or an env such as DEBIAN_FRONTEND=noninteractive)'
+              : `exited with ${r.code ?? r.signal}`
       const explained = step.explain?.({ code: r.code, stderr: r.stderr })
       // Redact before cutting: a cut through a secret would leave a part no redaction recognises.
       const stderr = redact(r.stderr, this.secrets)
@@ -215,4 +220,16 @@ function lastSection(stdout: string, nonce: string): number | undefined {
     }
   }
   return last
+}
+
+/** A command that printed a prompt and went quiet is ended this long after (Step.promptTimeout). */
+const DEFAULT_PROMPT_MS = 10_000
+
+/** The prompt a command was left waiting at: the last line of its output that looks like one. */
+function promptOf(r: ExecResult): string {
+  for (const text of [r.stderr, r.stdout]) {
+    const last = text.replace(/\s+$/, '').split('\n').pop() ?? ''
+    if (PROMPT.test(last)) return last.trim().slice(-120)
+  }
+  return ''
 }

@@ -21,6 +21,11 @@ export interface CommandOptions {
    * bounded by its progress, and a command that waits forever does not hold the host's lock.
    */
   idleTimeout?: number
+  /**
+   * Seconds the command may stay silent after printing what looks like a prompt (a password,
+   * yes/no, a licence) before it is ended with that prompt in the error (default 10): it gets no input.
+   */
+  promptTimeout?: number
   /** A handler: runs only when a resource that `notify`s it changed. */
   onlyIfNotified?: boolean
 }
@@ -54,6 +59,7 @@ export const command = defineResource<CommandOptions, CommandCurrent, CommandOp>
     env: v.optional(env()),
     timeout: v.optional(positive('seconds')),
     idleTimeout: v.optional(positive('seconds')),
+    promptTimeout: v.optional(positive('seconds')),
     onlyIfNotified: v.optional(flag()),
   },
   normalise(d, facts, fail) {
@@ -120,5 +126,6 @@ function run(d: CommandOptions): Step {
   if (d.env) step.env = d.env
   if (d.timeout) step.timeout = d.timeout * 1000
   step.idleTimeout = (d.idleTimeout ?? DEFAULT_IDLE_SECONDS) * 1000
+  if (d.promptTimeout) step.promptTimeout = d.promptTimeout * 1000
   return step
 }

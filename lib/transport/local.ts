@@ -62,10 +62,10 @@ export class LocalTransport implements Transport {
           killGroup('SIGKILL')
         },
       })
-      child.stdout.on('data', (b: Buffer) => (deadline.touch(), out.push(b)))
+      child.stdout.on('data', (b: Buffer) => (deadline.touch(b.toString('utf8')), out.push(b)))
       child.stderr.on('data', (b: Buffer) => {
-        deadline.touch()
         const text = driver.onStderr(b.toString('utf8'))
+        deadline.touch(text)
         err.push(Buffer.from(text))
         if (text) opts.onStderr?.(text)
       })

@@ -16,6 +16,8 @@ export interface ExecOptions {
   timeout?: number
   /** Milliseconds without any output (stdout or stderr) before the command is killed. */
   idleTimeout?: number
+  /** Milliseconds a command may sit silent after printing what looks like a prompt. */
+  promptTimeout?: number
   signal?: AbortSignal
   /** Called with stderr as it arrives (progress lines). */
   onStderr?: (text: string) => void

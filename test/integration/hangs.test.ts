@@ -38,6 +38,22 @@ describe('nothing waits forever', () => {
     expect(chatty!.status).toBe('changed')
   })
 
+  it.each([
+    ['a password prompt', 'printf "Password: " >&2; sleep 100', 'Password:'],
+    ['a yes/no question', 'printf "Do you want to continue? [Y/n] "; sleep 100', 'Do you want to continue? [Y/n]'],
+  ])('a command that stops at %s fails at once, naming the prompt', async (_what, script, prompt) => {
+    const dir = tempDir()
+    const recipe = defineRecipe({ name: 'ask', resources: () => [command({ id: 'ask', argv: ['sh', '-c', script], creates: `${dir}/never`, promptTimeout: 1 })] })
+    const r = await converge({ recipe, hosts: hosts() })
+    expect(r.hosts[0]!.resources[0]!.error!.message).toContain(`stopped to wait for input (${JSON.stringify(prompt)}) and was ended after 1s: statecraft gives commands no input`)
+  })
+
+  it('output that merely mentions a password is not a prompt', async () => {
+    const dir = tempDir()
+    const recipe = defineRecipe({ name: 'talk', resources: () => [command({ argv: ['sh', '-c', 'echo "password updated"; sleep 1.5; touch done'], cwd: dir, creates: `${dir}/done`, promptTimeout: 1 })] })
+    expect((await converge({ recipe, hosts: hosts() })).ok).toBe(true)
+  })
+
   it.each(['host', 'controller'] as const)('a download whose server stalls mid-body is cut after stallTimeout and resumed (via %s)', async (via) => {
     const dest = `${tempDir()}/model.ckpt`
     hub.gets.length = 0

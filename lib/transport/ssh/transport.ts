@@ -177,10 +177,10 @@ export class SshTransport implements Transport {
       },
       fail: (why) => ((special = why), stop()),
     })
-    channel.on('data', (b: Buffer) => (deadline.touch(), out.push(b)))
+    channel.on('data', (b: Buffer) => (deadline.touch(b.toString('utf8')), out.push(b)))
     channel.stderr.on('data', (b: Buffer) => {
-        deadline.touch()
         const text = driver.onStderr(b.toString('utf8'))
+        deadline.touch(text)
         err.push(Buffer.from(text))
         if (text) opts.onStderr?.(text)
       })

@@ -13,11 +13,16 @@ export function parseVersion(printed: string): string | undefined {
   return coerce(printed)?.version
 }
 
-/** True when the printed version satisfies `range`; false when no version can be read from it. */
-export function versionSatisfies(printed: string, range: string, what = 'version range'): boolean {
+/**
+ * True when the printed version satisfies `range`; false when no version can be read from it
+ * (also when it is undefined, as `facts.osVersion` is on a host that prints none).
+ * @example
+ * if (facts.os === 'darwin' && !versionSatisfies(facts.osVersion, '>=12.3')) throw new Error('MPS needs macOS 12.3')
+ */
+export function versionSatisfies(printed: string | undefined, range: string, what = 'version range'): boolean {
   if (validRange(range) === null) {
     throw new ValidationError(`${what} ${JSON.stringify(range)} is not a semver range; write it like '>=12.3' or '^2.39'`)
   }
-  const v = parseVersion(printed)
+  const v = printed === undefined ? undefined : parseVersion(printed)
   return v !== undefined && satisfies(v, range)
 }

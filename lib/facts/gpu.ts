@@ -58,7 +58,7 @@ export function parseGpu(kv: Map<string, string>, host: { appleSilicon: boolean;
   const pci = (kv.get('gpupci') ?? '').split(/\s+/).flatMap((x) => {
     const m = /^(0x[0-9a-f]{4}):(0x[0-9a-f]{4})$/i.exec(x)
     const vendor = m ? PCI_VENDORS[(m[1] as string).toLowerCase()] : undefined
-    return m && vendor ? [{ vendor, name: `PCI ${(m[1] as string).slice(2)}:${(m[2] as string).slice(2)}`.toLowerCase() }] : []
+    return m && vendor ? [{ vendor, name: `PCI ${(m[1] as string).slice(2).toLowerCase()}:${(m[2] as string).slice(2).toLowerCase()}` }] : []
   })
   for (const vendor of ['nvidia', 'amd'] as const) {
     const mine = pci.filter((p) => p.vendor === vendor)

@@ -44,8 +44,9 @@ const PS_GPU_SCRIPT = `'gpu=1'
 & {
   # Windows PowerShell turns a native program's redirected stderr into errors, which 'Stop' makes fatal.
   $ErrorActionPreference = 'SilentlyContinue'
+  # The commas are quoted: bare, PowerShell reads them as arrays and passes the parts space-separated.
   if (Get-Command -Name nvidia-smi -CommandType Application) {
-    Sc-KvHex 'gpuquery' ((& nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader,nounits 2>$null) -join "\`n")
+    Sc-KvHex 'gpuquery' ((& nvidia-smi '--query-gpu=name,driver_version,memory.total' '--format=csv,noheader,nounits' 2>$null) -join "\`n")
     $sc_v = (& nvidia-smi --version 2>$null) -join "\`n"
     if ($sc_v -notmatch 'CUDA') { $sc_v = (& nvidia-smi 2>$null | Select-Object -First 5) -join "\`n" }
     Sc-KvHex 'gpuversion' $sc_v

@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util'
+import { factsForRecipe } from './declared-facts.ts'
 import { ValidationError } from './errors.ts'
 import { localOptions, optionTable, recipeTree, type RecipeNode } from './option-table.ts'
 import type { Recipe, RecipeContext } from './recipe.ts'
@@ -25,7 +26,7 @@ export function composeResources(recipe: Recipe<any>, ctx: RecipeContext): Resou
   // Children before their includer: prerequisites first, as a reader of the recipe expects.
   const emit = (node: RecipeNode): void => {
     for (const child of nodes.filter((n) => n.parent === node)) emit(child)
-    const own = node.recipe.resources({ ...ctx, options: localOptions(table, ctx.options, node.at) })
+    const own = node.recipe.resources({ ...ctx, facts: factsForRecipe(ctx.facts, node.recipe), options: localOptions(table, ctx.options, node.at) })
     const prefix = node.at.join('/')
     const ownIds = new Set(own.flatMap((r) => (r.id !== undefined ? [r.id] : [])))
     // A recipe names its includes' resources as it sees them (`b/say`); included itself, those move too.

@@ -2,7 +2,7 @@ import { parse as parseYaml } from 'yaml'
 import { coerceOption, type OptionType } from './coerce.ts'
 import { ValidationError } from './errors.ts'
 import { localOptions, lookupVar, optionTable, type OptionEntry } from './option-table.ts'
-import type { Facts, Resource } from './types.ts'
+import type { CostlyFact, Facts, Resource } from './types.ts'
 
 export type { OptionType } from './coerce.ts'
 
@@ -45,6 +45,11 @@ export interface Recipe<O extends Record<string, unknown> = Record<string, unkno
   /** Recipes whose resources come before this one's, their options addressed as `<prefix>.<option>`. */
   include?: Inclusion[]
   options?: Record<string, OptionDef>
+  /**
+   * Costly facts this recipe reads (`['gpu']`): only then does the first exec gather them.
+   * Reading one without declaring it throws a ValidationError.
+   */
+  facts?: readonly CostlyFact[]
   resources: (ctx: RecipeContext<O>) => Resource[]
 }
 

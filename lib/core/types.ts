@@ -18,6 +18,67 @@ export interface Facts {
   dialect: Dialect
   /** Changes on every boot; a lock recorded under another boot id is provably stale. */
   bootId: string
+  /**
+   * The OS version as the OS prints it: macOS `14.2.1` (sw_vers), Windows `10.0.22631.4391`
+   * (major.minor.build.UBR from the registry), Linux the os-release `VERSION_ID` (`12`, `24.04`).
+   * Undefined where none is printed (Arch, Debian testing, an older host). Compare it with
+   * `versionSatisfies(facts.osVersion, '>=12.3')`.
+   */
+  osVersion?: string
+  /** Linux only: the os-release `ID`, `VERSION_ID` and `ID_LIKE` (`{ id: 'ubuntu', version: '24.04', like: ['debian'] }`). */
+  distro?: Distro
+  /** Windows only: the registry's `EditionID` (`Professional`) and `DisplayVersion` (`23H2`). */
+  windows?: { edition?: string; displayVersion?: string }
+  /**
+   * Package managers found: `apt`, `dpkg`, `dnf`, `yum`, `rpm`, `zypper`, `pacman`, `apk`, `brew`
+   * (also at its absolute paths, which a non-interactive SSH PATH lacks), `winget`, `choco`,
+   * `scoop`, `conda`, `mamba`, `micromamba`. Empty when none is found.
+   */
+  packageManagers: string[]
+  /** Physical memory in bytes (Windows: the visible memory, a little less); undefined when unreadable. */
+  memoryBytes?: number
+  /** The CPU's name as the OS prints it; macOS only (`Apple M1 Pro`, `Intel(R) Core(TM) i9-9880H …`). */
+  cpu?: string
+  /** A reboot is pending: Windows' registry markers, Debian/Ubuntu's /var/run/reboot-required. */
+  rebootPending: boolean
+  /**
+   * The GPUs. Costly (hundreds of ms), so gathered only for a recipe that declares
+   * `facts: ['gpu']` (itself or through an included recipe); undefined otherwise, and reading it
+   * in a recipe that did not declare it throws a ValidationError saying so.
+   */
+  gpu?: GpuFacts
+}
+
+/** Facts that cost time to gather; a recipe lists those it reads in `defineRecipe({ facts: [...] })`. */
+export type CostlyFact = 'gpu'
+export const COSTLY_FACTS: readonly CostlyFact[] = ['gpu']
+
+export interface Distro {
+  /** os-release `ID`: `debian`, `ubuntu`, `fedora`, `arch`. */
+  id: string
+  /** os-release `VERSION_ID`; undefined on rolling releases. */
+  version?: string
+  /** os-release `ID_LIKE`, split: `['debian']` on Ubuntu, `['rhel', 'fedora']` on Rocky. */
+  like: string[]
+}
+
+export interface GpuDevice {
+  /** As the vendor's tool names it: `NVIDIA H100 80GB HBM3`, `Apple M1 Pro`; a PCI id when no tool names it. */
+  name: string
+  /** Dedicated memory; undefined for Apple's unified memory or when no tool reports it. */
+  memoryBytes?: number
+}
+
+export interface GpuFacts {
+  /** Whose GPUs were found: NVIDIA (nvidia-smi or a PCI id), AMD (PCI id or WMI), Apple Silicon; 'none' otherwise. */
+  vendor: 'nvidia' | 'amd' | 'apple' | 'none'
+  devices: GpuDevice[]
+  /** NVIDIA driver version, `580.159.04`. */
+  driver?: string
+  /** The CUDA version the NVIDIA driver supports, `13.0` (not the toolkit's nvcc). */
+  cuda?: string
+  /** What the tool said when it found the vendor's GPU but listed no device (a driver that is not loaded). */
+  problem?: string
 }
 
 /** What a change does, with its data: `{ op: 'chmod', mode: '0755' }`. Each resource has its own union. */

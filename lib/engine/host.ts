@@ -1,5 +1,6 @@
 import { BecomeError, hasCode, toStatecraftError, ValidationError, type StatecraftError } from '../core/errors.ts'
 import { composeResources } from '../core/compose.ts'
+import { declaredFacts } from '../core/declared-facts.ts'
 import { resolveOptions, secretValues, type Recipe } from '../core/recipe.ts'
 import type { Change, OsName } from '../core/types.ts'
 import type { Transport } from '../transport/types.ts'
@@ -49,7 +50,7 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
   let resources: ResourceReport[] = []
   let error: StatecraftError | undefined
   try {
-    const facts = await session.start()
+    const facts = await session.start(declaredFacts(o.recipe))
     const options = resolveOptions(o.recipe, { groupVars: o.groupVars, hostVars: o.vars, set: o.set, env: o.env }, o.name)
     secrets.push(...secretValues(o.recipe, options))
     const decls = composeResources(o.recipe, { facts, options, host: { name: o.name, vars: o.vars } })

@@ -1,5 +1,5 @@
 import { BecomeError, CommandError, ConnectError, hasCode, LockError, TransportError } from '../core/errors.ts'
-import type { Dialect, Facts, OsName, ProbeData, Step } from '../core/types.ts'
+import type { CostlyFact, Dialect, Facts, OsName, ProbeData, Step } from '../core/types.ts'
 import { parseFacts } from '../facts/gather.ts'
 import { decodeHex, parseKv } from '../shell/protocol.ts'
 import { DIALECTS, posixDialect, type Exec, type ShellDialect } from '../shell/dialect.ts'
@@ -90,8 +90,9 @@ export class HostSession {
   /**
    * Round trip 1: facts and the run lock together, in the dialect the host answers to. POSIX sh
    * is tried first unless the inventory says Windows; a host that refuses it is asked in PowerShell.
+   * The costly facts the recipe declared (`gpu`) join this same exec.
    */
-  async start(): Promise<Facts> {
+  async start(costly: readonly CostlyFact[] = []): Promise<Facts> {
     const prefix = newHolderPrefix(newNonce())
     const order: Dialect[] = this.osHint === 'windows' ? ['powershell', 'posix'] : ['posix', 'powershell']
     const failures: string[] = []
@@ -99,7 +100,7 @@ export class HostSession {
       const d = DIALECTS[name]
       let r: ExecResult
       try {
-        r = await this.script(`${d.facts}\n${d.acquire(this.lockPath, prefix)}`, 'fact-gathering', false, d)
+        r = await this.script(`${d.facts(costly)}\n${d.acquire(this.lockPath, prefix)}`, 'fact-gathering', false, d)
       } catch (e) {
         if (!hasCode(e, 'E_TRANSPORT')) throw e
         failures.push(`${name}: ${(e as Error).message}`)

@@ -1,6 +1,8 @@
 import { ConnectError } from '../core/errors.ts'
 import type { Facts, OsName } from '../core/types.ts'
 import { decodeHex, parseKv } from '../shell/protocol.ts'
+import { parseGpu } from './gpu.ts'
+import { distroOf, memoryOf, packageManagersOf, windowsVersion } from './os.ts'
 
 const KERNELS: Record<string, OsName> = { Linux: 'linux', Darwin: 'darwin', Windows_NT: 'windows' }
 
@@ -11,7 +13,10 @@ export function normaliseArch(machine: string): string {
   return machine
 }
 
-/** Pure: the facts script's stdout to typed facts. */
+/**
+ * Pure: the facts script's stdout (either dialect) to typed facts. Keys an older host or a
+ * missing tool did not print become undefined (or empty, false), never an error.
+ */
 export function parseFacts(stdout: string, hostName: string): Facts {
   const kv = parseKv(stdout)
   const kernel = kv.get('kernel') ?? ''
@@ -24,6 +29,16 @@ export function parseFacts(stdout: string, hostName: string): Facts {
   }
   const appleSilicon = os === 'darwin' && kv.get('arm64') === '1'
   const uid = Number.parseInt(kv.get('uid') ?? '', 10)
+  const distro = os === 'linux' ? distroOf(decodeHex(kv.get('osrelease'))) : undefined
+  const osVersion =
+    os === 'windows' ? windowsVersion(kv.get('winmajor'), kv.get('winminor'), kv.get('winbuild'), kv.get('winubr'))
+    : os === 'darwin' ? kv.get('osversion')?.trim() || undefined
+    : distro?.version
+  const cpu = decodeHex(kv.get('cpu')).trim() || undefined
+  const edition = decodeHex(kv.get('winedition')).trim() || undefined
+  const displayVersion = decodeHex(kv.get('windisplay')).trim() || undefined
+  const memoryBytes = memoryOf(kv.get('membytes'), kv.get('memkb'))
+  const gpu = parseGpu(kv, { appleSilicon, cpu })
   return {
     os,
     // Under Rosetta uname -m says x86_64 on an M1; the hardware is what packages must match.
@@ -36,5 +51,13 @@ export function parseFacts(stdout: string, hostName: string): Facts {
     hostname: kv.get('hostname') ?? '',
     dialect: 'posix',
     bootId: kv.get('bootid') ?? 'unknown',
+    ...(osVersion !== undefined ? { osVersion } : {}),
+    ...(distro ? { distro } : {}),
+    ...(os === 'windows' && (edition || displayVersion) ? { windows: { ...(edition ? { edition } : {}), ...(displayVersion ? { displayVersion } : {}) } } : {}),
+    packageManagers: packageManagersOf(kv.get('pkgmgrs')),
+    ...(memoryBytes !== undefined ? { memoryBytes } : {}),
+    ...(cpu !== undefined ? { cpu } : {}),
+    rebootPending: kv.get('reboot') === '1',
+    ...(gpu ? { gpu } : {}),
   }
 }

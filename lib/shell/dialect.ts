@@ -1,9 +1,9 @@
-import type { Dialect, StdinSource, Step } from '../core/types.ts'
+import type { CostlyFact, Dialect, StdinSource, Step } from '../core/types.ts'
 import { commandLine } from './posix/quote.ts'
 import { watched } from './posix/watch.ts'
-import { acquireScript, batchScript, FACTS_SCRIPT, releaseScript, takeoverScript } from './posix/scripts.ts'
+import { acquireScript, batchScript, factsScript, releaseScript, takeoverScript } from './posix/scripts.ts'
 import { PS_COMMAND, psStdin, psStep } from './powershell/quote.ts'
-import { PS_FACTS_SCRIPT, psAcquireScript, psBatchScript, psReleaseScript, psTakeoverScript } from './powershell/scripts.ts'
+import { psAcquireScript, psFactsScript, psBatchScript, psReleaseScript, psTakeoverScript } from './powershell/scripts.ts'
 
 /** What to send for one exec: a command line for the login shell and what goes on stdin. */
 export interface Exec {
@@ -20,7 +20,8 @@ export interface ShellDialect {
   name: Dialect
   script(script: string): Exec
   step(step: Step): Exec
-  facts: string
+  /** The first exec's facts part, with the costly facts the recipe declared. */
+  facts(costly: readonly CostlyFact[]): string
   acquire(path: string, prefix: string): string
   takeover(path: string, staleInfo: string, info: string): string
   release(path: string, info: string): string
@@ -37,7 +38,7 @@ export const posixDialect: ShellDialect = {
     if (Object.keys(step.env ?? {}).length > 0) throw new Error('a step with both env and stdin: env values would have to travel in argv')
     return { command: commandLine(step), stdin: step.stdin, raw: false }
   },
-  facts: FACTS_SCRIPT,
+  facts: factsScript,
   acquire: acquireScript,
   takeover: takeoverScript,
   release: releaseScript,
@@ -51,7 +52,7 @@ export const powershellDialect: ShellDialect = {
     if (step.stdin !== undefined) throw new Error('stdin for a step on a Windows host: resources embed their data in psScript')
     return { command: PS_COMMAND, stdin: psStdin(step.psScript ?? psStep(step)), raw: true }
   },
-  facts: PS_FACTS_SCRIPT,
+  facts: psFactsScript,
   acquire: psAcquireScript,
   takeover: psTakeoverScript,
   release: psReleaseScript,

@@ -3,17 +3,22 @@ import type { Facts } from '../../lib/core/types.ts'
 export const linuxFacts: Facts = {
   os: 'linux', arch: 'x64', appleSilicon: false, kernel: 'Linux', user: 'ana', uid: 1000,
   home: '/home/ana', hostname: 'gpu-1', dialect: 'posix', bootId: 'b1',
+  osVersion: '12', distro: { id: 'debian', version: '12', like: [] }, packageManagers: ['apt', 'dpkg'],
+  memoryBytes: 32 * 2 ** 30, rebootPending: false,
 }
 
 export const macFacts: Facts = {
   os: 'darwin', arch: 'arm64', appleSilicon: true, kernel: 'Darwin', user: 'ana', uid: 501,
   home: '/Users/ana', hostname: 'studio-mac', dialect: 'posix', bootId: 'mac-boot',
+  osVersion: '14.2.1', packageManagers: ['brew'], memoryBytes: 32 * 2 ** 30, cpu: 'Apple M1 Pro', rebootPending: false,
 }
 
 /** Windows 11 over OpenSSH, as the PowerShell facts script reports it (no uid on Windows). */
 export const windowsFacts: Facts = {
   os: 'windows', arch: 'x64', appleSilicon: false, kernel: 'Windows_NT', user: 'ana', uid: null,
   home: 'C:\\Users\\ana', hostname: 'GAMING-PC', dialect: 'powershell', bootId: '20261126055012',
+  osVersion: '10.0.22631.4391', windows: { edition: 'Professional', displayVersion: '23H2' }, packageManagers: ['winget'],
+  memoryBytes: 34_282_795_008, rebootPending: false,
 }
 
 export const hex = (s: string): string => Buffer.from(s, 'utf8').toString('hex')

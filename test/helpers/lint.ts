@@ -14,7 +14,7 @@ import { linuxFacts } from './facts.ts'
 
 type AnyType = ResourceType<any, any, any>
 
-export const windowsFacts: Facts = { os: 'windows', arch: 'x64', appleSilicon: false, kernel: 'Windows_NT', user: 'ana', uid: null, home: 'C:\\Users\\ana', hostname: 'GAMING-PC', dialect: 'powershell', bootId: '20261126060000' }
+export const windowsFacts: Facts = { os: 'windows', arch: 'x64', appleSilicon: false, kernel: 'Windows_NT', user: 'ana', uid: null, home: 'C:\\Users\\ana', hostname: 'GAMING-PC', dialect: 'powershell', bootId: '20261126060000', packageManagers: [], rebootPending: false }
 
 const FLAGS: RunFlags = { verifyArtifacts: true }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import type { ExecResult } from '../../lib/transport/types.ts'
 import { PS_COMMAND, PS_PRELUDE } from '../../lib/shell/powershell/quote.ts'
 import { FakeHost, ok } from './fake-host.ts'
-import { hex } from './facts.ts'
+import { hex, psHex } from './facts.ts'
 
 /**
  * A replayed Windows 11 host (OpenSSH Server, default shell cmd.exe, Windows PowerShell 5.1) that
@@ -14,7 +14,18 @@ import { hex } from './facts.ts'
  */
 
 const CMD_NO_SH: ExecResult = { code: 1, signal: null, stdout: '', stderr: "'sh' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n" }
-const WIN_FACTS = ['kernel=Windows_NT', 'machine=AMD64', 'user=ana', `home=${hex('C:\\Users\\ana')}`, 'hostname=GAMING-PC', 'bootid=20261126055012', 'psversion=5.1.22621.4391', 'lock=acquired', `lockinfo=${hex('statecraft-lock-v1|t|c|1|x|20261126055012')}`].join('\r\n') + '\r\n'
+/**
+ * The facts script's output on that host (Windows 11 Pro 23H2, build 22631.4391, 32 GiB, winget
+ * on PATH, an RTX 2070 when the recipe declared the GPU): what PowerShell 5.1 prints for the
+ * registry values (DWORDs as decimal) and the CIM memory (KB). Keys the script did not ask for are
+ * not answered, so a recipe that forgot `facts: ['gpu']` sees no GPU output.
+ */
+const WIN_BASE = ['kernel=Windows_NT', 'machine=AMD64', 'user=ana', `home=${hex('C:\\Users\\ana')}`, 'hostname=GAMING-PC', 'bootid=20261126055012', 'psversion=5.1.22621.4391',
+  'memkb=33479292', 'winmajor=10', 'winminor=0', 'winbuild=22631', 'winubr=4391', `winedition=${psHex('Professional')}`, `windisplay=${psHex('23H2')}`, 'reboot=0', 'pkgmgrs=winget']
+const WIN_GPU = ['gpu=1', `gpuquery=${psHex('NVIDIA GeForce RTX 2070, 566.36, 8192')}`,
+  `gpuversion=${psHex('NVIDIA-SMI version  : 566.36\nNVML version        : 566.36\nDRIVER version      : 566.36\nCUDA Version        : 12.7')}`]
+const WIN_LOCK = ['lock=acquired', `lockinfo=${hex('statecraft-lock-v1|t|c|1|x|20261126055012')}`]
+const winFacts = (script: string): string => [...WIN_BASE, ...(script.includes("'gpu=1'") ? WIN_GPU : []), ...WIN_LOCK].join('\r\n') + '\r\n'
 
 /** A single-quoted PowerShell literal, captured; `unq` undoes the doubling. */
 const Q = "'((?:[^'\u2018\u2019\u201a\u201b]|['\u2018\u2019\u201a\u201b]{2})*)'"
@@ -127,7 +138,7 @@ export class ReplayedWindows {
     if (command === 'sh -s') return CMD_NO_SH
     if (command !== PS_COMMAND) return undefined
     const script = decodePs(stdin)
-    if (script.includes("'kernel=Windows_NT'")) return ok(WIN_FACTS)
+    if (script.includes("'kernel=Windows_NT'")) return ok(winFacts(script))
     const nonce = /'@@statecraft:([0-9a-f]+):0'/.exec(script)?.[1]
     if (nonce) return ok(this.batch(script, nonce))
     if (script.includes('Remove-Item -LiteralPath $sc_lock')) return ok('')

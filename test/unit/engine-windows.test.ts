@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { command, converge, defineRecipe, directory, file, line } from '../../lib/index.ts'
+import { command, converge, defineRecipe, directory, file, line, versionSatisfies, type Facts } from '../../lib/index.ts'
 import { PS_COMMAND } from '../../lib/shell/powershell/quote.ts'
 import { decodePs, ReplayedWindows, type Program } from '../helpers/windows-host.ts'
 
@@ -113,5 +113,25 @@ describe('engine against a replayed Windows host (cmd.exe login shell, PowerShel
     const bad = defineRecipe({ name: 'bad', resources: () => [file({ path: '~/x', content: 'x', mode: '0644' })] })
     const r = await converge({ recipe: bad, hosts: [{ name: 'gaming-pc', transport: windowsHost().host, os: 'windows' }], mode: 'plan' })
     expect(r.hosts[0]!.error!.message).toMatch(/file ~\/x: mode is a POSIX permission and cannot be set on a Windows host/)
+  })
+
+  it("reads the new facts, and the GPU only for a recipe with facts: ['gpu'], still in 3 round trips", async () => {
+    const seen: Facts[] = []
+    const probeInit = (facts: Facts) => [file({ path: '~/invokeai/invokeai.init', content: '--web\n' }), ...(seen.push(facts) ? [] : [])]
+    const plain = defineRecipe({ name: 'plain', resources: ({ facts }) => probeInit(facts) })
+    const gpu = defineRecipe({ name: 'gpu', facts: ['gpu'], resources: ({ facts }) => probeInit(facts) })
+    for (const recipe of [plain, gpu]) {
+      const win = windowsHost({ [INIT]: '--web\n' })
+      const r = await converge({ recipe, hosts: [{ name: 'gaming-pc', transport: win.host, os: 'windows' }], mode: 'plan' })
+      expect(r.hosts[0]!.error).toBeUndefined()
+      expect(r.summary).toMatchObject({ changed: 0, unchanged: 1 })
+      expect(r.hosts[0]!.roundTrips).toBe(3)
+      expect(decodePs(win.host.calls[0]!.stdin).includes('nvidia-smi')).toBe(recipe === gpu)
+    }
+    const [p, g] = seen
+    expect(p).toMatchObject({ osVersion: '10.0.22631.4391', windows: { edition: 'Professional', displayVersion: '23H2' }, memoryBytes: 33479292 * 1024, packageManagers: ['winget'], rebootPending: false })
+    expect(versionSatisfies(p!.osVersion, '>=10.0.22000')).toBe(true)
+    expect(() => p!.gpu).toThrow(/recipe 'plain' reads facts\.gpu, which it does not declare: add facts: \['gpu'\]/)
+    expect(g!.gpu).toEqual({ vendor: 'nvidia', devices: [{ name: 'NVIDIA GeForce RTX 2070', memoryBytes: 8192 * 2 ** 20 }], driver: '566.36', cuda: '12.7' })
   })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { PS_FACTS_SCRIPT, psAcquireScript, psReleaseScript, psTakeoverScript } from '../../lib/shell/powershell/scripts.ts'
+import { PS_FACTS_SCRIPT, psAcquireScript, psFactsScript, psReleaseScript, psTakeoverScript } from '../../lib/shell/powershell/scripts.ts'
 import { builtinTypes } from '../../lib/resources/all.ts'
 import { PS_PRELUDE, psStdin } from '../../lib/shell/powershell/quote.ts'
 import { HOSTILE } from '../helpers/hostile.ts'
@@ -14,6 +14,13 @@ describe('generated PowerShell parses with tree-sitter-powershell', () => {
     for (const s of [`${PS_PRELUDE}\n${PS_FACTS_SCRIPT}\n${psAcquireScript('~/.statecraft/run.lock', "p|it's")}`, psTakeoverScript('C:\\l', 'a', 'b'), psReleaseScript('~/x', "it's"), psStdin('Write-Output 1')]) {
       expect(syntaxError(s)).toBe('')
     }
+  })
+
+  it("facts with the GPU part (a recipe that declares facts: ['gpu'])", () => {
+    const script = psFactsScript(['gpu'])
+    expect(script).toContain('Win32_VideoController')
+    expect(syntaxError(`${PS_PRELUDE}\n${script}\n${psAcquireScript('~/.statecraft/run.lock', 'p')}`)).toBe('')
+    expect(syntaxError(`${PS_PRELUDE}\n${script.replace("-join \"`n\")", '-join "`n"')}`)).not.toBe('')
   })
 
   it('every built-in resource type (lib/resources/all.ts): probe and apply scripts, with hostile values', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { acquireScript, FACTS_SCRIPT, releaseScript, takeoverScript } from '../../lib/shell/posix/scripts.ts'
+import { acquireScript, FACTS_SCRIPT, factsScript, releaseScript, takeoverScript } from '../../lib/shell/posix/scripts.ts'
 import { builtinTypes } from '../../lib/resources/all.ts'
 import { DOWNLOAD_SCRIPT, STAMP_SCRIPT } from '../../lib/resources/download/script.ts'
 import { WRITE_SCRIPT } from '../../lib/shell/posix/write.ts'
@@ -19,6 +19,14 @@ describe('generated POSIX scripts pass shellcheck', () => {
 
   it('facts + lock, takeover, release', () => {
     const r = shellcheck(`${FACTS_SCRIPT}\n${acquireScript('~/.statecraft/run.lock', 'p|x')}\n${takeoverScript('/l', 'a', 'b')}\n${releaseScript('/l', 'a')}`)
+    expect(r.out).toBe('')
+    expect(r.code).toBe(0)
+  })
+
+  it("facts with the GPU part (a recipe that declares facts: ['gpu']) + lock", () => {
+    const script = factsScript(['gpu'])
+    expect(script).toContain('nvidia-smi --version')
+    const r = shellcheck(`${script}\n${acquireScript('~/.statecraft/run.lock', 'p|x')}`)
     expect(r.out).toBe('')
     expect(r.code).toBe(0)
   })

@@ -1,10 +1,16 @@
+import type { CostlyFact } from '../../core/types.ts'
 import { marker } from '../protocol.ts'
 import { SHELL_LIB } from './lib.ts'
 import { quote } from './quote.ts'
 
-/** The first exec's fact-gathering part. Works on any POSIX sh; prints key=value lines. */
+/**
+ * The first exec's fact-gathering part. Works on any POSIX sh; prints key=value lines, hex for
+ * text (parsed by facts/gather.ts). Builtins and file reads where they do: every fork is time on
+ * every run of every host.
+ */
 export const FACTS_SCRIPT = `${SHELL_LIB}
-echo "kernel=$(uname -s)"
+sc_kernel=$(uname -s)
+echo "kernel=$sc_kernel"
 echo "machine=$(uname -m)"
 echo "arm64=$(sysctl -n hw.optional.arm64 2>/dev/null)"
 echo "user=$(id -un)"
@@ -13,7 +19,67 @@ sc_kv_hex home "$HOME"
 echo "hostname=$(hostname 2>/dev/null || uname -n)"
 sc_bootid=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || sysctl -n kern.bootsessionuuid 2>/dev/null || echo unknown)
 echo "bootid=$sc_bootid"
+case $sc_kernel in
+Darwin)
+  echo "osversion=$(sw_vers -productVersion 2>/dev/null)"
+  echo "membytes=$(sysctl -n hw.memsize 2>/dev/null)"
+  sc_kv_hex cpu "$(sysctl -n machdep.cpu.brand_string 2>/dev/null)"
+  ;;
+Linux)
+  for sc_f in /etc/os-release /usr/lib/os-release; do
+    if [ -r "$sc_f" ]; then printf 'osrelease='; sc_hex < "$sc_f"; echo; break; fi
+  done
+  while read -r sc_k sc_v sc_u; do
+    if [ "$sc_k" = MemTotal: ] && [ "$sc_u" = kB ]; then echo "memkb=$sc_v"; break; fi
+  done < /proc/meminfo
+  if [ -e /var/run/reboot-required ] || [ -e /run/reboot-required ]; then echo "reboot=1"; fi
+  ;;
+esac
+sc_pm=
+if command -v apt-get >/dev/null 2>&1; then sc_pm="$sc_pm apt"; fi
+for sc_c in dpkg dnf yum rpm zypper pacman apk winget choco scoop conda mamba micromamba; do
+  if command -v "$sc_c" >/dev/null 2>&1; then sc_pm="$sc_pm $sc_c"; fi
+done
+if [ -x /opt/homebrew/bin/brew ] || [ -x /usr/local/bin/brew ] || [ -x /home/linuxbrew/.linuxbrew/bin/brew ] || command -v brew >/dev/null 2>&1; then sc_pm="$sc_pm brew"; fi
+for sc_f in miniforge3 miniconda3 anaconda3 mambaforge; do
+  if [ -x "$HOME/$sc_f/bin/conda" ]; then sc_pm="$sc_pm conda"; break; fi
+done
+echo "pkgmgrs=$sc_pm"
 `
+
+/**
+ * The GPU part, joined to the first exec only for a recipe that declares `facts: ['gpu']`:
+ * nvidia-smi alone takes hundreds of ms. Each call is bounded (a wedged driver hangs it). The CUDA
+ * version is not a --query-gpu field: it comes from --version, or the plain header on drivers
+ * whose --version lacks it. Without nvidia-smi, PCI display controllers are listed from sysfs.
+ */
+const GPU_SCRIPT = `echo "gpu=1"
+sc_bounded() { if command -v timeout >/dev/null 2>&1; then timeout 20 "$@"; else "$@"; fi; }
+if command -v nvidia-smi >/dev/null 2>&1; then
+  sc_kv_hex gpuquery "$(sc_bounded nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader,nounits 2>&1)"
+  sc_v=$(sc_bounded nvidia-smi --version 2>/dev/null)
+  case $sc_v in *CUDA*) ;; *) sc_v=$(sc_bounded nvidia-smi 2>/dev/null | head -n 5) ;; esac
+  sc_kv_hex gpuversion "$sc_v"
+elif [ "$sc_kernel" = Linux ] && [ -d /sys/bus/pci/devices ]; then
+  sc_pci=
+  set +f
+  for sc_d in /sys/bus/pci/devices/*; do
+    sc_cls='' sc_ven='' sc_dev=''
+    read -r sc_cls 2>/dev/null < "$sc_d/class"
+    case $sc_cls in 0x03*) ;; *) continue ;; esac
+    read -r sc_ven 2>/dev/null < "$sc_d/vendor"
+    read -r sc_dev 2>/dev/null < "$sc_d/device"
+    sc_pci="$sc_pci $sc_ven:$sc_dev"
+  done
+  set -f
+  echo "gpupci=$sc_pci"
+fi
+`
+
+/** The facts script with the costly parts the recipe declared. */
+export function factsScript(costly: readonly CostlyFact[]): string {
+  return costly.includes('gpu') ? `${FACTS_SCRIPT}${GPU_SCRIPT}` : FACTS_SCRIPT
+}
 
 /**
  * The run lock lives on the target as a symlink whose target text records the holder: creating

@@ -1,17 +1,66 @@
+import type { CostlyFact } from '../../core/types.ts'
 import { marker } from '../protocol.ts'
 import { PS_LIB } from './lib.ts'
 import { psQuote } from './quote.ts'
 
+/**
+ * The PowerShell twin of FACTS_SCRIPT: the same keys. One CIM query (Win32_OperatingSystem) gives
+ * both the boot time and the memory; the version and the reboot markers are registry reads.
+ */
 export const PS_FACTS_SCRIPT = `${PS_LIB}
 'kernel=Windows_NT'
 "machine=$env:PROCESSOR_ARCHITECTURE"
 "user=$env:USERNAME"
 Sc-KvHex 'home' $env:USERPROFILE
 "hostname=$env:COMPUTERNAME"
-$sc_bootid = try { (Get-CimInstance -ClassName Win32_OperatingSystem).LastBootUpTime.ToUniversalTime().ToString('yyyyMMddHHmmss') } catch { 'unknown' }
+$sc_os = try { Get-CimInstance -ClassName Win32_OperatingSystem } catch { $null }
+$sc_bootid = try { $sc_os.LastBootUpTime.ToUniversalTime().ToString('yyyyMMddHHmmss') } catch { 'unknown' }
 "bootid=$sc_bootid"
 "psversion=$($PSVersionTable.PSVersion.ToString())"
+if ($sc_os) { "memkb=$($sc_os.TotalVisibleMemorySize)" }
+$sc_cv = Get-ItemProperty -LiteralPath 'HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion' -ErrorAction SilentlyContinue
+if ($sc_cv) {
+  "winmajor=$($sc_cv.CurrentMajorVersionNumber)"
+  "winminor=$($sc_cv.CurrentMinorVersionNumber)"
+  "winbuild=$($sc_cv.CurrentBuildNumber)"
+  "winubr=$($sc_cv.UBR)"
+  Sc-KvHex 'winedition' $sc_cv.EditionID
+  Sc-KvHex 'windisplay' $sc_cv.DisplayVersion
+}
+$sc_reboot = (Test-Path -LiteralPath 'HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\RebootPending') -or
+  (Test-Path -LiteralPath 'HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update\\RebootRequired') -or
+  ($null -ne (Get-ItemProperty -LiteralPath 'HKLM:\\SYSTEM\\CurrentControlSet\\Control\\Session Manager' -Name PendingFileRenameOperations -ErrorAction SilentlyContinue))
+"reboot=$(if ($sc_reboot) { 1 } else { 0 })"
+$sc_pm = @(Get-Command -Name @('winget', 'choco', 'scoop', 'conda', 'mamba', 'micromamba') -CommandType Application -ErrorAction SilentlyContinue | ForEach-Object { $_.Name -replace '\\.(exe|cmd|bat|ps1)$', '' })
+if (($sc_pm -notcontains 'winget') -and $env:LOCALAPPDATA -and (Test-Path -LiteralPath (Join-Path $env:LOCALAPPDATA 'Microsoft\\WindowsApps\\winget.exe'))) { $sc_pm += 'winget' }
+"pkgmgrs=$(($sc_pm | Sort-Object -Unique) -join ' ')"
 `
+
+/**
+ * The GPU part (only for a recipe that declares `facts: ['gpu']`): nvidia-smi as on Linux, else
+ * the AMD adapters Windows knows (a second CIM query, which costs time).
+ */
+const PS_GPU_SCRIPT = `'gpu=1'
+& {
+  # Windows PowerShell turns a native program's redirected stderr into errors, which 'Stop' makes fatal.
+  $ErrorActionPreference = 'SilentlyContinue'
+  # The commas are quoted: bare, PowerShell reads them as arrays and passes the parts space-separated.
+  if (Get-Command -Name nvidia-smi -CommandType Application) {
+    Sc-KvHex 'gpuquery' ((& nvidia-smi '--query-gpu=name,driver_version,memory.total' '--format=csv,noheader,nounits' 2>$null) -join "\`n")
+    $sc_v = (& nvidia-smi --version 2>$null) -join "\`n"
+    if ($sc_v -notmatch 'CUDA') { $sc_v = (& nvidia-smi 2>$null | Select-Object -First 5) -join "\`n" }
+    Sc-KvHex 'gpuversion' $sc_v
+  } else {
+    $sc_amd = @(Get-CimInstance -ClassName Win32_VideoController | Where-Object { $_.AdapterCompatibility -match 'Advanced Micro Devices|AMD|ATI' } | ForEach-Object { $_.Name })
+    Sc-KvHex 'gpuwmi' ($sc_amd -join "\`n")
+  }
+}
+`
+
+/** The facts script with the costly parts the recipe declared. */
+export function psFactsScript(costly: readonly CostlyFact[]): string {
+  return costly.includes('gpu') ? `${PS_FACTS_SCRIPT}${PS_GPU_SCRIPT}` : PS_FACTS_SCRIPT
+}
 
 function psLockPath(path: string): string {
   return path.startsWith('~/') ? `(Join-Path $env:USERPROFILE ${psQuote(path.slice(2))})` : psQuote(path)

@@ -1,4 +1,9 @@
+import { execFileSync } from 'node:child_process'
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
+import { batchScript } from '../../../lib/shell/posix/scripts.ts'
+import { splitBatch } from '../../../lib/shell/protocol.ts'
+import { tempDir } from '../../helpers/tmp.ts'
 import type { Facts } from '../../../lib/core/types.ts'
 import { pkgType } from '../../../lib/resources/pkg/pkg.ts'
 import type { PkgOptions } from '../../../lib/resources/pkg/types.ts'
@@ -274,5 +279,52 @@ describe('pkg', () => {
     const p = (d: PkgOptions): string => pkgType.probe(pkgType.validate(d, windowsFacts), windowsFacts)
     expect(p({ name: 'git', winget: 'Git.Git', acceptAgreements: true })).toMatch(/Get-Command winget[\s\S]*winget list --exact --id 'Git\.Git'[\s\S]*Get-Command choco[\s\S]*choco list/)
     expect(p({ name: 'git' })).not.toContain('winget')
+  })
+})
+
+describe('the apt probe in a real sh, against stub tools that log their calls', () => {
+  /** Stubs for dpkg-query, apt-get and apt-cache on PATH: each logs its argv and prints the given output. */
+  function host(dpkgOut: string, madisonOut: string): { run: (d: PkgOptions) => { calls: string[]; data: Map<string, string> } } {
+    const bin = tempDir()
+    const log = `${bin}/calls.log`
+    const stub = (name: string, out: string): void => {
+      writeFileSync(`${bin}/${name}`, `#!/bin/sh\nprintf '%s\\n' "${name} $*" >> '${log}'\nprintf '%s' '${out}'\n`)
+      chmodSync(`${bin}/${name}`, 0o755)
+    }
+    stub('dpkg-query', dpkgOut)
+    stub('apt-get', '')
+    stub('apt-cache', madisonOut)
+    return {
+      run(d) {
+        writeFileSync(log, '')
+        const v = pkgType.validate(d, debian)
+        const out = execFileSync('sh', ['-s'], { input: batchScript([pkgType.probe(v, debian)], 'n0nce'), env: { PATH: `${bin}:/usr/bin:/bin` }, encoding: 'utf8' })
+        const [data] = splitBatch(out, 1, 'n0nce', 'stub')
+        return { calls: readFileSync(log, 'utf8').trim().split('\n').filter(Boolean), data: data as Map<string, string> }
+      },
+    }
+  }
+  /** The format as dpkg-query receives it: backslash escapes that it expands itself. */
+  const FMT = '${Package}\\t${Status}\\t${Version}\\n'
+  const DPKG = 'git\tinstall ok installed\t1:2.39.5-0+deb12u1\ncurl\tinstall ok installed\t7.88.1-10+deb12u5\n'
+  const MADISON = '       git | 1:2.39.5-0+deb12u1 | http://deb.debian.org/debian bookworm/main amd64 Packages\n'
+
+  it('converged without a range: one dpkg-query for all names, nothing else', () => {
+    const { calls, data } = host(DPKG, MADISON).run({ names: ['git', 'curl'] })
+    expect(calls).toEqual([`dpkg-query -W -f ${FMT} git curl`])
+    expect(data.has('available')).toBe(false)
+    expect(pkgType.diff(pkgType.validate({ names: ['git', 'curl'] }, debian), pkgType.parse(data, pkgType.validate({ names: ['git', 'curl'] }, debian)))).toEqual([])
+  })
+
+  it('a missing name: the same query, then one apt-cache madison for all names (with aptOptions)', () => {
+    const { calls, data } = host(DPKG, MADISON).run({ names: ['git', 'curl', 'jq'], aptOptions: { 'Dir::Etc::sourceparts': '-' } })
+    expect(calls).toEqual([`dpkg-query -W -f ${FMT} git curl jq`, 'apt-cache -o Dir::Etc::sourceparts=- madison git curl jq'])
+    expect(data.get('manager')).toBe('apt')
+    expect(Buffer.from(data.get('available') ?? '', 'hex').toString()).toBe(MADISON)
+  })
+
+  it('a name that is a suffix of an installed one (libgit vs git) still counts as missing', () => {
+    const { calls } = host('libgit\tinstall ok installed\t1.0\n', '').run({ name: 'git' })
+    expect(calls).toHaveLength(2)
   })
 })

@@ -1,5 +1,6 @@
 import type { ResourceType } from '../core/types.ts'
 import { commandType } from './command.ts'
+import { condaType } from './conda/conda.ts'
 import { directoryType } from './directory.ts'
 import { downloadType } from './download/download.ts'
 import { fileType } from './file.ts'
@@ -8,4 +9,4 @@ import { lineType } from './line.ts'
 import { symlinkType } from './symlink.ts'
 
 /** Every built-in resource type: what the shell lint and grammar tests run, each with its examples. */
-export const builtinTypes: readonly ResourceType<any, any, any>[] = [fileType, directoryType, symlinkType, lineType, commandType, gitType, downloadType]
+export const builtinTypes: readonly ResourceType<any, any, any>[] = [fileType, directoryType, symlinkType, lineType, commandType, gitType, downloadType, condaType]

@@ -6,7 +6,8 @@ import { downloadType } from './download/download.ts'
 import { fileType } from './file.ts'
 import { gitType } from './git.ts'
 import { lineType } from './line.ts'
+import { rustupType } from './rustup.ts'
 import { symlinkType } from './symlink.ts'
 
 /** Every built-in resource type: what the shell lint and grammar tests run, each with its examples. */
-export const builtinTypes: readonly ResourceType<any, any, any>[] = [fileType, directoryType, symlinkType, lineType, commandType, gitType, downloadType, condaType]
+export const builtinTypes: readonly ResourceType<any, any, any>[] = [fileType, directoryType, symlinkType, lineType, commandType, gitType, downloadType, condaType, rustupType]

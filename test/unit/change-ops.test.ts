@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import type { Change, Facts, ResourceType } from '../../lib/core/types.ts'
-import { builtinTypes } from '../../lib/resources/all.ts'
+import { builtinTypes, macOnlyTypes } from '../../lib/resources/all.ts'
 import { directoryType } from '../../lib/resources/directory.ts'
 import { downloadType } from '../../lib/resources/download/download.ts'
 import { fileType } from '../../lib/resources/file.ts'
-import { linuxFacts } from '../helpers/facts.ts'
+import { linuxFacts, macFacts } from '../helpers/facts.ts'
 import { windowsFacts } from '../helpers/lint.ts'
 
 // Not a fixture table: only what apply does with the ops matters here, so unprinted keys read as absent.
@@ -44,7 +44,7 @@ describe('apply switches on the op of a change, never on its wording', () => {
   it('every change of every built-in carries an op (the examples)', () => {
     for (const type of builtinTypes) {
       for (const e of type.examples?.({ path: '/tmp/p', value: 'v' }) ?? []) {
-        const d = type.validate(e.desired, linuxFacts)
+        const d = type.validate(e.desired, macOnlyTypes.has(type.type) ? macFacts : linuxFacts)
         for (const ch of type.diff(d, e.current)) expect(typeof ch.op, `${type.type}: ${ch.text}`).toBe('string')
       }
     }

@@ -1,17 +1,19 @@
 import { describe, expect, it } from 'vitest'
 import { acquireScript, FACTS_SCRIPT, factsScript, releaseScript, takeoverScript } from '../../lib/shell/posix/scripts.ts'
-import { builtinTypes } from '../../lib/resources/all.ts'
+import { builtinTypes, macOnlyTypes } from '../../lib/resources/all.ts'
+import { macFacts } from '../helpers/facts.ts'
 import { DOWNLOAD_SCRIPT, STAMP_SCRIPT } from '../../lib/resources/download/script.ts'
+import { FETCH_SCRIPT } from '../../lib/resources/installer.ts'
 import { WRITE_SCRIPT } from '../../lib/shell/posix/write.ts'
 import { watched } from '../../lib/shell/posix/watch.ts'
 import { HOSTILE } from '../helpers/hostile.ts'
 import { examplesOf, lintPosix, shellcheck } from '../helpers/lint.ts'
 
 describe('generated POSIX scripts pass shellcheck', () => {
-  it('the download, stamp, atomic-write and command-watcher scripts', () => {
+  it('the download, stamp, atomic-write, installer-fetch and command-watcher scripts', () => {
     const watcher = /^sh -c '(.*)'$/s.exec(watched('true').command)?.[1]?.replaceAll(`'\\''`, "'")
     expect(watcher).toContain('eval "$sc_cmd"')
-    for (const s of [DOWNLOAD_SCRIPT, STAMP_SCRIPT, WRITE_SCRIPT, watcher as string]) {
+    for (const s of [DOWNLOAD_SCRIPT, STAMP_SCRIPT, WRITE_SCRIPT, FETCH_SCRIPT, watcher as string]) {
       const r = shellcheck(`#!/bin/sh\n${s}`)
       expect(r.out).toBe('')
     }
@@ -38,9 +40,13 @@ describe('generated POSIX scripts pass shellcheck', () => {
   it('a batched probe of every built-in resource type (lib/resources/all.ts) with hostile paths', () => {
     const values = HOSTILE.filter((x) => x !== '' && !x.includes('\n'))
     const types = builtinTypes.map((type) => ({ type, samples: examplesOf(type, values, (h) => `/tmp/${h.replaceAll('/', '_')}`) }))
-    const r = lintPosix(types)
+    const r = lintPosix(types.filter((t) => !macOnlyTypes.has(t.type.type)))
     expect(r.out).toBe('')
     expect(r.code).toBe(0)
-    expect(r.snippets).toBeGreaterThanOrEqual(builtinTypes.length * values.length)
+    // macOS-only types (refused on Linux): the same batch, with macOS facts.
+    const mac = lintPosix(types.filter((t) => macOnlyTypes.has(t.type.type)), macFacts)
+    expect(mac.out).toBe('')
+    expect(mac.code).toBe(0)
+    expect(r.snippets + mac.snippets).toBeGreaterThanOrEqual(builtinTypes.length * values.length)
   })
 })

@@ -1,0 +1,112 @@
+import * as v from 'valibot'
+import { ValidationError } from '../core/errors.ts'
+import type { CommonOptions, Resource, Step } from '../core/types.ts'
+import { positive } from './fields.ts'
+import { cleanupStep, computed, fetchStep, fileOfUrl, INSTALLER_IDLE_SECONDS, installerPath, type Pinned, refuseConflicts, sha256Field, urlField } from './installer.ts'
+import { defineResource, type Declarer } from './kit.ts'
+
+/** Homebrew's install.sh at a fixed commit of Homebrew/install, hash computed from that commit's file. */
+export const HOMEBREW_INSTALL: Pinned = {
+  url: 'https://raw.githubusercontent.com/Homebrew/install/ca0130bd52235f2fcb2bf23cfdda004bc5d250c1/install.sh',
+  sha256: '8ff338091a5e10bb5fc040b38316648110f42feff057ecf9feaab51fd0a13ef9',
+  file: 'homebrew-install-ca0130bd.sh',
+}
+
+export interface HomebrewOptions {
+  /** Another install.sh (a mirror, a fork); needs sha256. */
+  url?: string
+  sha256?: string
+  idleTimeout?: number
+  /** Decided by the hardware; a recipe cannot set it. */
+  prefix?: string
+  resolved?: { installer: Pinned & { path: string }; appleSilicon: boolean; other: string }
+}
+
+interface HomebrewCurrent {
+  uid: number
+  present: boolean
+  /** A brew at the other prefix (an x86_64 one in /usr/local on an Apple Silicon Mac). */
+  other: boolean
+}
+
+type HomebrewOp = { op: 'install' } | { op: 'conflict'; why: string }
+
+const ROOT = 'Homebrew refuses to run as root (its installer aborts with "Don\'t run this as root!"), and a root-owned prefix would break every later brew command'
+
+/** The prefix Homebrew's installer uses for this hardware: /opt/homebrew on Apple Silicon, even from a Rosetta shell. */
+export const brewPrefix = (appleSilicon: boolean): string => (appleSilicon ? '/opt/homebrew' : '/usr/local')
+
+function explainInstall(r: { stderr: string }): string | undefined {
+  if (/Need sudo access on macOS/.test(r.stderr)) {
+    return 'homebrew: the installer needs sudo without a password prompt (NONINTERACTIVE=1 runs `sudo -n`): the user must be an Administrator and sudo must not ask ' +
+      '(a NOPASSWD rule for this user, or install once from a Terminal on the Mac); statecraft does not hand the become password to the installer'
+  }
+  if (/Don't run this as root/.test(r.stderr)) return `homebrew: ${ROOT}`
+  return undefined
+}
+
+const base = defineResource<HomebrewOptions, HomebrewCurrent, HomebrewOp>({
+  type: 'homebrew',
+  describe: () => 'homebrew',
+  fields: {
+    url: v.optional(urlField()),
+    sha256: v.optional(sha256Field()),
+    idleTimeout: v.optional(positive('seconds')),
+    prefix: computed('is decided by the hardware (/opt/homebrew on Apple Silicon, /usr/local on Intel), as Homebrew requires; leave it out'),
+    resolved: computed('is filled in by statecraft; leave it out'),
+  },
+  normalise(d, facts, fail) {
+    if (facts.os !== 'darwin') fail('host', `is ${facts.os}: this resource installs Homebrew on macOS only; on Linux use the distribution's packages`)
+    if (facts.uid === 0) fail('host', `logs in as root: ${ROOT}; connect as the administrator who will own Homebrew`)
+    if (d.url !== undefined && d.sha256 === undefined) fail('sha256', 'is required with url: an installer is never run unchecked')
+    const p: Pinned = d.url !== undefined ? { url: d.url, sha256: d.sha256 as string, file: fileOfUrl(d.url) } : HOMEBREW_INSTALL
+    return { ...d, prefix: brewPrefix(facts.appleSilicon), resolved: { installer: { ...p, path: installerPath(p.file, facts) }, appleSilicon: facts.appleSilicon, other: brewPrefix(!facts.appleSilicon) } }
+  },
+  defaultId: () => 'homebrew',
+  paths: (d) => [{ path: d.prefix as string, kind: 'directory' }],
+  parse: (data) => ({ uid: Number(data.get('uid')), present: data.get('brew') === '1', other: data.get('other') === '1' }),
+  diff(d, c) {
+    if (c.present) return []
+    const r = d.resolved as NonNullable<HomebrewOptions['resolved']>
+    if (c.uid === 0) return [{ op: 'conflict', why: `homebrew: ${ROOT}; this resource ran as root (become): declare it without become (or with become: false when the host's default is become)`, text: `install Homebrew at ${d.prefix}: refused as root` }]
+    const beside = c.other && r.appleSilicon ? ', beside the x86_64 Homebrew in /usr/local (left as it is)' : ''
+    return [{ op: 'install', text: `install Homebrew at ${d.prefix} (NONINTERACTIVE=1 ${r.installer.file}, sha256 ${r.installer.sha256.slice(0, 12)}…)${beside}` }]
+  },
+  posix: {
+    probe: (d) => `echo "uid=$(id -u)"
+if [ -x ${d.prefix}/bin/brew ]; then echo brew=1; else echo brew=0; fi
+if [ -x ${d.resolved?.other}/bin/brew ]; then echo other=1; else echo other=0; fi`,
+    apply(d, _c, changes, facts): Step[] {
+      refuseConflicts(changes)
+      const r = d.resolved as NonNullable<HomebrewOptions['resolved']>
+      // install.sh picks the prefix from uname -m: under Rosetta it would say x86_64 and install
+      // an Intel Homebrew in /usr/local. arch -arm64 runs it natively.
+      const arch = r.appleSilicon ? ['/usr/bin/arch', '-arm64'] : []
+      return [
+        fetchStep('homebrew', r.installer, r.installer.path, facts),
+        { argv: [...arch, '/bin/bash', r.installer.path], env: { NONINTERACTIVE: '1' }, idleTimeout: (d.idleTimeout ?? INSTALLER_IDLE_SECONDS) * 1000, label: `NONINTERACTIVE=1 /bin/bash ${r.installer.file}`, explain: explainInstall },
+        cleanupStep(r.installer.path, facts),
+      ]
+    },
+  },
+  examples: ({ value }) => [{ desired: { url: `https://mirror.example/${encodeURIComponent(value)}/install.sh`, sha256: 'c'.repeat(64) }, current: { uid: 501, present: false, other: true } }],
+})
+
+/**
+ * Homebrew at the prefix the hardware decides (/opt/homebrew on Apple Silicon, also from a
+ * Rosetta shell; /usr/local on Intel), installed with its official install.sh (pinned, checked)
+ * and NONINTERACTIVE=1 when missing. Never as root: `become: true` is refused here, and a root
+ * probe (a host whose default is become) is refused before anything runs. Use brew by its
+ * absolute path afterwards (`/opt/homebrew/bin/brew`, see brewPrefix).
+ * @example
+ * homebrew({})
+ */
+export const homebrew: Declarer<HomebrewOptions, HomebrewCurrent, HomebrewOp> = Object.assign(
+  (opts: HomebrewOptions & CommonOptions): Resource<HomebrewOptions> => {
+    if (opts.become === true) throw new ValidationError(`homebrew: become must not be true: ${ROOT}. It runs as the login user, who needs sudo rights without a password prompt`)
+    return base(opts)
+  },
+  { type: base.type },
+)
+
+export const homebrewType = base.type

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { composeResources } from '../../lib/core/compose.ts'
 import { declaredFacts } from '../../lib/core/declared-facts.ts'
@@ -96,5 +97,17 @@ describe("facts: ['gpu'] — declared, gathered, guarded", () => {
     expect(d!.desired).toMatchObject({ path: '/srv/nvidia' })
     const outer = defineRecipe({ name: 'outer', include: [include(reads('inner', ['gpu']), { prefix: 'inner' })], resources: ({ facts }) => [directory({ path: `/srv/${Object.keys({ ...facts }).includes('gpu')}` })] })
     expect(composeResources(outer, ctx(gathered)).map((r) => r.desired.path)).toEqual(['/srv/nvidia', '/srv/false'])
+  })
+})
+
+describe('the facts script run for real on an NVIDIA H200 host (captured output)', () => {
+  it('parses to the GPU, driver and CUDA version that nvidia-smi reported there', () => {
+    const out = readFileSync(new URL('../fixtures/gpu-linux-nvidia-h200/facts-gpu.out', import.meta.url), 'utf8')
+    const facts = parseFacts(out, 'h200')
+    expect(facts.gpu).toEqual({ vendor: 'nvidia', devices: [{ name: 'NVIDIA H200', memoryBytes: 143771 * 2 ** 20 }], driver: '580.159.04', cuda: '13.0' })
+    expect(facts.os).toBe('linux')
+    expect(facts.memoryBytes).toBeGreaterThan(0)
+    const tools = readFileSync(new URL('../fixtures/gpu-linux-nvidia-h200/tools.txt', import.meta.url), 'utf8')
+    expect(tools).toContain('NVIDIA H200, 580.159.04, 143771')
   })
 })

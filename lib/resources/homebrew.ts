@@ -99,10 +99,10 @@ if [ -x ${d.resolved?.other}/bin/brew ]; then echo other=1; else echo other=0; f
  * probe (a host whose default is become) is refused before anything runs. Use brew by its
  * absolute path afterwards (`/opt/homebrew/bin/brew`, see brewPrefix).
  * @example
- * homebrew({})
+ * homebrew()
  */
 export const homebrew: Declarer<HomebrewOptions, HomebrewCurrent, HomebrewOp> = Object.assign(
-  (opts: HomebrewOptions & CommonOptions): Resource<HomebrewOptions> => {
+  (opts: HomebrewOptions & CommonOptions = {}): Resource<HomebrewOptions> => {
     if (opts.become === true) throw new ValidationError(`homebrew: become must not be true: ${ROOT}. It runs as the login user, who needs sudo rights without a password prompt`)
     return base(opts)
   },

@@ -40,7 +40,8 @@ export interface ResourceSpec<D extends object, C, O extends ChangeOp> {
 
 /** The declaring function a recipe calls, with the engine-facing type attached. */
 export interface Declarer<D extends object, C, O extends ChangeOp> {
-  (opts: D & CommonOptions): Resource<D>
+  /** A resource whose fields are all optional can be declared with no argument: `homebrew()`. */
+  (...opts: {} extends D ? [opts?: D & CommonOptions] : [opts: D & CommonOptions]): Resource<D>
   readonly type: ResourceType<D, C, O>
 }
 
@@ -111,6 +112,6 @@ export function defineResource<D extends object, C, O extends ChangeOp>(spec: Re
   if (spec.secrets) type.secrets = spec.secrets
   if ('sensitive' in spec.fields) type.markSensitive = (d) => ({ ...d, sensitive: true })
   if (spec.examples) type.examples = spec.examples
-  const declarer = (opts: D & CommonOptions): Resource<D> => declare(type, opts)
+  const declarer = (opts?: D & CommonOptions): Resource<D> => declare(type, opts ?? ({} as D & CommonOptions))
   return Object.assign(declarer, { type }) as Declarer<D, C, O>
 }

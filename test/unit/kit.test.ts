@@ -123,3 +123,10 @@ describe('a resource defined with defineResource', () => {
     expect(existsSync(`${dir}/conf`)).toBe(false)
   })
 })
+
+describe('declaring with no argument', () => {
+  it('works for a type whose fields are all optional (homebrew(), xcodeCommandLineTools(), conda(), rustup())', async () => {
+    const { homebrew, xcodeCommandLineTools, conda, rustup } = await import('../../lib/index.ts')
+    for (const r of [homebrew(), xcodeCommandLineTools(), conda(), rustup()]) expect(r.desired).toEqual({})
+  })
+})

@@ -5,6 +5,7 @@ import type { Change, Example } from '../../core/types.ts'
 import { decodeHex } from '../../shell/protocol.ts'
 import { flag, positive, state, text } from '../fields.ts'
 import { defineResource } from '../kit.ts'
+import { brewPrefix } from '../homebrew.ts'
 import { newestFirst, parseAvailable, parseInstalled, parseWingetList, parseWingetShow, pick, satisfied, shortVersion } from './parse.ts'
 import { posixApply, posixProbe } from './posix.ts'
 import { psApply, psProbe } from './powershell.ts'
@@ -61,8 +62,10 @@ export const pkg = defineResource<PkgOptions, PkgCurrent, PkgOp>({
       ),
     ),
     idleTimeout: v.optional(positive('seconds')),
+    brewPrefix: v.optional(text()),
   },
   normalise(d, facts, fail) {
+    if (d.brewPrefix !== undefined) fail('brewPrefix', 'is filled in by statecraft (the prefix the hardware decides); leave it out')
     if ((d.name === undefined) === (d.names === undefined)) fail('name/names', d.name === undefined ? 'are both missing: give name: \'git\' or names: [\'git\', \'curl\']' : 'are both set: give one of them')
     const windows = facts.os === 'windows'
     const fits: readonly Manager[] = windows ? WINDOWS_MANAGERS : POSIX_MANAGERS
@@ -72,9 +75,11 @@ export const pkg = defineResource<PkgOptions, PkgCurrent, PkgOp>({
     if (d.manager === 'winget' && d.state !== 'absent' && d.acceptAgreements !== true) fail('acceptAgreements', winget)
     const brew = d.manager === 'brew' || (!d.manager && facts.os === 'darwin')
     if (brew && facts.uid === 0) fail('manager', 'Homebrew refuses to run as root, and this host is connected to as root: connect as the user who owns Homebrew')
-    return d
+    // The prefix as a used path: a homebrew() resource manages it, so the graph orders this after it.
+    return brew ? { ...d, brewPrefix: brewPrefix(facts.appleSilicon) } : d
   },
   defaultId: (d) => `pkg:${label(d)}`,
+  paths: (d) => (d.brewPrefix ? [{ path: d.brewPrefix, kind: 'uses' as const }] : []),
   parse(data, d) {
     const m = data.get('manager')
     if (!m || !(MANAGERS as readonly string[]).includes(m)) return { installed: {} }

@@ -28,6 +28,8 @@ export interface PkgOptions {
   aptOptions?: Record<string, string>
   /** Seconds without output before an install or removal is stopped (default 1800). */
   idleTimeout?: number
+  /** Filled in by statecraft on macOS: the Homebrew prefix the hardware decides (orders pkg after homebrew()). */
+  brewPrefix?: string
 }
 
 export interface PkgCurrent {

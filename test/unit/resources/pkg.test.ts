@@ -5,7 +5,10 @@ import { batchScript } from '../../../lib/shell/posix/scripts.ts'
 import { splitBatch } from '../../../lib/shell/protocol.ts'
 import { tempDir } from '../../helpers/tmp.ts'
 import type { Facts } from '../../../lib/core/types.ts'
-import { pkgType } from '../../../lib/resources/pkg/pkg.ts'
+import { pkg, pkgType } from '../../../lib/resources/pkg/pkg.ts'
+import { homebrew } from '../../../lib/resources/homebrew.ts'
+import { graphNode, prepare } from '../../../lib/engine/node.ts'
+import { buildGraph } from '../../../lib/engine/graph.ts'
 import type { PkgOptions } from '../../../lib/resources/pkg/types.ts'
 import { hex, linuxFacts, macFacts, none, probe, psHex, windowsFacts } from '../../helpers/facts.ts'
 import { runCase, type Case } from '../../helpers/table.ts'
@@ -326,5 +329,23 @@ describe('the apt probe in a real sh, against stub tools that log their calls', 
   it('a name that is a suffix of an installed one (libgit vs git) still counts as missing', () => {
     const { calls } = host('libgit\tinstall ok installed\t1.0\n', '').run({ name: 'git' })
     expect(calls).toHaveLength(2)
+  })
+})
+
+describe('pkg on macOS orders after homebrew()', () => {
+  it.each([
+    ['Apple Silicon', macFacts, '/opt/homebrew'],
+    ['Intel', { ...macFacts, arch: 'x64', appleSilicon: false }, '/usr/local'],
+  ] as [string, Facts, string][])('%s: it uses the prefix homebrew() manages, so the graph puts it after', (_what, facts, prefix) => {
+    const nodes = prepare([homebrew(), pkg({ name: "wget" })], facts)
+    expect(nodes[1]!.desired.brewPrefix).toBe(prefix)
+    const g = buildGraph(nodes.map(graphNode))
+    expect(g.preds.get('pkg:wget')?.map((e) => e.from)).toEqual(['homebrew'])
+    expect(g.order).toEqual(['homebrew', 'pkg:wget'])
+  })
+
+  it('on Linux nothing is added, and brewPrefix cannot be set by a recipe', () => {
+    expect(pkgType.paths(pkgType.validate({ name: 'git' }, linuxFacts))).toEqual([])
+    expect(() => pkgType.validate({ name: 'wget', brewPrefix: '/x' } as PkgOptions, macFacts)).toThrow(/brewPrefix is filled in by statecraft/)
   })
 })

@@ -75,7 +75,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if (args.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`)
     else io.stdout(`${renderSummary(report, render)}\n`)
     if (io.signal?.aborted) return 130
-    if (!report.ok) return 1
+    // 3: the only hosts not converged wait for a restart (run again after it); 1: anything else failed.
+    if (!report.ok) return report.hosts.every((h) => h.ok || h.rebootRequired) ? 3 : 1
     if (mode === 'plan' && report.summary.changed + report.summary.pending > 0) return 2
     return 0
   } catch (e) {

@@ -44,7 +44,7 @@ export function renderResource(r: ResourceReport, mode: Report['mode'], o: Rende
 export function renderHost(h: HostReport, mode: Report['mode'], o: RenderOptions): string {
   const paint = painter(o.color)
   const s = h.summary
-  const head = `${paint('bold', h.host)}: ${h.ok ? paint('green', 'ok') : paint('red', 'FAILED')} ${paint('dim', `(${h.ms} ms, ${h.roundTrips} round trips)`)}`
+  const head = `${paint('bold', h.host)}: ${h.ok ? paint('green', 'ok') : h.rebootRequired ? paint('yellow', 'REBOOT REQUIRED') : paint('red', 'FAILED')} ${paint('dim', `(${h.ms} ms, ${h.roundTrips} round trips)`)}`
   const lines = [head]
   if (h.error) lines.push(`  ${paint('red', `${h.error.code}: ${h.error.message}`)}`)
   for (const w of h.warnings) lines.push(`  ${paint('yellow', `warning: ${w}`)}`)

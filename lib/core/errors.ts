@@ -72,6 +72,16 @@ export class LockError extends StatecraftError {
 }
 
 /** The run was interrupted (Ctrl-C or an AbortSignal). */
+/**
+ * The host must restart before the run can go on: Windows reports a pending reboot, or an
+ * installer exited with 3010 / 1641. The run for that host ends here; the next run goes on.
+ */
+export class RebootRequiredError extends StatecraftError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('E_REBOOT_REQUIRED', message, options)
+  }
+}
+
 export class AbortedError extends StatecraftError {
   constructor(message = 'interrupted') {
     super('E_ABORTED', message)

@@ -23,7 +23,8 @@ export async function applyAll(ctx: ApplyContext): Promise<Map<string, Outcome>>
   const out = new Map<string, Outcome>()
   const remaining = [...ctx.graph.order]
   const running = new Map<string, Promise<void>>()
-  let aborted = false
+  /** Why nothing more starts on this host: an interruption, or a reboot it needs first. */
+  let aborted: string | false = false
   const ready = (id: string): boolean => (ctx.graph.preds.get(id) ?? []).every((e) => out.has(e.from))
   while (remaining.length > 0 || running.size > 0) {
     for (let i = 0; i < remaining.length && running.size < ctx.concurrency; ) {
@@ -34,11 +35,13 @@ export async function applyAll(ctx: ApplyContext): Promise<Map<string, Outcome>>
       }
       remaining.splice(i, 1)
       if (aborted) {
-        out.set(id, { status: 'skipped', changes: [skipped('run interrupted')], ms: 0 })
+        out.set(id, { status: 'skipped', changes: [skipped(aborted)], ms: 0 })
         continue
       }
       const p = runOne(ctx, id, out).then((o) => {
-        if (hasCode(o.error, 'E_ABORTED')) aborted = true
+        if (hasCode(o.error, 'E_ABORTED')) aborted = 'run interrupted'
+        // The host must restart first: nothing more runs on it in this run.
+        if (hasCode(o.error, 'E_REBOOT_REQUIRED')) aborted = 'reboot required'
         out.set(id, o)
         running.delete(id)
         ctx.onDone?.(id, o)

@@ -161,7 +161,7 @@ function becomeSettings(t: HostTarget, env: Record<string, string | undefined>):
 
 function notStarted(host: string, message: string, code = 'E_NOT_STARTED'): HostReport {
   return {
-    host, ok: false, error: { code, message }, warnings: [], connections: 0, roundTrips: 0, ms: 0, resources: [],
+    host, ok: false, error: { code, message }, warnings: [], rebootRequired: false, connections: 0, roundTrips: 0, ms: 0, resources: [],
     summary: { changed: 0, unchanged: 0, pending: 0, failed: 0, skipped: 0 },
   }
 }

@@ -1,4 +1,4 @@
-import { BecomeError, hasCode, toStatecraftError, ValidationError, type StatecraftError } from '../core/errors.ts'
+import { BecomeError, hasCode, RebootRequiredError, toStatecraftError, ValidationError, type StatecraftError } from '../core/errors.ts'
 import { composeResources } from '../core/compose.ts'
 import { declaredFacts } from '../core/declared-facts.ts'
 import { resolveOptions, secretValues, type Recipe } from '../core/recipe.ts'
@@ -75,6 +75,10 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
         }
       }
     }
+    // A Windows host that waits for a restart: installers would fail or half-install. Plans still run.
+    if (o.mode === 'apply' && facts.dialect === 'powershell' && facts.rebootPending) {
+      throw new RebootRequiredError(`host ${o.name}: Windows has a restart pending (an update or an earlier install); restart it, then run again: nothing was changed`)
+    }
     const probed = nodes.filter((n) => !n.handler)
     // One batch: under sudo when any resource needs it, so a no-op still costs one probe exec.
     const flags = { verifyArtifacts: o.verifyArtifacts }
@@ -95,8 +99,8 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
             onDone: (id, out) => o.onResource?.(o.name, redact(toReport(byId.get(id) as PlanNode, out, o.diff), secrets)),
           })
     resources = nodes.map((n) => toReport(n, outcomes.get(n.id) as Outcome, o.diff))
-    const aborted = [...outcomes.values()].find((x) => hasCode(x.error, 'E_ABORTED'))
-    if (aborted) error = aborted.error as StatecraftError
+    const aborted = [...outcomes.values()].find((x) => hasCode(x.error, 'E_ABORTED') || hasCode(x.error, 'E_REBOOT_REQUIRED'))
+    if (aborted) error = toStatecraftError(aborted.error)
   } catch (e) {
     error = toStatecraftError(e)
   } finally {
@@ -112,6 +116,7 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
     ok: !error && summary.failed === 0 && summary.skipped === 0,
     ...(error ? { error: { code: error.code, message: error.message } } : {}),
     warnings: session.warnings,
+    rebootRequired: error?.code === 'E_REBOOT_REQUIRED',
     connections: o.transport.stats.connections,
     roundTrips: o.transport.stats.roundTrips,
     ms: Math.round(performance.now() - t0),

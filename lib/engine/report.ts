@@ -38,6 +38,8 @@ export interface HostReport {
   error?: ErrorInfo
   /** Things the user should know that did not fail the run (a lock taken over from a dead run). */
   warnings: string[]
+  /** The host must restart before the run can go on (Windows: a pending restart, installer exit 3010/1641). */
+  rebootRequired: boolean
   connections: number
   roundTrips: number
   ms: number
@@ -47,9 +49,9 @@ export interface HostReport {
 
 /**
  * The JSON report's shape version: bumped whenever a field is added, removed or changes meaning.
- * 2: HostReport.warnings.
+ * 2: HostReport.warnings. 3: HostReport.rebootRequired.
  */
-export const SCHEMA_VERSION = 2
+export const SCHEMA_VERSION = 3
 
 export interface Report {
   schemaVersion: typeof SCHEMA_VERSION

@@ -1,4 +1,4 @@
-import { BecomeError, CommandError, ConnectError, hasCode, LockError, TransportError } from '../core/errors.ts'
+import { BecomeError, CommandError, ConnectError, hasCode, LockError, RebootRequiredError, TransportError } from '../core/errors.ts'
 import type { CostlyFact, Dialect, Facts, OsName, ProbeData, Step } from '../core/types.ts'
 import { parseFacts } from '../facts/gather.ts'
 import { decodeHex, parseKv } from '../shell/protocol.ts'
@@ -172,6 +172,10 @@ export class HostSession {
     const bounds = { ...(step.timeout ? { timeout: step.timeout } : {}), ...(step.idleTimeout ? { idleTimeout: step.idleTimeout } : {}), promptTimeout }
     const r = await this.exec(this.dialect.step(step), { ...bounds, ...(onStderr ? { onStderr } : {}) }, become)
     if (step.progress) r.stderr = r.stderr.replace(/^statecraft-progress .*\n?/gm, '')
+    // Windows installers: 3010 = done, a restart completes it; 1641 = the installer started one.
+    if (this.dialect.name === 'powershell' && (r.code === 3010 || r.code === 1641)) {
+      throw new RebootRequiredError(`host ${this.host}: ${label} finished (exit ${r.code}) and needs the host to restart; restart it, then run again: the run goes on from there`)
+    }
     if (r.code !== 0) {
       const how =
         r.signal === 'timeout'

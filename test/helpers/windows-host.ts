@@ -25,7 +25,8 @@ const WIN_BASE = ['kernel=Windows_NT', 'machine=AMD64', 'user=ana', `home=${hex(
 const WIN_GPU = ['gpu=1', `gpuquery=${psHex('NVIDIA GeForce RTX 2070, 566.36, 8192')}`,
   `gpuversion=${psHex('NVIDIA-SMI version  : 566.36\nNVML version        : 566.36\nDRIVER version      : 566.36\nCUDA Version        : 12.7')}`]
 const WIN_LOCK = ['lock=acquired', `lockinfo=${hex('statecraft-lock-v1|t|c|1|x|20261126055012')}`]
-const winFacts = (script: string): string => [...WIN_BASE, ...(script.includes("'gpu=1'") ? WIN_GPU : []), ...WIN_LOCK].join('\r\n') + '\r\n'
+const winFacts = (script: string, reboot: boolean): string =>
+  [...WIN_BASE.map((l) => (l === 'reboot=0' && reboot ? 'reboot=1' : l)), ...(script.includes("'gpu=1'") ? WIN_GPU : []), ...WIN_LOCK].join('\r\n') + '\r\n'
 
 /** A single-quoted PowerShell literal, captured; `unq` undoes the doubling. */
 const Q = "'((?:[^'\u2018\u2019\u201a\u201b]|['\u2018\u2019\u201a\u201b]{2})*)'"
@@ -47,6 +48,8 @@ export class ReplayedWindows {
   private readonly files = new Map<string, Buffer>()
   private readonly dirs = new Set<string>()
   private readonly programs: Record<string, Program>
+  /** The registry markers say a restart is pending (the facts print reboot=1). */
+  rebootPending = false
 
   constructor(files: Record<string, string> = {}, programs: Record<string, Program> = {}) {
     this.programs = programs
@@ -138,7 +141,7 @@ export class ReplayedWindows {
     if (command === 'sh -s') return CMD_NO_SH
     if (command !== PS_COMMAND) return undefined
     const script = decodePs(stdin)
-    if (script.includes("'kernel=Windows_NT'")) return ok(winFacts(script))
+    if (script.includes("'kernel=Windows_NT'")) return ok(winFacts(script, this.rebootPending))
     const nonce = /'@@statecraft:([0-9a-f]+):0'/.exec(script)?.[1]
     if (nonce) return ok(this.batch(script, nonce))
     if (script.includes('Remove-Item -LiteralPath $sc_lock')) return ok('')

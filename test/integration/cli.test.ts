@@ -35,7 +35,7 @@ describe('provision.ts', () => {
     const again = await cli(['--host', 'local', '--plan', '--json'], { cwd: home, home })
     expect(again.code).toBe(0)
     const report = JSON.parse(again.stdout)
-    expect(report).toMatchObject({ schemaVersion: 2, mode: 'plan', ok: true, summary: { hosts: 1, failedHosts: 0, changed: 0, pending: 0 } })
+    expect(report).toMatchObject({ schemaVersion: 3, mode: 'plan', ok: true, summary: { hosts: 1, failedHosts: 0, changed: 0, pending: 0 } })
     expect(report.hosts[0]).toMatchObject({ host: 'local', ok: true, connections: 1, roundTrips: 3 })
     expect(Object.keys(report.hosts[0].resources[0]).sort()).toEqual(['changes', 'id', 'ms', 'status', 'type'])
   })

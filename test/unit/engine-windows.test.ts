@@ -96,6 +96,33 @@ describe('engine against a replayed Windows host (cmd.exe login shell, PowerShel
     expect(r.hosts[0]!.resources[2]).toMatchObject({ status: 'failed', error: { code: 'E_COMMAND', message: expect.stringMatching(/rustup-init.exe -y -q exited with 3/) } })
   })
 
+  it('an installer that exits 3010 ends the run for that host as reboot required; what depends on it waits', async () => {
+    const win = new ReplayedWindows({}, { 'rustup-init.exe': () => 3010 })
+    const needs = defineRecipe({
+      name: 'needs-restart',
+      resources: () => [
+        command({ id: 'rustup', argv: ['rustup-init.exe', '-y', '-q'], creates: '~/.cargo/bin/rustup.exe' }),
+        file({ id: 'after', path: '~/after.txt', content: 'x', after: ['rustup'] }),
+      ],
+    })
+    const r = await converge({ recipe: needs, hosts: [{ name: 'gaming-pc', transport: win.host, os: 'windows' }] })
+    const h = r.hosts[0]!
+    expect(h).toMatchObject({ ok: false, rebootRequired: true, error: { code: 'E_REBOOT_REQUIRED', message: expect.stringMatching(/rustup-init.exe -y -q finished \(exit 3010\) and needs the host to restart; restart it, then run again/) } })
+    expect(h.resources.map((x) => [x.id, x.status])).toEqual([['rustup', 'failed'], ['after', 'skipped']])
+    expect(win.read('C:\\Users\\ana\\after.txt')).toBeUndefined()
+  })
+
+  it('a host with a restart pending is planned, but not changed', async () => {
+    const win = windowsHost()
+    win.rebootPending = true
+    const plan = await converge({ recipe, hosts: [{ name: 'gaming-pc', transport: win.host, os: 'windows' }], mode: 'plan' })
+    expect(plan.hosts[0]!.error).toBeUndefined()
+    expect(plan.summary.changed).toBeGreaterThan(0)
+    const r = await converge({ recipe, hosts: [{ name: 'gaming-pc', transport: win.host, os: 'windows' }] })
+    expect(r.hosts[0]).toMatchObject({ ok: false, rebootRequired: true, error: { code: 'E_REBOOT_REQUIRED', message: expect.stringMatching(/Windows has a restart pending .*nothing was changed/) } })
+    expect(win.read(INIT)).toBeUndefined()
+  })
+
   it('creates a directory, then the file in it (ordered by path), verified by Sc-Stat', async () => {
     const win = windowsHost()
     const models = defineRecipe({ name: 'models', resources: () => [file({ path: '~/invokeai/models/models.yaml', content: 'a: 1\r\n' }), directory({ path: '~/invokeai/models' })] })

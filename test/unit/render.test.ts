@@ -3,7 +3,7 @@ import { renderHost } from '../../lib/cli/render.ts'
 import type { HostReport } from '../../lib/engine/report.ts'
 
 const host = (warnings: string[]): HostReport => ({
-  host: 'box', ok: true, warnings, connections: 1, roundTrips: 3, ms: 12, resources: [],
+  host: 'box', ok: true, warnings, rebootRequired: false, connections: 1, roundTrips: 3, ms: 12, resources: [],
   summary: { changed: 0, unchanged: 0, pending: 0, failed: 0, skipped: 0 },
 })
 
@@ -14,3 +14,11 @@ describe('host rendering', () => {
     expect(renderHost(host([]), 'apply', { color: false, verbose: false })).not.toMatch(/warning/)
   })
 })
+
+describe('a host that needs a restart', () => {
+  it('says so instead of FAILED', () => {
+    const h: HostReport = { ...host([]), ok: false, rebootRequired: true, error: { code: 'E_REBOOT_REQUIRED', message: 'restart it' } }
+    expect(renderHost(h, 'apply', { color: false, verbose: false }).split('\n')[0]).toMatch(/^box: REBOOT REQUIRED /)
+  })
+})
+

@@ -1,6 +1,6 @@
 import type { CostlyFact, Dialect, StdinSource, Step } from '../core/types.ts'
 import { commandLine } from './posix/quote.ts'
-import { watched } from './posix/watch.ts'
+import { watched, WATCHED_INPUT_LIMIT } from './posix/watch.ts'
 import { acquireScript, batchScript, factsScript, releaseScript, takeoverScript } from './posix/scripts.ts'
 import { PS_COMMAND, psStdin, psStep } from './powershell/quote.ts'
 import { psAcquireScript, psFactsScript, psBatchScript, psReleaseScript, psTakeoverScript } from './powershell/scripts.ts'
@@ -33,10 +33,16 @@ export const posixDialect: ShellDialect = {
   script: (s) => ({ command: 'sh -s', stdin: s, raw: true }),
   step(step) {
     if (step.psScript !== undefined) throw new Error('a PowerShell step reached a POSIX host')
-    if (step.stdin === undefined) return watched(commandLine(step))
-    // Data on stdin (an atomic write checks what it got): env values would have to travel in argv.
+    const input = step.stdin
+    if (input === undefined) return watched(commandLine(step))
+    // Small input travels inside the watched exec (a download's curl config: its curl must not
+    // outlive the run and append to the .part beside the next run's).
+    if (typeof input !== 'object' || !('file' in input)) {
+      if (Buffer.byteLength(input) <= WATCHED_INPUT_LIMIT) return watched(commandLine(step), input)
+    }
+    // Large data on stdin (an atomic write checks what it got): env values would have to travel in argv.
     if (Object.keys(step.env ?? {}).length > 0) throw new Error('a step with both env and stdin: env values would have to travel in argv')
-    return { command: commandLine(step), stdin: step.stdin, raw: false }
+    return { command: commandLine(step), stdin: input, raw: false }
   },
   facts: factsScript,
   acquire: acquireScript,

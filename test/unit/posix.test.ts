@@ -27,10 +27,14 @@ describe('posix quoting', () => {
     const y = posixDialect.step({ argv: ['true'] })
     expect(x.command).toBe(y.command)
     expect(x.command).not.toMatch(/hunter2|make/)
-    expect(x).toMatchObject({ raw: true, hold: true, stdin: "cd -- /src && TOKEN=hunter2 make 'a'\"$sc_nl\"'b'\n" })
+    expect(x).toMatchObject({ raw: true, hold: true, stdin: "cd -- /src && TOKEN=hunter2 make 'a'\"$sc_nl\"'b'\n\n" })
     // Data on stdin (atomic writes) goes as before; env cannot join it without reaching argv.
-    expect(posixDialect.step({ argv: ['cat'], stdin: 'x' })).toEqual({ command: 'cat', stdin: 'x', raw: false })
-    expect(() => posixDialect.step({ argv: ['make'], env: { A: '1' }, stdin: 'x' })).toThrow(/env and stdin/)
+    // Small input rides along, octal-escaped on the second line; large data (an atomic write of a
+    // big file) goes as a plain stream, which cannot carry env without argv.
+    expect(posixDialect.step({ argv: ['cat'], stdin: 'x%' })).toMatchObject({ command: x.command, stdin: 'cat\n\\170\\045\n', hold: true })
+    const big = 'y'.repeat(20_000)
+    expect(posixDialect.step({ argv: ['cat'], stdin: big })).toEqual({ command: 'cat', stdin: big, raw: false })
+    expect(() => posixDialect.step({ argv: ['make'], env: { A: '1' }, stdin: big })).toThrow(/env and stdin/)
   })
 
   it('the watcher runs the command line exactly, newlines included, with stdin from /dev/null', async () => {

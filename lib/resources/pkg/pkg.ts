@@ -87,6 +87,8 @@ export const pkg = defineResource<PkgOptions, PkgCurrent, PkgOp>({
     const names = namesFor(d, manager) ?? []
     if (manager === 'winget') {
       const c: PkgCurrent = { manager, installed: {} }
+      const path = decodeHex(data.get('wingetpath'))
+      if (path !== '') c.wingetPath = path
       names.forEach((id, i) => {
         const version = parseWingetList(decodeHex(data.get(`installed_${i}`)), id)
         if (version !== undefined) c.installed[id] = version

@@ -9,15 +9,26 @@ const reEscape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 /** `$v` does not show `id` as a whole word: not installed (-notmatch ignores case, as winget and choco do). */
 const lacks = (v: string, id: string, before: string, after: string): string => `(${v} -notmatch ${psQuote(`${before}${reEscape(id)}${after}`)})`
 
+/**
+ * Where winget is: on PATH, else the newest App Installer under WindowsApps (x64, then arm64).
+ * A non-interactive OpenSSH session often lacks the PATH entry (it comes with the user's logon);
+ * the executable itself still runs by its full path.
+ */
+const WINGET_GLOB = (arch: string): string => `"$env:ProgramFiles\\WindowsApps\\Microsoft.DesktopAppInstaller_*_${arch}__8wekyb3d8bbwe\\winget.exe"`
+const WINGET_FIND = [
+  '$sc_wg = Get-Command winget -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1 -ExpandProperty Path',
+  `if (-not $sc_wg) { $sc_wg = Get-ChildItem -Path ${WINGET_GLOB('x64')}, ${WINGET_GLOB('arm64')} -ErrorAction SilentlyContinue | Sort-Object { try { [Version](($_.Directory.Name -split '_')[1]) } catch { [Version]'0.0' } } -Descending | Select-Object -First 1 -ExpandProperty FullName }`,
+].join('\n')
+
 function wingetBranch(d: PkgOptions, ids: string[]): string {
   const src = d.acceptAgreements ? ' --accept-source-agreements' : ''
-  const out = ["'manager=winget'"]
+  const out = ["'manager=winget'", "Sc-KvHex 'wingetpath' $sc_wg"]
   ids.forEach((id, i) => {
     // winget has no query for several ids: one exact query per id.
-    out.push(`$o = (& winget list --exact --id ${psQuote(id)} --disable-interactivity${src} 2>$null | Out-String)`, `Sc-KvHex 'installed_${i}' $o`)
+    out.push(`$o = (& $sc_wg list --exact --id ${psQuote(id)} --disable-interactivity${src} 2>$null | Out-String)`, `Sc-KvHex 'installed_${i}' $o`)
     if (d.state === 'absent') return
     const need = d.version !== undefined ? '$true' : lacks('$o', id, '\\s', '\\s')
-    out.push(`if (${need}) { Sc-KvHex 'available_${i}' (& winget show --exact --id ${psQuote(id)} --versions --disable-interactivity${src} 2>$null | Out-String) }`)
+    out.push(`if (${need}) { Sc-KvHex 'available_${i}' (& $sc_wg show --exact --id ${psQuote(id)} --versions --disable-interactivity${src} 2>$null | Out-String) }`)
   })
   return out.join('\n')
 }
@@ -47,17 +58,38 @@ export function psProbe(d: PkgOptions): string {
     // winget is a candidate only with its exact ids; a plain name is never one.
     if (!names) continue
     const body = m === 'winget' ? wingetBranch(d, names) : chocoBranch(d, names)
-    parts.push(`${parts.length === 0 ? 'if' : 'elseif'} (Get-Command ${m} -ErrorAction SilentlyContinue) {\n${body}\n}`)
+    const found = m === 'winget' ? '$sc_wg' : `Get-Command ${m} -ErrorAction SilentlyContinue`
+    parts.push(`${parts.length === 0 ? 'if' : 'elseif'} (${found}) {\n${body}\n}`)
   }
+  const find = ms.includes('winget') && namesFor(d, 'winget') ? `${WINGET_FIND}\n` : ''
   // Native tools write to stderr: under 'Stop' Windows PowerShell would turn that into an error.
-  return `$ErrorActionPreference = 'Continue'\n${parts.join(' ')}${parts.length > 0 ? " else { 'manager=none' }" : "'manager=none'"}`
+  return `$ErrorActionPreference = 'Continue'\n${find}${parts.join(' ')}${parts.length > 0 ? " else { 'manager=none' }" : "'manager=none'"}`
+}
+
+/** How winget fails without the user's interactive logon (OpenSSH, a service): its codes and messages. */
+const NO_LOGON = /logon session|Access is denied|0x80070005|0x8A15000F/i
+const NO_LOGON_CODES = new Set([0x8a15000f, 0x80070005])
+
+/** A winget step that failed the way winget fails outside an interactive logon: the cause and the ways out. */
+export function explainWinget(r: { code: number | null; stderr: string }): string | undefined {
+  const code = r.code === null ? undefined : r.code >>> 0
+  if (!(code !== undefined && NO_LOGON_CODES.has(code)) && !NO_LOGON.test(r.stderr)) return undefined
+  const exit = r.code === null ? '' : ` (exit ${r.code}${code !== undefined && code > 0xffff ? ` = 0x${code.toString(16).toUpperCase()}` : ''})`
+  return (
+    `pkg: winget failed${exit} the way it does outside an interactive logon: winget is an App Installer (MSIX) app tied to the user's desktop logon, ` +
+    'and a non-interactive SSH session often has none ("no logon session", "Access is denied", source agreement prompts nobody answers). ' +
+    "Ways out: install from the vendor's silent installer instead (statecraft's conda() and rustup() do so for Miniforge and Rust), " +
+    "or run statecraft from the user's logged-in session on that host"
+  )
 }
 
 export function psApply(d: PkgOptions, c: PkgCurrent, changes: Change<PkgOp>[]): Step[] {
   const bound = { idleTimeout: (d.idleTimeout ?? DEFAULT_IDLE_SECONDS) * 1000 }
   const steps: Step[] = []
   const add = (argv: string[]): void => {
-    steps.push({ argv, ...bound })
+    // winget by the path the probe found (under WindowsApps when it is not on this session's PATH).
+    if (argv[0] === 'winget') steps.push({ argv: [c.wingetPath ?? 'winget', ...argv.slice(1)], ...bound, explain: explainWinget })
+    else steps.push({ argv, ...bound })
   }
   const removals = changes.filter((ch) => ch.op === 'remove').map((ch) => ch.name)
   for (const ch of changes) {

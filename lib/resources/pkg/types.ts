@@ -39,6 +39,8 @@ export interface PkgCurrent {
   installed: Record<string, string>
   /** Versions the manager offers per name, as it prints them; only read when something must be installed. */
   available?: Record<string, string[]>
+  /** winget: the executable the probe found (on PATH, else under WindowsApps); apply runs it by this path. */
+  wingetPath?: string
 }
 
 /**

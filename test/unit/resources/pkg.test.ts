@@ -52,7 +52,11 @@ const WINGET_NONE = psHex(`${SPIN}No installed package found matching input crit
 const wingetShow = (...versions: string[]): string => psHex(`${SPIN}Found Git [Git.Git]\r\nVersion\r\n-------\r\n${versions.map((v) => `${v}\r\n`).join('')}`)
 const chocoList = (...rows: string[]): string => psHex(`Chocolatey v2.2.2\r\n${rows.map((r) => `${r}\r\n`).join('')}${rows.length} packages installed.\r\n`)
 const chocoSearch = (...rows: string[]): string => psHex(rows.map((r) => `${r}\r\n`).join(''))
-const winget = (...args: string[]): string => `& 'winget' ${args.map((a) => `'${a}'`).join(' ')}\nexit $LASTEXITCODE`
+/** winget where the probe found it: the PATH alias, or (in an SSH session without it) the App Installer under WindowsApps. */
+const WG_PATH = 'C:\\Users\\ana\\AppData\\Local\\Microsoft\\WindowsApps\\winget.exe'
+const WG_APPS = 'C:\\Program Files\\WindowsApps\\Microsoft.DesktopAppInstaller_1.22.10582.0_x64__8wekyb3d8bbwe\\winget.exe'
+const wingetAt = (path: string, ...args: string[]): string => `& '${path}' ${args.map((a) => `'${a}'`).join(' ')}\nexit $LASTEXITCODE`
+const winget = (...args: string[]): string => wingetAt(WG_PATH, ...args)
 const choco = (...args: string[]): string => `& 'choco' ${args.map((a) => `'${a}'`).join(' ')}\nexit $LASTEXITCODE`
 const WINGET_ACCEPT = ['--silent', '--accept-package-agreements', '--accept-source-agreements', '--disable-interactivity']
 
@@ -191,7 +195,7 @@ const cases: Case<PkgOptions>[] = [
     name: 'Windows: winget install by exact id, agreements accepted because the recipe says so',
     facts: windowsFacts,
     desired: { name: 'git', winget: 'Git.Git', acceptAgreements: true },
-    current: probe({ manager: 'winget', installed_0: WINGET_NONE, available_0: wingetShow('2.43.0', '2.42.0.2') }),
+    current: probe({ manager: 'winget', wingetpath: psHex(WG_PATH), installed_0: WINGET_NONE, available_0: wingetShow('2.43.0', '2.42.0.2') }),
     changes: ['install Git.Git 2.43.0 (winget)'],
     steps: [winget('install', '--exact', '--id', 'Git.Git', '--version', '2.43.0', ...WINGET_ACCEPT)],
   },
@@ -199,16 +203,24 @@ const cases: Case<PkgOptions>[] = [
     name: 'Windows: winget without acceptAgreements: a conflict that says which field to set',
     facts: windowsFacts,
     desired: { name: 'git', winget: 'Git.Git' },
-    current: probe({ manager: 'winget', installed_0: WINGET_NONE, available_0: wingetShow('2.43.0') }),
+    current: probe({ manager: 'winget', wingetpath: psHex(WG_PATH), installed_0: WINGET_NONE, available_0: wingetShow('2.43.0') }),
     changes: ['install Git.Git (winget): needs acceptAgreements: true'],
     applyError: /set acceptAgreements: true \(it adds --accept-package-agreements --accept-source-agreements\)/,
   },
-  { name: 'Windows: winget installed: converged', facts: windowsFacts, desired: { name: 'git', winget: 'Git.Git', acceptAgreements: true }, current: probe({ manager: 'winget', installed_0: wingetList('Git  Git.Git 2.43.0            winget\r\n'), ...none('available_0') }), changes: [] },
+  { name: 'Windows: winget installed: converged', facts: windowsFacts, desired: { name: 'git', winget: 'Git.Git', acceptAgreements: true }, current: probe({ manager: 'winget', wingetpath: psHex(WG_PATH), installed_0: wingetList('Git  Git.Git 2.43.0            winget\r\n'), ...none('available_0') }), changes: [] },
+  {
+    name: 'Windows: winget not on the SSH session\'s PATH: found under WindowsApps, and run by that full path',
+    facts: windowsFacts,
+    desired: { name: 'git', winget: 'Git.Git', acceptAgreements: true },
+    current: probe({ manager: 'winget', wingetpath: psHex(WG_APPS), installed_0: WINGET_NONE, available_0: wingetShow('2.43.0') }),
+    changes: ['install Git.Git 2.43.0 (winget)'],
+    steps: [wingetAt(WG_APPS, 'install', '--exact', '--id', 'Git.Git', '--version', '2.43.0', ...WINGET_ACCEPT)],
+  },
   {
     name: 'Windows: winget upgrade to satisfy a range (a four-part version is read as semver)',
     facts: windowsFacts,
     desired: { name: 'git', winget: 'Git.Git', version: '>=2.43', acceptAgreements: true },
-    current: probe({ manager: 'winget', installed_0: wingetList('Git  Git.Git 2.42.0.2 2.43.0    winget\r\n'), available_0: wingetShow('2.43.0', '2.42.0.2') }),
+    current: probe({ manager: 'winget', wingetpath: psHex(WG_PATH), installed_0: wingetList('Git  Git.Git 2.42.0.2 2.43.0    winget\r\n'), available_0: wingetShow('2.43.0', '2.42.0.2') }),
     changes: ['upgrade Git.Git 2.42.0.2 → 2.43.0 to satisfy >=2.43 (winget)'],
     steps: [winget('upgrade', '--exact', '--id', 'Git.Git', '--version', '2.43.0', ...WINGET_ACCEPT)],
   },
@@ -216,7 +228,7 @@ const cases: Case<PkgOptions>[] = [
     name: 'Windows: winget: an unsatisfiable range names the versions offered',
     facts: windowsFacts,
     desired: { name: 'git', winget: 'Git.Git', version: '>=3', acceptAgreements: true },
-    current: probe({ manager: 'winget', installed_0: WINGET_NONE, available_0: wingetShow('2.43.0', '2.42.0.2') }),
+    current: probe({ manager: 'winget', wingetpath: psHex(WG_PATH), installed_0: WINGET_NONE, available_0: wingetShow('2.43.0', '2.42.0.2') }),
     changes: ['install Git.Git >=3 (winget): no version satisfies it (available: 2.43.0, 2.42.0.2)'],
     applyError: /no version winget offers satisfies >=3 \(available: 2\.43\.0, 2\.42\.0\.2\)/,
   },
@@ -224,7 +236,7 @@ const cases: Case<PkgOptions>[] = [
     name: 'Windows: winget removal',
     facts: windowsFacts,
     desired: { name: 'git', winget: 'Git.Git', state: 'absent' },
-    current: probe({ manager: 'winget', installed_0: wingetList('Git  Git.Git 2.43.0            winget\r\n'), ...none('available_0') }),
+    current: probe({ manager: 'winget', wingetpath: psHex(WG_PATH), installed_0: wingetList('Git  Git.Git 2.43.0            winget\r\n'), ...none('available_0') }),
     changes: ['remove Git.Git (winget)'],
     steps: [winget('uninstall', '--exact', '--id', 'Git.Git', '--silent', '--disable-interactivity')],
   },
@@ -259,6 +271,25 @@ const cases: Case<PkgOptions>[] = [
 describe('pkg', () => {
   for (const c of cases) it(c.name, () => runCase(pkgType, c))
 
+  it('a winget step that fails outside an interactive logon explains the cause and the ways out', () => {
+    const d = pkgType.validate({ name: 'git', winget: 'Git.Git', acceptAgreements: true }, windowsFacts)
+    const c = { manager: 'winget' as const, wingetPath: WG_APPS, installed: {}, available: { 'Git.Git': ['2.43.0'] } }
+    const [step] = pkgType.apply(d, c, pkgType.diff(d, c), windowsFacts)
+    expect(step?.argv[0]).toBe(WG_APPS)
+    const explain = step?.explain ?? ((): undefined => undefined)
+    const ways = /winget failed .*outside an interactive logon[\s\S]*vendor's silent installer instead \(statecraft's conda\(\) and rustup\(\)[\s\S]*from the user's logged-in session/
+    expect(explain({ code: -1978335217, stderr: '' })).toMatch(/exit -1978335217 = 0x8A15000F/)
+    expect(explain({ code: -1978335217, stderr: '' })).toMatch(ways)
+    expect(explain({ code: 1, stderr: 'An unexpected error occurred while executing the command:\r\n0x80070520 : A specified logon session does not exist. It may already have been terminated.\r\n' })).toMatch(ways)
+    expect(explain({ code: 1, stderr: 'Program \'winget.exe\' failed to run: Access is denied' })).toMatch(ways)
+    expect(explain({ code: 1, stderr: 'Failed when opening source(s); try the \'source reset\' command if the problem persists.\r\n0x80070005 : Access is denied.\r\n' })).toMatch(ways)
+    // Any other failure keeps the default message (the command and its stderr).
+    expect(explain({ code: 1, stderr: 'No package found matching input criteria.' })).toBeUndefined()
+    const r = pkgType.validate({ name: 'git', winget: 'Git.Git', state: 'absent' }, windowsFacts)
+    const rc = { manager: 'winget' as const, installed: { 'Git.Git': '2.43.0' } }
+    expect(pkgType.apply(r, rc, pkgType.diff(r, rc), windowsFacts)[0]?.explain?.({ code: 0x8a15000f, stderr: '' })).toMatch(ways)
+  })
+
   it('installs are bounded by output, not by a total: idleTimeout (default 1800 s), noninteractive apt', () => {
     const d = pkgType.validate({ name: 'git' }, debian)
     const c = { manager: 'apt' as const, installed: {}, available: { git: ['1:2.39.5-0+deb12u1'] } }
@@ -280,7 +311,12 @@ describe('pkg', () => {
 
   it('the Windows probe: winget only with an id, one exact query per id; choco otherwise', () => {
     const p = (d: PkgOptions): string => pkgType.probe(pkgType.validate(d, windowsFacts), windowsFacts)
-    expect(p({ name: 'git', winget: 'Git.Git', acceptAgreements: true })).toMatch(/Get-Command winget[\s\S]*winget list --exact --id 'Git\.Git'[\s\S]*Get-Command choco[\s\S]*choco list/)
+    expect(p({ name: 'git', winget: 'Git.Git', acceptAgreements: true })).toMatch(/Get-Command winget[\s\S]*\$sc_wg list --exact --id 'Git\.Git'[\s\S]*Get-Command choco[\s\S]*choco list/)
+    // Not on PATH (an SSH session without the user's logon): the newest App Installer under WindowsApps, x64 or arm64.
+    const w = p({ name: 'git', winget: 'Git.Git', manager: 'winget', acceptAgreements: true })
+    expect(w).toContain('"$env:ProgramFiles\\WindowsApps\\Microsoft.DesktopAppInstaller_*_x64__8wekyb3d8bbwe\\winget.exe", "$env:ProgramFiles\\WindowsApps\\Microsoft.DesktopAppInstaller_*_arm64__8wekyb3d8bbwe\\winget.exe"')
+    expect(w).toMatch(/if \(\$sc_wg\) \{\n'manager=winget'\nSc-KvHex 'wingetpath' \$sc_wg\n\$o = \(& \$sc_wg list --exact --id 'Git\.Git'/)
+    expect(w).toContain("(& $sc_wg show --exact --id 'Git.Git'")
     expect(p({ name: 'git' })).not.toContain('winget')
   })
 })

@@ -157,7 +157,7 @@ export const pkg = defineResource<PkgOptions, PkgCurrent, PkgOp>({
   examples: ({ value }): Example<PkgOptions, PkgCurrent>[] => [
     { desired: { name: 'git', version: '>=2.35', aptOptions: { 'Dir::Etc::sourcelist': value.replaceAll('\n', ' ') } }, current: { manager: 'apt', installed: { git: '1:2.30.2-1' }, available: { git: ['1:2.39.5-0+deb12u1'] } } },
     { desired: { names: ['git', 'curl'], brew: ['git', 'user/tap/curl'], state: 'absent' }, current: { manager: 'apt', installed: { git: '1:2.39.5-0+deb12u1', curl: '7.88.1-10' } } },
-    { desired: { name: 'git', winget: 'Git.Git', acceptAgreements: true }, current: { manager: 'winget', installed: {}, available: { 'Git.Git': ['2.43.0'] } } },
+    { desired: { name: 'git', winget: 'Git.Git', acceptAgreements: true }, current: { manager: 'winget', wingetPath: `C:\\Program Files\\WindowsApps\\${value}\\winget.exe`, installed: {}, available: { 'Git.Git': ['2.43.0'] } } },
     { desired: { names: ['git', 'curl'], version: '<9' }, current: { manager: 'choco', installed: { git: '2.42.0' }, available: { git: ['2.43.0'], curl: ['8.5.0'] } } },
     { desired: { name: 'git', winget: 'Git.Git', state: 'absent' }, current: { manager: 'winget', installed: { 'Git.Git': '2.43.0' } } },
   ],

@@ -2,7 +2,6 @@ import { existsSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { toStatecraftError } from '../core/errors.ts'
 import { parseSetArgs } from '../core/recipe.ts'
-import { converge } from '../engine/converge.ts'
 import { loadInventory, selectHosts, type Inventory, type InventoryHost } from '../inventory/load.ts'
 import { hostTarget } from '../inventory/targets.ts'
 import { parseCli, shardOf, USAGE } from './args.ts'
@@ -53,6 +52,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const mode = args.plan ? 'plan' : 'apply'
     const passwords = await askBecomePasswords(hosts, io)
     const progress = progressReporter({ tty: io.color, write: io.stderr })
+    // The engine (and the shell scripts it sends) loads only for a run: --help, --version and bad
+    // arguments answer without it.
+    const { converge } = await import('../engine/converge.ts')
     const report = await converge({
       recipe,
       mode,

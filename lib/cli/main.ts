@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { toStatecraftError } from '../core/errors.ts'
 import { parseSetArgs } from '../core/recipe.ts'
-import { loadInventory, selectHosts, type Inventory, type InventoryHost } from '../inventory/load.ts'
+import { loadInventory, selectHosts, type Inventory } from '../inventory/load.ts'
 import { hostTarget } from '../inventory/targets.ts'
 import { parseCli, shardOf, USAGE } from './args.ts'
 import { loadRecipe } from './load-recipe.ts'
@@ -50,15 +50,16 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const hosts = args.shard ? shardOf(selected, args.shard) : selected
     const render = { color: io.color, verbose: args.verbose, ...(args.diff ? { patch: await loadPatch() } : {}) }
     const mode = args.plan ? 'plan' : 'apply'
-    const passwords = await askBecomePasswords(hosts, io)
     const progress = progressReporter({ tty: io.color, write: io.stderr })
     // The engine (and the shell scripts it sends) loads only for a run: --help, --version and bad
     // arguments answer without it.
     const { converge } = await import('../engine/converge.ts')
+    const asker = becomeAsker(io)
     const report = await converge({
       recipe,
       mode,
-      hosts: hosts.map((h) => hostTarget(inv, h, passwords.get(h.name))),
+      hosts: hosts.map((h) => hostTarget(inv, h)),
+      ...(asker ? { askBecomePassword: asker } : {}),
       set,
       env: io.env,
       only: args.only,
@@ -89,16 +90,17 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 }
 
 /**
- * A host that becomes root with no password variable set gets asked once on the terminal; with
- * no terminal, sudo's own refusal is reported later with the fix.
+ * Asks on the terminal for a host's sudo password — only for a host whose first exec found that
+ * sudo needs one and whose inventory names no variable holding it; one question at a time, however
+ * many hosts run at once. Without a terminal there is no asking: the run reports the fix instead.
  */
-async function askBecomePasswords(hosts: InventoryHost[], io: CliIo): Promise<Map<string, string>> {
-  const out = new Map<string, string>()
-  if (!io.prompt) return out
-  for (const h of hosts) {
-    if (!h.become || (h.becomePasswordEnv && io.env[h.becomePasswordEnv])) continue
-    const pw = await io.prompt(`sudo password for ${h.user ?? 'the login user'} on ${h.name} (empty if none): `)
-    if (pw !== '') out.set(h.name, pw)
+function becomeAsker(io: CliIo): ((host: string, user: string) => Promise<string>) | undefined {
+  const prompt = io.prompt
+  if (!prompt) return undefined
+  let turn: Promise<unknown> = Promise.resolve()
+  return (host, user) => {
+    const asked = turn.then(() => prompt(`sudo password for ${user} on ${host} (empty if none): `))
+    turn = asked.catch(() => undefined)
+    return asked
   }
-  return out
 }

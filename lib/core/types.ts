@@ -41,6 +41,8 @@ export interface Facts {
   cpu?: string
   /** A reboot is pending: Windows' registry markers, Debian/Ubuntu's /var/run/reboot-required. */
   rebootPending: boolean
+  /** Hosts with become only: whether sudo is there and works without a password (`sudo -n true`). */
+  sudo?: 'nopasswd' | 'password' | 'missing'
   /**
    * The GPUs. Costly (hundreds of ms), so gathered only for a recipe that declares
    * `facts: ['gpu']` (itself or through an included recipe); undefined otherwise, and reading it

@@ -60,6 +60,11 @@ export interface ConvergeOptions {
   resourceConcurrency?: number
   /** Seconds the batched probe (guards included) may take on a host; default 120. */
   probeTimeout?: number
+  /**
+   * Asks for a host's sudo password when its first exec found that sudo needs one and the
+   * inventory gives none ('' for none). Called at most once per host, before anything changes.
+   */
+  askBecomePassword?: (host: string, user: string) => Promise<string>
   /** The lock's path on each host; `~/` means the login user's home there. */
   lockPath?: string
   signal?: AbortSignal
@@ -140,6 +145,7 @@ async function runTarget(t: HostTarget, opts: ConvergeOptions, mode: 'plan' | 'a
       ...(t.become ? { become: becomeSettings(t, opts.env ?? process.env) } : {}),
       resourceConcurrency: opts.resourceConcurrency ?? 4,
       ...(opts.probeTimeout ? { probeTimeout: opts.probeTimeout } : {}),
+      ...(opts.askBecomePassword ? { askBecomePassword: opts.askBecomePassword } : {}),
       verifyArtifacts: opts.verifyArtifacts ?? false,
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.log ? { log: opts.log } : {}),

@@ -2,7 +2,7 @@ import { BecomeError, hasCode, RebootRequiredError, toStatecraftError, Validatio
 import { composeResources } from '../core/compose.ts'
 import { declaredFacts } from '../core/declared-facts.ts'
 import { resolveOptions, secretValues, type Recipe } from '../core/recipe.ts'
-import type { Change, OsName } from '../core/types.ts'
+import type { Change, Facts, OsName } from '../core/types.ts'
 import type { Transport } from '../transport/types.ts'
 import { applyAll } from './apply.ts'
 import type { Outcome } from './decide.ts'
@@ -36,6 +36,8 @@ export interface HostRunOptions {
   log?: Log
   onResource?: (host: string, r: ResourceReport) => void
   onProgress?: (host: string, id: string, bytes: number, total?: number) => void
+  /** Asks for the sudo password, once per host and only when sudo needs one ('' for none). */
+  askBecomePassword?: (host: string, user: string) => Promise<string>
 }
 
 /** facts+lock -> prepare -> one batched probe -> plan or apply -> unlock. Never throws. */
@@ -50,7 +52,7 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
   let resources: ResourceReport[] = []
   let error: StatecraftError | undefined
   try {
-    const facts = await session.start(declaredFacts(o.recipe))
+    const facts = await session.start(declaredFacts(o.recipe), { sudo: o.become !== undefined })
     const options = resolveOptions(o.recipe, { groupVars: o.groupVars, hostVars: o.vars, set: o.set, env: o.env }, o.name)
     secrets.push(...secretValues(o.recipe, options))
     const decls = composeResources(o.recipe, { facts, options, host: { name: o.name, vars: o.vars } })
@@ -62,7 +64,7 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
     }
     // Already that user (root logging in as root): nothing to escalate, and sudo may not exist.
     if (needsBecome && !(becomeUser === 'root' ? facts.uid === 0 : facts.user === becomeUser)) {
-      session.become = { user: becomeUser, source: o.become?.source ?? 'nowhere', ...(o.become?.password !== undefined ? { password: o.become.password } : {}) }
+      session.become = await becomeFor(o, facts)
     }
     for (const n of nodes) secrets.push(...(n.kind.secrets?.(n.desired) ?? []))
     const byId = new Map(nodes.map((n) => [n.id, n]))
@@ -138,4 +140,25 @@ function toReport(n: PlanNode, out: Outcome, withDiff: boolean): ResourceReport 
     if (diffs.length > 0) r.diffs = diffs.map((c) => ({ path: c.path, before: c.before, after: c.after }))
   }
   return r
+}
+
+/**
+ * How this run becomes the target user, decided before anything changes from the first exec's
+ * `sudo -n true`: no sudo is an error; sudo without a password needs none; otherwise the password
+ * from the inventory's variable, else asked once (on a terminal), else the error with the fix.
+ */
+async function becomeFor(o: HostRunOptions, facts: Facts): Promise<BecomeSettings> {
+  const user = o.become?.user ?? 'root'
+  if (facts.sudo === 'missing') throw new BecomeError(`host ${o.name}: become needs sudo, which is not installed there`)
+  if (facts.sudo === 'nopasswd') return { user, source: 'sudo without a password' }
+  let password = o.become?.password
+  if (password === undefined && o.askBecomePassword) {
+    const answer = await o.askBecomePassword(o.name, facts.user)
+    if (answer !== '') password = answer
+  }
+  if (password === undefined && facts.sudo === 'password') {
+    throw new BecomeError(`host ${o.name}: sudo asks for a password and none is configured: set becomePasswordEnv in the inventory to the name of an environment variable that holds it`)
+  }
+  const source = o.become?.password !== undefined ? (o.become?.source ?? 'the caller') : 'the terminal'
+  return { user, source, ...(password !== undefined ? { password } : {}) }
 }

@@ -92,7 +92,7 @@ export class HostSession {
    * is tried first unless the inventory says Windows; a host that refuses it is asked in PowerShell.
    * The costly facts the recipe declared (`gpu`) join this same exec.
    */
-  async start(costly: readonly CostlyFact[] = []): Promise<Facts> {
+  async start(costly: readonly CostlyFact[] = [], o: { sudo?: boolean } = {}): Promise<Facts> {
     const prefix = newHolderPrefix(newNonce())
     const order: Dialect[] = this.osHint === 'windows' ? ['powershell', 'posix'] : ['posix', 'powershell']
     const failures: string[] = []
@@ -100,7 +100,7 @@ export class HostSession {
       const d = DIALECTS[name]
       let r: ExecResult
       try {
-        r = await this.script(`${d.facts(costly)}\n${d.acquire(this.lockPath, prefix)}`, 'fact-gathering', false, d)
+        r = await this.script(`${d.facts(costly, o)}\n${d.acquire(this.lockPath, prefix)}`, 'fact-gathering', false, d)
       } catch (e) {
         if (!hasCode(e, 'E_TRANSPORT')) throw e
         failures.push(`${name}: ${(e as Error).message}`)

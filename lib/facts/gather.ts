@@ -13,6 +13,8 @@ export function normaliseArch(machine: string): string {
   return machine
 }
 
+const SUDO_STATES = new Set(['nopasswd', 'password', 'missing'])
+
 /**
  * Pure: the facts script's stdout (either dialect) to typed facts. Keys an older host or a
  * missing tool did not print become undefined (or empty, false), never an error.
@@ -58,6 +60,7 @@ export function parseFacts(stdout: string, hostName: string): Facts {
     ...(memoryBytes !== undefined ? { memoryBytes } : {}),
     ...(cpu !== undefined ? { cpu } : {}),
     rebootPending: kv.get('reboot') === '1',
+    ...(SUDO_STATES.has(kv.get('sudo') ?? '') ? { sudo: kv.get('sudo') as Facts['sudo'] } : {}),
     ...(gpu ? { gpu } : {}),
   }
 }

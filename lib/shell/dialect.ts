@@ -21,7 +21,7 @@ export interface ShellDialect {
   script(script: string): Exec
   step(step: Step): Exec
   /** The first exec's facts part, with the costly facts the recipe declared. */
-  facts(costly: readonly CostlyFact[]): string
+  facts(costly: readonly CostlyFact[], o?: { sudo?: boolean }): string
   acquire(path: string, prefix: string): string
   takeover(path: string, staleInfo: string, info: string): string
   release(path: string, info: string): string
@@ -58,7 +58,8 @@ export const powershellDialect: ShellDialect = {
     if (step.stdin !== undefined) throw new Error('stdin for a step on a Windows host: resources embed their data in psScript')
     return { command: PS_COMMAND, stdin: psStdin(step.psScript ?? psStep(step)), raw: true }
   },
-  facts: psFactsScript,
+  // Windows has no sudo: become is refused there before the sudo check would matter.
+  facts: (costly) => psFactsScript(costly),
   acquire: psAcquireScript,
   takeover: psTakeoverScript,
   release: psReleaseScript,

@@ -1,6 +1,6 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -22,7 +22,8 @@ export const TEST_PASSWORD = process.env[TEST_PASSWORD_ENV] as string
 
 /** Removes the test user, its home and its sudoers entry; safe to call when they are gone. */
 export function removeTestUser(): void {
-  rmSync(SUDOERS, { force: true })
+  // Its rule, and any extra rule a test added for it (statecraft-test-<user>-…).
+  for (const f of readdirSync('/etc/sudoers.d')) if (f === `statecraft-test-${TEST_USER}` || f.startsWith(`statecraft-test-${TEST_USER}-`)) rmSync(`/etc/sudoers.d/${f}`, { force: true })
   if (spawnSync('id', [TEST_USER], { stdio: 'ignore' }).status !== 0) return
   // Processes the user still runs (a test's sshd session) would make userdel refuse.
   spawnSync('pkill', ['-KILL', '-u', TEST_USER], { stdio: 'ignore' })

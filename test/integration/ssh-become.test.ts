@@ -123,4 +123,32 @@ export default defineRecipe({ name: 'r', resources: () => [
     expect(questions).toEqual([`sudo password for ${TEST_USER} on lab (empty if none): `])
     expect(statSync(`${dir}/x`).uid).toBe(0)
   })
+
+  it('with sudo that needs no password (NOPASSWD), nothing is asked and nothing is sent', async () => {
+    const dir = tempDir()
+    const cwd = tempDir()
+    // A second rule for this run's test user, removed again below (and by removeTestUser).
+    const rule = `/etc/sudoers.d/statecraft-test-${TEST_USER}-nopasswd`
+    writeFileSync(rule, `${TEST_USER} ALL=(ALL:ALL) NOPASSWD: ALL\n`, { mode: 0o440 })
+    try {
+      writeFileSync(`${cwd}/hosts.yaml`, `hosts:\n  lab:\n    address: 127.0.0.1\n    port: ${sshd.port}\n    user: ${TEST_USER}\n    become: true\n`)
+      writeFileSync(`${cwd}/recipe.ts`, `import { file, defineRecipe } from ${JSON.stringify(join(process.cwd(), 'lib/index.ts'))}\nexport default defineRecipe({ name: 'r', resources: () => [file({ path: '${dir}/x', content: 'x', owner: 'root' })] })\n`)
+      const questions: string[] = []
+      let out = ''
+      const code = await main(['--recipe', 'recipe.ts', '--host', 'lab', '--lock-path', lock()], {
+        stdout: (s) => (out += s),
+        stderr: (s) => (out += s),
+        color: false,
+        cwd,
+        env: { ...process.env, HOME: home },
+        prompt: async (q) => (questions.push(q), 'not-needed'),
+      })
+      expect(out).toMatch(/converged/)
+      expect(code).toBe(0)
+      expect(questions).toEqual([])
+      expect(statSync(`${dir}/x`).uid).toBe(0)
+    } finally {
+      rmSync(rule, { force: true })
+    }
+  })
 })

@@ -52,3 +52,40 @@ describe('engine against a fake macOS host', () => {
     expect(r.hosts[0]!.error).toMatchObject({ code: 'E_TRANSPORT', message: expect.stringMatching(/host studio-mac: the probe script's output was cut short/) })
   })
 })
+
+describe('become is settled in the first exec, before anything is probed or changed', () => {
+  const linux = (sudo: string): FakeHost =>
+    new FakeHost((command, stdin) => {
+      if (command !== 'sh -s') return undefined
+      if (stdin.includes('uname -s')) {
+        expect(stdin).toContain('sudo -n true') // asked only because the host has become
+        return ok(['kernel=Linux', 'machine=x86_64', 'user=ana', 'uid=1000', `home=${hex('/home/ana')}`, 'hostname=box', 'bootid=b', `sudo=${sudo}`, 'lock=acquired', `lockinfo=${hex('statecraft-lock-v1|t|c|1|x|b')}`].join('\n'))
+      }
+      if (stdin.includes('readlink -- "$sc_lock"') && stdin.includes('rm -f')) return ok('')
+      return undefined // a probe would be an error: nothing may run after the refusal
+    })
+  const rootFile = defineRecipe({ name: 'root', resources: () => [line({ path: '/etc/motd', line: 'hi' })] })
+
+  it('no sudo on the host: one clear error, facts and unlock only', async () => {
+    const host = linux('missing')
+    const r = await converge({ recipe: rootFile, hosts: [{ name: 'box', transport: host, become: { default: true } }] })
+    expect(r.hosts[0]!.error).toEqual({ code: 'E_BECOME', message: 'host box: become needs sudo, which is not installed there' })
+    expect(host.calls).toHaveLength(2)
+  })
+
+  it('sudo wants a password and none is set or asked for: the fix, before any probe', async () => {
+    const host = linux('password')
+    const r = await converge({ recipe: rootFile, hosts: [{ name: 'box', transport: host, become: { default: true } }] })
+    expect(r.hosts[0]!.error!.message).toMatch(/sudo asks for a password and none is configured: set becomePasswordEnv/)
+    expect(host.calls).toHaveLength(2)
+  })
+
+  it('a host without become is not asked about sudo', async () => {
+    const host = new FakeHost((command, stdin) => {
+      if (stdin.includes('uname -s')) expect(stdin).not.toContain('sudo -n true')
+      return linux('missing').exec(command, { stdin })
+    })
+    await converge({ recipe: defineRecipe({ name: 'none', resources: () => [] }), hosts: [{ name: 'box', transport: host }], mode: 'plan' })
+    expect(host.calls.length).toBeGreaterThan(0)
+  })
+})

@@ -76,9 +76,18 @@ elif [ "$sc_kernel" = Linux ] && [ -d /sys/bus/pci/devices ]; then
 fi
 `
 
-/** The facts script with the costly parts the recipe declared. */
-export function factsScript(costly: readonly CostlyFact[]): string {
-  return costly.includes('gpu') ? `${FACTS_SCRIPT}${GPU_SCRIPT}` : FACTS_SCRIPT
+/**
+ * Whether sudo works without a password, asked before anything changes (only for hosts with
+ * become): `sudo -n` never prompts. stdin is /dev/null, so it cannot read from the run's pipe.
+ */
+const SUDO_SCRIPT = `if command -v sudo >/dev/null 2>&1; then
+  if sudo -n true </dev/null >/dev/null 2>&1; then echo sudo=nopasswd; else echo sudo=password; fi
+else echo sudo=missing; fi
+`
+
+/** The facts script with the costly parts the recipe declared, and the sudo check when asked. */
+export function factsScript(costly: readonly CostlyFact[], o: { sudo?: boolean } = {}): string {
+  return `${FACTS_SCRIPT}${costly.includes('gpu') ? GPU_SCRIPT : ''}${o.sudo ? SUDO_SCRIPT : ''}`
 }
 
 /**

@@ -55,7 +55,7 @@ const fields = {
         status: v.optional(v.union([statusCode, v.pipe(v.array(statusCode), v.minLength(1, 'must list at least one status'))], (i) => `must be an HTTP status or a list of them (got ${got(i.input)})`)),
         bodyIncludes: v.optional(v.pipe(text(), v.check((s) => s !== '' && !/[\r\n\0]/.test(s), 'must be non-empty text on one line (no CR, LF or NUL)'))),
       },
-      (i) => `must be { status?, bodyIncludes? } (got ${got(i.input)})`,
+      (i) => (i.path?.length ? 'is not a known field; known fields: status, bodyIncludes' : `must be { status?, bodyIncludes? } (got ${got(i.input)})`),
     ),
   ),
   timeout: v.optional(positive('seconds')),

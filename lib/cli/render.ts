@@ -28,6 +28,10 @@ export function renderResource(r: ResourceReport, mode: Report['mode'], o: Rende
     const mb = (n: number): string => `${(n / 1e6).toFixed(1)} MB`
     lines.push(`      ${paint('dim', `transferred ${mb(Number(r.details.bytes))} in ${r.details.seconds}s (${mb(Number(r.details.bytesPerSecond))}/s)`)}`)
   }
+  if (r.details?.attempts !== undefined) {
+    const n = Number(r.details.attempts)
+    lines.push(`      ${paint('dim', `answered after ${r.details.waitedSeconds}s (${n} attempt${n === 1 ? '' : 's'})`)}`)
+  }
   if (r.error) lines.push(`      ${paint('red', `${r.error.code}: ${r.error.message}`)}`)
   if (o.patch) {
     for (const d of r.diffs ?? []) {

@@ -22,3 +22,17 @@ describe('a host that needs a restart', () => {
   })
 })
 
+
+describe('a wait (httpCheck)', () => {
+  it('says how long it took and in how many attempts', () => {
+    const h: HostReport = {
+      ...host([]),
+      resources: [{ id: 'httpCheck:http://127.0.0.1:9090/', type: 'httpCheck', status: 'changed', changes: ['wait for http://127.0.0.1:9090/ to answer 200 (up to 300 s; now: HTTP 503)'], ms: 95_300, details: { attempts: 23, waitedSeconds: 95.2 } }],
+    }
+    expect(renderHost(h, 'apply', { color: false, verbose: false }).split('\n').slice(1, 4)).toEqual([
+      '  ~ httpCheck:http://127.0.0.1:9090/ (changed, 95300 ms)',
+      '      wait for http://127.0.0.1:9090/ to answer 200 (up to 300 s; now: HTTP 503)',
+      '      answered after 95.2s (23 attempts)',
+    ])
+  })
+})

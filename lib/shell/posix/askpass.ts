@@ -6,7 +6,7 @@ export const ASKPASS_ENV = 'STATECRAFT_ASKPASS'
 
 /**
  * Runs the step's command with SUDO_ASKPASS pointing at a helper, so a tool that calls `sudo -A`
- * itself (Homebrew's install.sh, a cask's `sudo installer`) gets the run's become password
+ * itself (Homebrew's install.sh, which runs `sudo -A` when SUDO_ASKPASS is set) gets the run's become password
  * instead of a prompt nobody answers.
  *
  * The password is never on disk and never in argv: it reaches this script as an environment

@@ -70,9 +70,14 @@ describe('askpass: the become password for steps that run sudo themselves', () =
     const recipe = defineRecipe({ name: 'askpass', resources: () => [sudoStep(dir, tmp, true)] })
     const env = { SC_SUDO_PW: TEST_PASSWORD }
     const l = lock()
-    const r = await converge({ recipe, hosts: [target({ default: false, passwordEnv: 'SC_SUDO_PW' })], env, ssh: { home }, lockPath: l })
+    const logged: string[] = []
+    const r = await converge({ recipe, hosts: [target({ default: false, passwordEnv: 'SC_SUDO_PW' })], env, ssh: { home }, lockPath: l, log: (x) => logged.push(x) })
     expect(r.hosts[0]!.error).toBeUndefined()
     expect(r.summary).toMatchObject({ changed: 1, failed: 0 })
+    // The log names the step as written, not the wrapper or its environment.
+    expect(logged.filter((x) => x.includes('$ sh -c'))).toEqual([expect.stringMatching(/^lab: \$ sh -c 'cat "\$SUDO_ASKPASS"/)])
+    expect(logged.join('\n')).not.toContain(TEST_PASSWORD)
+    expect(logged.join('\n')).not.toContain('STATECRAFT_ASKPASS')
     const root = readFileSync(`${dir}/root`, 'utf8')
     expect(root.trimEnd().split('\n').pop()).toBe('0')
     // sudo's env_reset: the commands run as root never see the variable.

@@ -130,8 +130,17 @@ export interface Step {
   progress?: (bytes: number, total?: number) => void
   /** Figures for the report, read from the command's stdout (e.g. bytes transferred). */
   details?: (stdout: string) => Record<string, number | string>
-  /** Turns a failure into a clearer message (e.g. a gated model); undefined keeps the default. */
-  explain?: (r: { code: number | null; stderr: string }) => string | undefined
+  /**
+   * The command may call `sudo -A` itself (an installer that escalates on its own): on a POSIX
+   * host, the run's become password reaches it through a SUDO_ASKPASS helper (shell/posix/askpass.ts).
+   * Its resource type says so with `askpass`, so that the password is settled before the first change.
+   */
+  askpass?: boolean
+  /**
+   * Turns a failure into a clearer message (e.g. a gated model); undefined keeps the default.
+   * `askpass`: whether the become password was handed to the step through SUDO_ASKPASS.
+   */
+  explain?: (r: { code: number | null; stderr: string; askpass?: boolean }) => string | undefined
 }
 
 /** Run-wide switches a probe may need. */
@@ -194,6 +203,11 @@ export interface ResourceType<D, C, O extends ChangeOp = ChangeOp> {
   onlyIfNotified?(d: D): boolean
   /** The change to make when a resource that notifies this one changed; absent: cannot be notified. */
   notified?(d: D, by: string[]): Change<O>
+  /**
+   * Its steps may run sudo themselves (Step.askpass): before the first change of such a resource,
+   * the engine settles the run's become password, to hand it to them through SUDO_ASKPASS.
+   */
+  askpass?(d: D): boolean
   /** Values to redact from diffs and messages. */
   secrets?(d: D): string[]
   /**

@@ -65,6 +65,7 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
     // Already that user (root logging in as root): nothing to escalate, and sudo may not exist.
     if (needsBecome && !(becomeUser === 'root' ? facts.uid === 0 : facts.user === becomeUser)) {
       session.become = await becomeFor(o, facts)
+      if (session.become.password !== undefined) secrets.push(session.become.password)
     }
     for (const n of nodes) secrets.push(...(n.kind.secrets?.(n.desired) ?? []))
     const byId = new Map(nodes.map((n) => [n.id, n]))
@@ -86,6 +87,10 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
     const flags = { verifyArtifacts: o.verifyArtifacts }
     const data = await session.probe(probed.map((n) => n.kind.probe(n.desired, facts, flags)), probed.some((n) => n.become), probed.map((n) => n.id))
     const currents = new Map<string, unknown>(probed.map((n, i) => [n.id, n.kind.parse(data[i] as Map<string, string>, n.desired)]))
+    // Before the first change: the password for steps that run sudo themselves, if any may run.
+    const mayAskpass = (n: PlanNode): boolean =>
+      !n.become && n.kind.askpass?.(n.desired) === true && (n.handler || (graph.preds.get(n.id) ?? []).some((e) => e.defers) || n.kind.diff(n.desired, currents.get(n.id)).length > 0)
+    if (o.mode === 'apply' && o.become && facts.dialect === 'posix' && nodes.some(mayAskpass)) await askpassFor(o, facts, session, secrets)
     const outcomes =
       o.mode === 'plan'
         ? planAll(byId, graph, currents, facts)
@@ -161,4 +166,23 @@ async function becomeFor(o: HostRunOptions, facts: Facts): Promise<BecomeSetting
   }
   const source = o.become?.password !== undefined ? (o.become?.source ?? 'the caller') : 'the terminal'
   return { user, source, ...(password !== undefined ? { password } : {}) }
+}
+
+/**
+ * The become password for steps that call `sudo -A` themselves (Step.askpass), settled before the
+ * first change and checked with one `sudo true`. Nothing when sudo needs none or is missing, or
+ * when no password is configured or typed: those steps then fail with what their sudo said.
+ */
+async function askpassFor(o: HostRunOptions, facts: Facts, session: HostSession, secrets: string[]): Promise<void> {
+  if (facts.sudo !== 'password' || session.become?.password !== undefined) return
+  let password = o.become?.password
+  if (password === undefined && o.askBecomePassword) {
+    const answer = await o.askBecomePassword(o.name, facts.user)
+    if (answer !== '') password = answer
+  }
+  if (password === undefined) return
+  secrets.push(password)
+  const source = o.become?.password !== undefined ? (o.become?.source ?? 'the caller') : 'the terminal'
+  session.become = { user: session.become?.user ?? o.become?.user ?? 'root', source, password }
+  await session.checkBecome()
 }

@@ -4,6 +4,7 @@ import { parseFacts } from '../facts/gather.ts'
 import { decodeHex, parseKv } from '../shell/protocol.ts'
 import { DIALECTS, posixDialect, type Exec, type ShellDialect } from '../shell/dialect.ts'
 import { commandLine, showArgv } from '../shell/posix/quote.ts'
+import { withAskpass } from '../shell/posix/askpass.ts'
 import type { ExecOptions, ExecResult, Transport } from '../transport/types.ts'
 import { newSudoExchange } from '../transport/sudo.ts'
 import { PROMPT } from '../transport/deadline.ts'
@@ -163,6 +164,15 @@ export class HostSession {
     return splitBatch(r.stdout.replaceAll('\r\n', '\n'), snippets.length, nonce, this.host)
   }
 
+  /**
+   * Before the first step that hands the become password to sudo -A (askpass): one `true` under
+   * sudo, so that a wrong password is this clear error and not a failing installer halfway.
+   */
+  async checkBecome(): Promise<void> {
+    const r = await this.exec(this.dialect.script('true'), {}, true)
+    if (r.code !== 0) throw new BecomeError(`host ${this.host}: sudo -u ${this.become?.user} true failed (exit ${r.code ?? r.signal}): ${tail(redact(r.stderr, this.secrets))}`)
+  }
+
   async run(step: Step, become = false): Promise<ExecResult> {
     const label = step.label ?? showArgv(step.argv)
     this.log?.(`${this.host}: ${become && this.become ? `[sudo -u ${this.become.user}] ` : ''}$ ${label}`)
@@ -170,7 +180,11 @@ export class HostSession {
     const onStderr = step.progress ? progressParser(step.progress) : undefined
     const promptTimeout = step.promptTimeout ?? DEFAULT_PROMPT_MS
     const bounds = { ...(step.timeout ? { timeout: step.timeout } : {}), ...(step.idleTimeout ? { idleTimeout: step.idleTimeout } : {}), promptTimeout }
-    const r = await this.exec(this.dialect.step(step), { ...bounds, ...(onStderr ? { onStderr } : {}) }, become)
+    // A step that runs sudo itself gets the login user's become password through SUDO_ASKPASS
+    // (a step under become already runs as the target user: its password is not this one).
+    const password = step.askpass && !become && this.dialect.name === 'posix' ? this.become?.password : undefined
+    const sent = password !== undefined ? withAskpass(step, password) : step
+    const r = await this.exec(this.dialect.step(sent), { ...bounds, ...(onStderr ? { onStderr } : {}) }, become)
     if (step.progress) r.stderr = r.stderr.replace(/^statecraft-progress .*\n?/gm, '')
     // Windows installers: 3010 = done, a restart completes it; 1641 = the installer started one.
     if (this.dialect.name === 'powershell' && (r.code === 3010 || r.code === 1641)) {
@@ -186,10 +200,11 @@ export class HostSession {
               ? `stopped to wait for input (${JSON.stringify(redact(promptOf(r), this.secrets))}) and was ended after ${promptTimeout / 1000}s: statecraft gives commands no input; ` +
                 'make the command non-interactive (a --yes / --non-interactive flag, or an env such as DEBIAN_FRONTEND=noninteractive)'
               : `exited with ${r.code ?? r.signal}`
-      const explained = step.explain?.({ code: r.code, stderr: r.stderr })
+      const explained = step.explain?.({ code: r.code, stderr: r.stderr, askpass: password !== undefined })
       // Redact before cutting: a cut through a secret would leave a part no redaction recognises.
       const stderr = redact(r.stderr, this.secrets)
-      throw new CommandError(explained ?? `${label} ${how}: ${tail(stderr) || '(no output on stderr)'}`, r.code, stderr)
+      const hint = step.askpass && password === undefined && /sudo/.test(stderr) ? `; ${NO_ASKPASS}` : ''
+      throw new CommandError(explained ?? `${label} ${how}: ${tail(stderr) || '(no output on stderr)'}${hint}`, r.code, stderr)
     }
     return r
   }
@@ -226,6 +241,10 @@ function lastSection(stdout: string, nonce: string): number | undefined {
   }
   return last
 }
+
+/** Why a step that may run sudo itself got no password (Step.askpass). */
+export const NO_ASKPASS =
+  'statecraft had no sudo password to hand it through SUDO_ASKPASS: give the host become settings with the password (becomePasswordEnv in the inventory, or answer the prompt on a terminal)'
 
 /** A command that printed a prompt and went quiet is ended this long after (Step.promptTimeout). */
 const DEFAULT_PROMPT_MS = 10_000

@@ -28,6 +28,12 @@ export interface CommandOptions {
   promptTimeout?: number
   /** A handler: runs only when a resource that `notify`s it changed. */
   onlyIfNotified?: boolean
+  /**
+   * The command runs `sudo -A` itself (an installer that escalates on its own): it gets the run's
+   * become password through a SUDO_ASKPASS helper, never in argv or on disk. POSIX hosts with
+   * become settings; the password is settled (asked once, checked) before the first change.
+   */
+  askpass?: boolean
 }
 
 interface CommandCurrent {
@@ -61,12 +67,15 @@ export const command = defineResource<CommandOptions, CommandCurrent, CommandOp>
     idleTimeout: v.optional(positive('seconds')),
     promptTimeout: v.optional(positive('seconds')),
     onlyIfNotified: v.optional(flag()),
+    askpass: v.optional(flag()),
   },
   normalise(d, facts, fail) {
     const out: CommandOptions = { ...d }
     if (d.creates !== undefined) out.creates = normalisePath(d.creates, 'creates', facts, fail)
     if (d.cwd !== undefined) out.cwd = normalisePath(d.cwd, 'cwd', facts, fail)
     if (!d.onlyIfNotified) delete out.onlyIfNotified
+    if (!d.askpass) delete out.askpass
+    if (d.askpass && facts.dialect !== 'posix') fail('askpass', 'is for POSIX hosts, where tools call sudo -A; Windows has no sudo: leave it out')
     if (!out.creates && !out.unless && !out.onlyIfNotified) {
       fail(
         'creates/unless',
@@ -112,6 +121,7 @@ export const command = defineResource<CommandOptions, CommandCurrent, CommandOp>
     apply: (d) => [run(d)],
   },
   onlyIfNotified: (d) => d.onlyIfNotified === true,
+  askpass: (d) => d.askpass === true,
   notified: (d, by) => ({ op: 'run', text: `run ${showArgv(d.argv)} (notified by ${by.join(', ')})` }),
   examples: ({ path, value }) => [
     { desired: { argv: ['git', value, '--', value], creates: path, unless: ['test', '-e', value], cwd: path, env: { V: value } }, current: {} },
@@ -127,5 +137,6 @@ function run(d: CommandOptions): Step {
   if (d.timeout) step.timeout = d.timeout * 1000
   step.idleTimeout = (d.idleTimeout ?? DEFAULT_IDLE_SECONDS) * 1000
   if (d.promptTimeout) step.promptTimeout = d.promptTimeout * 1000
+  if (d.askpass) step.askpass = true
   return step
 }

@@ -36,10 +36,15 @@ const ROOT = 'Homebrew refuses to run as root (its installer aborts with "Don\'t
 /** The prefix Homebrew's installer uses for this hardware: /opt/homebrew on Apple Silicon, even from a Rosetta shell. */
 export const brewPrefix = (appleSilicon: boolean): string => (appleSilicon ? '/opt/homebrew' : '/usr/local')
 
-function explainInstall(r: { stderr: string }): string | undefined {
+function explainInstall(r: { stderr: string; askpass?: boolean }): string | undefined {
   if (/Need sudo access on macOS/.test(r.stderr)) {
-    return 'homebrew: the installer needs sudo without a password prompt (NONINTERACTIVE=1 runs `sudo -n`): the user must be an Administrator and sudo must not ask ' +
-      '(a NOPASSWD rule for this user, or install once from a Terminal on the Mac); statecraft does not hand the become password to the installer'
+    if (r.askpass) {
+      return 'homebrew: the installer could not use sudo with the become password statecraft handed it (through SUDO_ASKPASS): ' +
+        'the user must be an Administrator of the Mac (sudo -l mkdir must be allowed)'
+    }
+    return 'homebrew: the installer needs sudo (NONINTERACTIVE=1 runs `sudo -n`, which fails when sudo asks for a password): ' +
+      'give the host become settings with the password (becomePasswordEnv in the inventory, or answer the prompt on a terminal) and statecraft hands it to the installer through SUDO_ASKPASS; ' +
+      'or a NOPASSWD rule for this user. The user must be an Administrator'
   }
   if (/Don't run this as root/.test(r.stderr)) return `homebrew: ${ROOT}`
   return undefined
@@ -84,18 +89,21 @@ if [ -x ${d.resolved?.other}/bin/brew ]; then echo other=1; else echo other=0; f
       const arch = r.appleSilicon ? ['/usr/bin/arch', '-arm64'] : []
       return [
         fetchStep('homebrew', r.installer, r.installer.path, facts),
-        { argv: [...arch, '/bin/bash', r.installer.path], env: { NONINTERACTIVE: '1' }, idleTimeout: (d.idleTimeout ?? INSTALLER_IDLE_SECONDS) * 1000, label: `NONINTERACTIVE=1 /bin/bash ${r.installer.file}`, explain: explainInstall },
+        // install.sh runs `sudo -A` when SUDO_ASKPASS is set: askpass hands it the become password.
+        { argv: [...arch, '/bin/bash', r.installer.path], env: { NONINTERACTIVE: '1' }, askpass: true, idleTimeout: (d.idleTimeout ?? INSTALLER_IDLE_SECONDS) * 1000, label: `NONINTERACTIVE=1 /bin/bash ${r.installer.file}`, explain: explainInstall },
         cleanupStep(r.installer.path, facts),
       ]
     },
   },
+  askpass: () => true,
   examples: ({ value }) => [{ desired: { url: `https://mirror.example/${encodeURIComponent(value)}/install.sh`, sha256: 'c'.repeat(64) }, current: { uid: 501, present: false, other: true } }],
 })
 
 /**
  * Homebrew at the prefix the hardware decides (/opt/homebrew on Apple Silicon, also from a
  * Rosetta shell; /usr/local on Intel), installed with its official install.sh (pinned, checked)
- * and NONINTERACTIVE=1 when missing. Never as root: `become: true` is refused here, and a root
+ * and NONINTERACTIVE=1 when missing; the installer's own `sudo` gets the run's become password through
+ * a SUDO_ASKPASS helper when the host has one (Step.askpass). Never as root: `become: true` is refused here, and a root
  * probe (a host whose default is become) is refused before anything runs. Use brew by its
  * absolute path afterwards (`/opt/homebrew/bin/brew`, see brewPrefix).
  * @example
@@ -103,7 +111,7 @@ if [ -x ${d.resolved?.other}/bin/brew ]; then echo other=1; else echo other=0; f
  */
 export const homebrew: Declarer<HomebrewOptions, HomebrewCurrent, HomebrewOp> = Object.assign(
   (opts: HomebrewOptions & CommonOptions = {}): Resource<HomebrewOptions> => {
-    if (opts.become === true) throw new ValidationError(`homebrew: become must not be true: ${ROOT}. It runs as the login user, who needs sudo rights without a password prompt`)
+    if (opts.become === true) throw new ValidationError(`homebrew: become must not be true: ${ROOT}. It runs as the login user, and its installer calls sudo itself (with the become password through SUDO_ASKPASS)`)
     return base(opts)
   },
   { type: base.type },

@@ -40,8 +40,17 @@ const UNSIMULATED: [RegExp, string][] = [
   [/Sc-KvHex 'target'/, 'the symlink target probe'],
 ]
 
-/** A native program: what it does to the file system, and its exit code. */
-export type Program = (fs: ReplayedWindows, args: string[]) => number
+/**
+ * A native program: what it does to the file system, and its exit code — or, for a step whose
+ * script prints more than the program (winget's, with its fallback route), the whole result.
+ */
+export type Program = (fs: ReplayedWindows, args: string[]) => number | ExecResult
+
+/** Where this host's winget is: the App Execution Alias on the user's PATH. */
+export const WINGET_PATH = 'C:\\Users\\ana\\AppData\\Local\\Microsoft\\WindowsApps\\winget.exe'
+
+/** winget draws a spinner with carriage returns before what it prints. */
+const SPIN = '\r   - \r   \\ \r   | \r   / \r'
 
 export class ReplayedWindows {
   readonly host: FakeHost
@@ -50,6 +59,8 @@ export class ReplayedWindows {
   private readonly programs: Record<string, Program>
   /** The registry markers say a restart is pending (the facts print reboot=1). */
   rebootPending = false
+  /** What winget lists as installed (id -> version) and offers (id -> versions, newest first), and where the probe finds it. */
+  readonly winget = { installed: new Map<string, string>(), offered: new Map<string, string[]>(), path: WINGET_PATH }
 
   constructor(files: Record<string, string> = {}, programs: Record<string, Program> = {}) {
     this.programs = programs
@@ -75,9 +86,26 @@ export class ReplayedWindows {
     return this.dirs.has(this.key(path)) ? ['kind=directory'] : ['kind=absent']
   }
 
+  /** pkg's winget probe: `winget list` / `winget show` per id, as winget prints them, hex as Sc-KvHex prints it. */
+  private wingetSection(snippet: string): string[] {
+    const h = (s: string): string => Buffer.from(s, 'utf8').toString('hex').toUpperCase()
+    const out = ['manager=winget', `wingetpath=${h(this.winget.path)}`]
+    const ids = [...snippet.matchAll(new RegExp(`list --exact --id ${Q}`, 'g'))].map((m) => unq(m[1] as string))
+    ids.forEach((id, i) => {
+      const v = this.winget.installed.get(id)
+      const name = id.split('.').pop() as string
+      out.push(`installed_${i}=${h(v === undefined ? `${SPIN}No installed package found matching input criteria.\r\n` : `${SPIN}Name Id      Version  Available Source\r\n--------------------------------------\r\n${name}  ${id} ${v}            winget\r\n`)}`)
+      if (v === undefined && snippet.includes('show --exact --id')) {
+        out.push(`available_${i}=${h(`${SPIN}Found ${name} [${id}]\r\nVersion\r\n-------\r\n${(this.winget.offered.get(id) ?? []).map((x) => `${x}\r\n`).join('')}`)}`)
+      }
+    })
+    return out
+  }
+
   /** One probe section: the statements it recognises, in the order they appear. */
   private section(snippet: string): string[] {
     for (const [re, what] of UNSIMULATED) if (re.test(snippet)) throw new Error(`replayed Windows host: ${what} is not simulated here`)
+    if (snippet.includes("'manager=winget'")) return this.wingetSection(snippet)
     const found: { at: number; out: () => string[] }[] = []
     for (const m of snippet.matchAll(new RegExp(`Sc-Stat ${Q}`, 'g'))) found.push({ at: m.index, out: () => this.stat(unq(m[1] as string)) })
     for (const m of snippet.matchAll(new RegExp(`\\[IO\\.File\\]::ReadAllBytes\\(${Q}\\)`, 'g'))) {
@@ -132,7 +160,18 @@ export class ReplayedWindows {
       const args = [...(native[2] ?? '').matchAll(new RegExp(Q, 'g'))].map((a) => unq(a[1] as string))
       const program = this.programs[name]
       if (!program) return { code: 1, signal: null, stdout: '', stderr: `& : The term '${name}' is not recognized as the name of a cmdlet, function, script file, or operable program.\r\n` }
-      return { code: program(this, args), signal: null, stdout: '', stderr: '' }
+      const r = program(this, args)
+      return typeof r === 'number' ? { code: r, signal: null, stdout: '', stderr: '' } : r
+    }
+    // pkg's winget step (its first call, then its scheduled-task fallback): the program answers for the whole script.
+    const wg = new RegExp(`^\\$ErrorActionPreference = 'Continue'\\n\\$sc_out = & ${Q}((?: ${Q})*) 2>&1`).exec(script)
+    if (wg) {
+      const name = unq(wg[1] as string)
+      const args = [...(wg[2] ?? '').matchAll(new RegExp(Q, 'g'))].map((a) => unq(a[1] as string))
+      const program = this.programs[name]
+      if (!program) throw new Error(`replayed Windows host: no program for ${name}`)
+      const r = program(this, args)
+      return typeof r === 'number' ? { code: r, signal: null, stdout: r === 0 ? 'statecraft-route=winget\r\n' : '', stderr: '' } : r
     }
     return undefined
   }

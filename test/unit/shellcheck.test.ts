@@ -6,14 +6,15 @@ import { DOWNLOAD_SCRIPT, STAMP_SCRIPT } from '../../lib/resources/download/scri
 import { FETCH_SCRIPT } from '../../lib/resources/installer.ts'
 import { WRITE_SCRIPT } from '../../lib/shell/posix/write.ts'
 import { watched } from '../../lib/shell/posix/watch.ts'
+import { ASKPASS_SCRIPT } from '../../lib/shell/posix/askpass.ts'
 import { HOSTILE } from '../helpers/hostile.ts'
 import { examplesOf, lintPosix, shellcheck } from '../helpers/lint.ts'
 
 describe('generated POSIX scripts pass shellcheck', () => {
-  it('the download, stamp, atomic-write, installer-fetch and command-watcher scripts', () => {
+  it('the download, stamp, atomic-write, installer-fetch, command-watcher and askpass scripts', () => {
     const watcher = /^sh -c '(.*)'$/s.exec(watched('true').command)?.[1]?.replaceAll(`'\\''`, "'")
     expect(watcher).toContain('eval "$sc_cmd"')
-    for (const s of [DOWNLOAD_SCRIPT, STAMP_SCRIPT, WRITE_SCRIPT, FETCH_SCRIPT, watcher as string]) {
+    for (const s of [DOWNLOAD_SCRIPT, STAMP_SCRIPT, WRITE_SCRIPT, FETCH_SCRIPT, watcher as string, ASKPASS_SCRIPT]) {
       const r = shellcheck(`#!/bin/sh\n${s}`)
       expect(r.out).toBe('')
     }

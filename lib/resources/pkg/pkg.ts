@@ -33,6 +33,8 @@ const label = (d: PkgOptions): string => (d.names ?? [d.name ?? '?']).join(', ')
  * Packages from the host's package manager: apt, dnf, pacman, Homebrew (as the login user, never
  * root), winget (exact ids) or Chocolatey, chosen by what the host has or by `manager`. `version`
  * is a semver range; an unsatisfied one installs the newest version offered that satisfies it.
+ * A winget step that fails for want of the user's logon session (SSH) runs again as a scheduled
+ * task in the user's interactive session; the report's `details.route` says which ran.
  * @example
  * pkg({ name: 'git', winget: 'Git.Git', version: '>=2.35', acceptAgreements: true })
  * pkg({ names: ['git', 'curl'] })

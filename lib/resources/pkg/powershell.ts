@@ -1,5 +1,6 @@
 import type { Change, Step } from '../../core/types.ts'
 import { psQuote } from '../../shell/powershell/quote.ts'
+import { NO_LOGON, NO_LOGON_CODES, wingetStep } from './winget-task.ts'
 import { DEFAULT_IDLE_SECONDS, namesFor, type Manager, type PkgCurrent, type PkgOp, type PkgOptions } from './types.ts'
 
 /** The PowerShell half of pkg: winget (exact ids) and Chocolatey. */
@@ -66,15 +67,33 @@ export function psProbe(d: PkgOptions): string {
   return `$ErrorActionPreference = 'Continue'\n${find}${parts.join(' ')}${parts.length > 0 ? " else { 'manager=none' }" : "'manager=none'"}`
 }
 
-/** How winget fails without the user's interactive logon (OpenSSH, a service): its codes and messages. */
-const NO_LOGON = /logon session|Access is denied|0x80070005|0x8A15000F/i
-const NO_LOGON_CODES = new Set([0x8a15000f, 0x80070005])
+const FALLBACK = 'statecraft-route: winget exited'
+const tail = (s: string): string => (s.length > 600 ? `…${s.slice(-600)}` : s)
 
-/** A winget step that failed the way winget fails outside an interactive logon: the cause and the ways out. */
+/**
+ * A winget step that failed: the cause and the ways out when it was for want of a logon session,
+ * and what became of the scheduled-task route (winget-task.ts) when that ran.
+ */
 export function explainWinget(r: { code: number | null; stderr: string }): string | undefined {
   const code = r.code === null ? undefined : r.code >>> 0
-  if (!(code !== undefined && NO_LOGON_CODES.has(code)) && !NO_LOGON.test(r.stderr)) return undefined
   const exit = r.code === null ? '' : ` (exit ${r.code}${code !== undefined && code > 0xffff ? ` = 0x${code.toString(16).toUpperCase()}` : ''})`
+  if (r.stderr.includes(FALLBACK)) {
+    const first = 'pkg: winget failed for want of a logon session over SSH, and statecraft ran it again as a scheduled task in the user\'s interactive session'
+    const rest = r.stderr.split(/\r?\n/).filter((l) => !l.startsWith('statecraft-')).join('\n').trim()
+    const session = /^statecraft-fallback: no-session (.*?)\r?$/m.exec(r.stderr)
+    if (session) {
+      return `${first}, which did not start: ${session[1]} has no interactive logon session on the host (Task Scheduler: the task has not run). ` +
+        'Log on as that user at the console or over RDP (a disconnected session is enough) and run again, or install from the vendor\'s silent installer (statecraft\'s conda() and rustup() do so for Miniforge and Rust)'
+    }
+    const timeout = /^statecraft-fallback: timeout (\d+)/m.exec(r.stderr)
+    if (timeout) return `${first}; it printed nothing for ${timeout[1]}s and was stopped (the task was removed): ${tail(rest) || '(no output)'}`
+    const reg = /^statecraft-fallback: register-failed (.*?)\r?$/m.exec(r.stderr)
+    if (reg) return `${first}, but the task could not be registered or started: ${reg[1]} (registering a task at the highest run level needs an Administrator)`
+    const ended = /^statecraft-fallback: ended (-?\d+)/m.exec(r.stderr)
+    if (ended) return `${first}; the task ended (result ${ended[1]}) without recording winget's exit code`
+    return `${first}; there winget${exit}: ${tail(rest) || '(no output)'}`
+  }
+  if (!(code !== undefined && NO_LOGON_CODES.has(code)) && !NO_LOGON.test(r.stderr)) return undefined
   return (
     `pkg: winget failed${exit} the way it does outside an interactive logon: winget is an App Installer (MSIX) app tied to the user's desktop logon, ` +
     'and a non-interactive SSH session often has none ("no logon session", "Access is denied", source agreement prompts nobody answers). ' +
@@ -88,7 +107,8 @@ export function psApply(d: PkgOptions, c: PkgCurrent, changes: Change<PkgOp>[]):
   const steps: Step[] = []
   const add = (argv: string[]): void => {
     // winget by the path the probe found (under WindowsApps when it is not on this session's PATH).
-    if (argv[0] === 'winget') steps.push({ argv: [c.wingetPath ?? 'winget', ...argv.slice(1)], ...bound, explain: explainWinget })
+    // Run again as a scheduled task in the user's session when winget fails for want of a logon (winget-task.ts).
+    if (argv[0] === 'winget') steps.push(wingetStep([c.wingetPath ?? 'winget', ...argv.slice(1)], d.idleTimeout ?? DEFAULT_IDLE_SECONDS, explainWinget))
     else steps.push({ argv, ...bound })
   }
   const removals = changes.filter((ch) => ch.op === 'remove').map((ch) => ch.name)

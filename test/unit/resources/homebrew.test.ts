@@ -60,12 +60,17 @@ describe('homebrew', () => {
     expect(homebrew({ become: false }).become).toBe(false)
   })
 
-  it('runs the installer with NONINTERACTIVE=1, bounded by progress, and explains a sudo that would ask', () => {
+  it('runs the installer with NONINTERACTIVE=1 and askpass, bounded by progress, and explains a sudo that fails', () => {
     const d = homebrewType.validate({}, macArmFacts)
     const c = { uid: 501, present: false, other: false }
     const step = homebrewType.apply(d, c, homebrewType.diff(d, c), macArmFacts)[1]!
-    expect(step).toMatchObject({ env: { NONINTERACTIVE: '1' }, idleTimeout: 1_800_000 })
-    expect(step.explain!({ code: 1, stderr: '==> Checking for `sudo` access (which may request your password)...\nNeed sudo access on macOS (e.g. the user ana needs to be an Administrator)!\n' })).toMatch(/needs sudo without a password prompt \(NONINTERACTIVE=1 runs `sudo -n`\)/)
+    expect(step).toMatchObject({ env: { NONINTERACTIVE: '1' }, askpass: true, idleTimeout: 1_800_000 })
+    expect(homebrewType.askpass?.(d)).toBe(true)
+    const needSudo = '==> Checking for `sudo` access (which may request your password)...\nNeed sudo access on macOS (e.g. the user ana needs to be an Administrator)!\n'
+    // No password to hand: what to configure.
+    expect(step.explain!({ code: 1, stderr: needSudo })).toMatch(/NONINTERACTIVE=1 runs `sudo -n`.*becomePasswordEnv in the inventory.*through SUDO_ASKPASS/)
+    // The password was handed and sudo still refused: the user's rights.
+    expect(step.explain!({ code: 1, stderr: needSudo, askpass: true })).toMatch(/could not use sudo with the become password statecraft handed it \(through SUDO_ASKPASS\): the user must be an Administrator/)
     expect(step.explain!({ code: 1, stderr: 'curl: (6) Could not resolve host' })).toBeUndefined()
   })
 })

@@ -55,8 +55,18 @@ const chocoSearch = (...rows: string[]): string => psHex(rows.map((r) => `${r}\r
 /** winget where the probe found it: the PATH alias, or (in an SSH session without it) the App Installer under WindowsApps. */
 const WG_PATH = 'C:\\Users\\ana\\AppData\\Local\\Microsoft\\WindowsApps\\winget.exe'
 const WG_APPS = 'C:\\Program Files\\WindowsApps\\Microsoft.DesktopAppInstaller_1.22.10582.0_x64__8wekyb3d8bbwe\\winget.exe'
-const wingetAt = (path: string, ...args: string[]): string => `& '${path}' ${args.map((a) => `'${a}'`).join(' ')}\nexit $LASTEXITCODE`
-const winget = (...args: string[]): string => wingetAt(WG_PATH, ...args)
+/**
+ * A winget step's script: winget by that path with these words, run as is first; then, after a
+ * failure for want of a logon session, the same words in the scheduled task's script (a
+ * single-quoted literal there: quotes doubled). The fallback itself is tested in winget-task.test.ts.
+ */
+const wingetAt = (path: string, ...args: string[]) => (script: string): void => {
+  const call = `& '${path}' ${args.map((a) => `'${a}'`).join(' ')} 2>&1 | ForEach-Object { "$_" }`
+  expect(script.split('\n')[1]).toBe(`$sc_out = ${call.replace('{ "$_" }', '{ $sc_l = "$_"; [Console]::Out.WriteLine($sc_l); $sc_l }')} | Out-String`)
+  expect(script).toContain(`${call.replaceAll("'", "''")} | Out-File`)
+  expect(script).toContain('Register-ScheduledTask')
+}
+const winget = (...args: string[]) => wingetAt(WG_PATH, ...args)
 const choco = (...args: string[]): string => `& 'choco' ${args.map((a) => `'${a}'`).join(' ')}\nexit $LASTEXITCODE`
 const WINGET_ACCEPT = ['--silent', '--accept-package-agreements', '--accept-source-agreements', '--disable-interactivity']
 

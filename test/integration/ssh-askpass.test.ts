@@ -1,0 +1,160 @@
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { command, converge, defineRecipe } from '../../lib/index.ts'
+import { controllerHome, ensureTestUser, startSshd, TEST_PASSWORD, TEST_USER, trustHost, type TestSshd } from '../helpers/sshd.ts'
+
+/**
+ * Steps that call `sudo -A` themselves (Homebrew's install.sh does) over a real sshd, as this
+ * run's test user, whose sudo asks for its password. The password is registered with the secrets
+ * sweep by the global setup: it must never show on any process's command line meanwhile.
+ */
+let sshd: TestSshd
+let home: string
+let shared: string
+
+beforeAll(async () => {
+  ensureTestUser()
+  home = mkdtempSync(join(tmpdir(), 'sc-ctl-'))
+  const { pub } = controllerHome(home)
+  sshd = await startSshd([pub])
+  trustHost(home, sshd)
+  shared = mkdtempSync(join(tmpdir(), 'sc-askpass-'))
+  chmodSync(shared, 0o777)
+})
+afterAll(async () => {
+  await sshd?.stop()
+  rmSync(home, { recursive: true, force: true })
+  rmSync(shared, { recursive: true, force: true })
+})
+
+const uid = (): number => Number(execFileSync('id', ['-u', TEST_USER]).toString())
+const target = (become: { default?: boolean; passwordEnv?: string }) => ({
+  name: 'lab',
+  ssh: { name: 'lab', address: '127.0.0.1', port: sshd.port, user: TEST_USER },
+  become,
+})
+const lock = (): string => join(shared, `lock-${Math.random().toString(36).slice(2)}`)
+
+/** A directory the test user owns, with its own TMPDIR inside (where the helper's directory goes). */
+function userDir(): { dir: string; tmp: string } {
+  const dir = mkdtempSync(join(shared, 'own-'))
+  const tmp = join(dir, 'tmp')
+  mkdirSync(tmp)
+  for (const d of [dir, tmp]) chownSync(d, uid(), uid())
+  return { dir, tmp }
+}
+const helperDirs = (tmp: string): string[] => readdirSync(tmp).filter((f) => f.startsWith('statecraft-askpass.'))
+
+/** The step: as root through `sudo -A`, and what it saw of the helper, as the login user. */
+const sudoStep = (dir: string, tmp: string, askpass: boolean) =>
+  command({
+    id: 'installer',
+    askpass,
+    env: { TMPDIR: tmp },
+    argv: [
+      'sh',
+      '-c',
+      'cat "$SUDO_ASKPASS" > "$1/helper"; stat -c %a "$SUDO_ASKPASS" "${SUDO_ASKPASS%/*}" > "$1/modes"; sudo -A sh -c \'env; id -u\' > "$1/root"',
+      'sh',
+      dir,
+    ],
+    creates: `${dir}/root`,
+  })
+
+describe('askpass: the become password for steps that run sudo themselves', () => {
+  it('a step running sudo -A gets the password through a 0700 helper that holds no secret; a no-op run asks nothing', async () => {
+    const { dir, tmp } = userDir()
+    const recipe = defineRecipe({ name: 'askpass', resources: () => [sudoStep(dir, tmp, true)] })
+    const env = { SC_SUDO_PW: TEST_PASSWORD }
+    const l = lock()
+    const logged: string[] = []
+    const r = await converge({ recipe, hosts: [target({ default: false, passwordEnv: 'SC_SUDO_PW' })], env, ssh: { home }, lockPath: l, log: (x) => logged.push(x) })
+    expect(r.hosts[0]!.error).toBeUndefined()
+    expect(r.summary).toMatchObject({ changed: 1, failed: 0 })
+    // The log names the step as written, not the wrapper or its environment.
+    expect(logged.filter((x) => x.includes('$ sh -c'))).toEqual([expect.stringMatching(/^lab: \$ sh -c 'cat "\$SUDO_ASKPASS"/)])
+    expect(logged.join('\n')).not.toContain(TEST_PASSWORD)
+    expect(logged.join('\n')).not.toContain('STATECRAFT_ASKPASS')
+    const root = readFileSync(`${dir}/root`, 'utf8')
+    expect(root.trimEnd().split('\n').pop()).toBe('0')
+    // sudo's env_reset: the commands run as root never see the variable.
+    expect(root).not.toContain('STATECRAFT_ASKPASS')
+    const helper = readFileSync(`${dir}/helper`, 'utf8')
+    expect(helper).toBe('#!/bin/sh\nprintf "%s\\n" "$STATECRAFT_ASKPASS"\n')
+    expect(readFileSync(`${dir}/modes`, 'utf8')).toBe('700\n700\n')
+    // Removed when the step ended.
+    expect(helperDirs(tmp)).toEqual([])
+    expect(JSON.stringify(r)).not.toContain(TEST_PASSWORD)
+
+    const asked: string[] = []
+    const again = await converge({
+      recipe,
+      hosts: [target({ default: false })],
+      ssh: { home },
+      lockPath: l,
+      askBecomePassword: async (h) => (asked.push(h), TEST_PASSWORD),
+    })
+    expect(again.summary).toMatchObject({ changed: 0, unchanged: 1 })
+    // facts, probe, unlock: nothing asked and no sudo check when no step will run.
+    expect(again.hosts[0]!.roundTrips).toBe(3)
+    expect(asked).toEqual([])
+  })
+
+  it('asks for the password once, on the terminal, when the inventory has none and the step will run', async () => {
+    const { dir, tmp } = userDir()
+    const recipe = defineRecipe({ name: 'askpass', resources: () => [sudoStep(dir, tmp, true)] })
+    const asked: string[] = []
+    const r = await converge({ recipe, hosts: [target({ default: false })], ssh: { home }, lockPath: lock(), askBecomePassword: async (h, u) => (asked.push(`${u}@${h}`), TEST_PASSWORD) })
+    expect(r.hosts[0]!.error).toBeUndefined()
+    expect(r.summary).toMatchObject({ changed: 1 })
+    expect(asked).toEqual([`${TEST_USER}@lab`])
+    expect(readFileSync(`${dir}/root`, 'utf8').trimEnd().split('\n').pop()).toBe('0')
+  })
+
+  it('without a password, the step fails at once with sudo\'s words and what to configure', async () => {
+    const { dir, tmp } = userDir()
+    const recipe = defineRecipe({ name: 'askpass', resources: () => [sudoStep(dir, tmp, true)] })
+    const r = await converge({ recipe, hosts: [target({ default: false })], ssh: { home }, lockPath: lock() })
+    const res = r.hosts[0]!.resources[0]!
+    expect(res.status).toBe('failed')
+    expect(res.error?.message).toMatch(/sudo: no askpass program specified/)
+    expect(res.error?.message).toMatch(/statecraft had no sudo password to hand it through SUDO_ASKPASS: give the host become settings with the password \(becomePasswordEnv/)
+    expect(readFileSync(`${dir}/root`, 'utf8')).toBe('')
+  })
+
+  it('a step that does not ask for askpass gets no helper, even when the run has the password', async () => {
+    const { dir, tmp } = userDir()
+    const recipe = defineRecipe({ name: 'askpass', resources: () => [sudoStep(dir, tmp, false)] })
+    const r = await converge({ recipe, hosts: [target({ default: false, passwordEnv: 'SC_SUDO_PW' })], env: { SC_SUDO_PW: TEST_PASSWORD }, ssh: { home }, lockPath: lock() })
+    expect(r.hosts[0]!.resources[0]!.status).toBe('failed')
+    expect(r.hosts[0]!.resources[0]!.error?.message).toMatch(/sudo: no askpass program specified/)
+    // The run never needed sudo: facts, probe, the step, unlock.
+    expect(r.hosts[0]!.roundTrips).toBe(4)
+  })
+
+  it('a wrong password is one clear error before the step runs', async () => {
+    const { dir, tmp } = userDir()
+    const recipe = defineRecipe({ name: 'askpass', resources: () => [sudoStep(dir, tmp, true)] })
+    const r = await converge({ recipe, hosts: [target({ default: false, passwordEnv: 'BAD_PW' })], env: { BAD_PW: 'nope-not-it' }, ssh: { home }, lockPath: lock() })
+    expect(r.hosts[0]!.error).toEqual({ code: 'E_BECOME', message: 'host lab: sudo rejected the password from the environment variable BAD_PW' })
+    expect(existsSync(`${dir}/helper`)).toBe(false)
+  })
+
+  it('a step killed at its timeout leaves a helper without the secret, which the next askpass step removes', async () => {
+    const { dir, tmp } = userDir()
+    const slow = command({ id: 'slow', askpass: true, env: { TMPDIR: tmp }, timeout: 2, argv: ['sh', '-c', 'sleep 60'], creates: `${dir}/never` })
+    const env = { SC_SUDO_PW: TEST_PASSWORD }
+    const hosts = [target({ default: false, passwordEnv: 'SC_SUDO_PW' })]
+    const r = await converge({ recipe: defineRecipe({ name: 'slow', resources: () => [slow] }), hosts, env, ssh: { home }, lockPath: lock() })
+    expect(r.hosts[0]!.resources[0]!.error?.message).toMatch(/timed out after 2s/)
+    // The watcher ends the step's process group with SIGKILL: no trap runs, the helper stays.
+    expect(helperDirs(tmp).length).toBe(1)
+    for (const d of helperDirs(tmp)) expect(readFileSync(join(tmp, d, 'askpass'), 'utf8')).not.toContain(TEST_PASSWORD)
+    const next = await converge({ recipe: defineRecipe({ name: 'next', resources: () => [sudoStep(dir, tmp, true)] }), hosts, env, ssh: { home }, lockPath: lock() })
+    expect(next.summary).toMatchObject({ changed: 1, failed: 0 })
+    expect(helperDirs(tmp)).toEqual([])
+  })
+})

@@ -103,6 +103,14 @@ describe('the lab', () => {
     expect(await ssh('root', h, 'cat /proc/1/comm')).toMatchObject({ code: 0, stdout: 'systemd\n' })
   }, 120_000)
 
+  it('stays off after a poweroff inside the host (only a reboot starts it again)', async () => {
+    const h = lab.hosts[1] as LabHost
+    expect(await h.exec('systemctl poweroff')).toMatchObject({ code: 0 })
+    expect(await h.off()).toBe(0)
+    expect(h.boots).toBe(1)
+    await expect(h.exec('true')).rejects.toThrow(/lab2 is not running/)
+  }, 60_000)
+
   it('stop() leaves nothing behind: hosts, mounts, network namespaces, bridge, nft table, cgroups, ip_forward', async () => {
     const x = /^10\.200\.(\d+)\.1$/.exec(lab.gateway)?.[1]
     expect(x).toBeDefined()

@@ -17,6 +17,11 @@ export interface LabHost {
   /** Resolves when the host has rebooted and is back: a new boot id and sshd answering. */
   waitForReboot(previousBootId: string, timeoutMs?: number): Promise<void>
   boots: number
+  /**
+   * Resolves with systemd-nspawn's exit status once the host is off for good: a poweroff inside
+   * (0), stop(), or a failure. A reboot does not resolve it (the host is started again).
+   */
+  off(): Promise<number | null>
 }
 
 export interface HostPlan {
@@ -53,6 +58,7 @@ export class Machine implements LabHost {
   private stopping = false
   /** Set when nspawn ended for good (not a reboot): its exit status. */
   private ended: number | null | undefined
+  private readonly offWaiters: ((code: number | null) => void)[] = []
 
   constructor(plan: HostPlan) {
     this.plan = plan
@@ -100,12 +106,23 @@ export class Machine implements LabHost {
     const proc = spawn('sh', ['-c', enter, 'sh', ...argv], { stdio: ['ignore', log, log], env: { ...process.env, CGROUPS: this.cgroups.join(' ') } })
     closeSync(log)
     this.proc = proc
+    proc.once('error', (e) => {
+      writeFileSync(join(this.plan.dir, 'console.log'), `lab: could not start systemd-nspawn: ${e.message}\n`, { flag: 'a' })
+      this.ended = null
+      for (const w of this.offWaiters.splice(0)) w(null)
+    })
     proc.once('exit', (code) => {
       if (this.proc !== proc) return
       this.proc = undefined
-      if (code === REBOOTED && !this.stopping) this.boot1()
-      else this.ended = code
+      if (code === REBOOTED && !this.stopping) return this.boot1()
+      this.ended = code
+      for (const w of this.offWaiters.splice(0)) w(code)
     })
+  }
+
+  off(): Promise<number | null> {
+    if (this.ended !== undefined) return Promise.resolve(this.ended)
+    return new Promise((resolve) => this.offWaiters.push(resolve))
   }
 
   private async waitUp(timeoutMs: number): Promise<void> {

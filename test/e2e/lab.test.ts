@@ -6,6 +6,8 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startLab, type Lab, type LabHost } from '../helpers/lab.ts'
 import { FORWARD_STATE, forwardUsers } from '../helpers/lab/net.ts'
+import { staleLab } from '../helpers/lab/stale-fixture.ts'
+import { sweepStale } from '../helpers/lab/stale.ts'
 import { controllerHome } from '../helpers/sshd.ts'
 
 // What the lab promises the other e2e tests: booted Debian hosts (systemd as PID 1), logins for
@@ -102,6 +104,21 @@ describe('the lab', () => {
     expect(await ssh('lab', h, 'ls ~/.config/systemd/user')).toMatchObject({ code: 0, stdout: 'hello.service\n' })
     expect(await ssh('root', h, 'cat /proc/1/comm')).toMatchObject({ code: 0, stdout: 'systemd\n' })
   }, 120_000)
+
+  it('sweeps a lab whose test process died without its teardown, and only that one', async () => {
+    const stale = await staleLab()
+    try {
+      expect(stale.present()).toEqual(stale.parts)
+      expect(sweepStale()).toEqual([stale.x])
+      expect(stale.present()).toEqual([])
+      expect(stale.sleeper.signalCode ?? (await new Promise((r) => stale.sleeper.once('exit', (_, sig) => r(sig))))).toBe('SIGKILL')
+    } finally {
+      stale.cleanup()
+    }
+    // The running lab's bridge names a live process: untouched.
+    expect(existsSync(`/sys/class/net/sc-e2e-br${/^10\.200\.(\d+)\.1$/.exec(lab.gateway)?.[1]}`)).toBe(true)
+    expect(await ok(lab.hosts[0] as LabHost, 'cat /proc/1/comm')).toBe('systemd\n')
+  }, 60_000)
 
   it('stays off after a poweroff inside the host (only a reboot starts it again)', async () => {
     const h = lab.hosts[1] as LabHost

@@ -6,6 +6,7 @@ import { guard, removeTree, Undo, unguard } from './lab/cleanup.ts'
 import { Machine, type LabHost } from './lab/host.ts'
 import { addNode, startNet } from './lab/net.ts'
 import { servicesIn, type LabServices } from './lab/services.ts'
+import { ownerAlias, sweepStale } from './lab/stale.ts'
 
 export type { LabHost } from './lab/host.ts'
 export type { LabServices } from './lab/services.ts'
@@ -46,7 +47,8 @@ export async function startLab(opts: { hosts: number; authorizedKey: string; ser
     undo.add('release the base rootfs', () => base.release())
     const dir = mkdtempSync(join(tmpdir(), 'sc-e2e-lab-'))
     undo.add(`remove ${dir}`, () => removeTree(dir))
-    const net = await startNet(undo)
+    sweepStale()
+    const net = await startNet(undo, ownerAlias(dir))
     for (let i = 1; i <= opts.hosts; i++) {
       const name = `lab${i}`
       const netns = await addNode(net, undo, name, HOST_BASE + i)

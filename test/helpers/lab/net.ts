@@ -29,7 +29,7 @@ d=${FORWARD_STATE}; mkdir -p "$d"
 [ -e "$d/was" ] || cat ${FORWARD} > "$d/was"
 : > "$d/$1"
 echo 1 > ${FORWARD}`
-const FORWARD_OFF = `set -e
+export const FORWARD_OFF = `set -e
 d=${FORWARD_STATE}; [ -d "$d" ] || exit 0
 rm -f "$d/$1"
 for e in "$d"/*; do
@@ -55,10 +55,12 @@ async function claimBridge(undo: Undo): Promise<number> {
   throw new Error('lab: every 10.200.x.0/24 is taken on this machine; remove stale bridges (ip link show type bridge) named sc-e2e-br*')
 }
 
-export async function startNet(undo: Undo): Promise<LabNet> {
+/** `owner`: the bridge's alias, naming this process and the lab's directory (see stale.ts). */
+export async function startNet(undo: Undo, owner: string): Promise<LabNet> {
   const x = await claimBridge(undo)
   const bridge = `sc-e2e-br${x}`
   const gateway = `10.200.${x}.1`
+  await must(['ip', 'link', 'set', 'dev', bridge, 'alias', owner])
   await must(['ip', 'addr', 'add', `${gateway}/24`, 'dev', bridge])
   await must(['ip', 'link', 'set', bridge, 'up'])
   undo.add('restore ip_forward', () => mustSync(['flock', FORWARD, 'sh', '-c', FORWARD_OFF, 'sh', String(x)]))

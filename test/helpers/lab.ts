@@ -5,6 +5,7 @@ import { acquireBase } from './lab/base.ts'
 import { guard, removeTree, Undo, unguard } from './lab/cleanup.ts'
 import { Machine, type LabHost } from './lab/host.ts'
 import { addNode, startNet } from './lab/net.ts'
+import { preflight } from './lab/preflight.ts'
 import { servicesIn, type LabServices } from './lab/services.ts'
 import { ownerAlias, sweepStale } from './lab/stale.ts'
 
@@ -33,6 +34,7 @@ const SERVICES = 2
 
 export async function startLab(opts: { hosts: number; authorizedKey: string; services?: boolean }): Promise<Lab> {
   if (!Number.isInteger(opts.hosts) || opts.hosts < 1 || opts.hosts > 200) throw new Error(`startLab: hosts must be a whole number from 1 to 200 (got ${opts.hosts})`)
+  preflight()
   const undo = new Undo()
   guard(undo)
   const machines: Machine[] = []

@@ -132,6 +132,11 @@ export interface Step {
   details?: (stdout: string) => Record<string, number | string>
   /** Turns a failure into a clearer message (e.g. a gated model); undefined keeps the default. */
   explain?: (r: { code: number | null; stderr: string }) => string | undefined
+  /**
+   * Exit codes that mean "done, and the host must restart to complete it": the host's run stops
+   * there as reboot required. Windows hosts add the installers' 3010 and 1641 to these.
+   */
+  rebootExitCodes?: number[]
 }
 
 /** Run-wide switches a probe may need. */

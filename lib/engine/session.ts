@@ -8,7 +8,7 @@ import type { ExecOptions, ExecResult, Transport } from '../transport/types.ts'
 import { newSudoExchange } from '../transport/sudo.ts'
 import { PROMPT } from '../transport/deadline.ts'
 import { redact } from './report.ts'
-import { holderIsGone, lockedError, newHolderPrefix, parseHolder } from './lock.ts'
+import { holderIsGone, lockedError, markedForReboot, newHolderPrefix, parseHolder } from './lock.ts'
 import { marker, newNonce, splitBatch } from '../shell/protocol.ts'
 
 
@@ -92,7 +92,7 @@ export class HostSession {
    * is tried first unless the inventory says Windows; a host that refuses it is asked in PowerShell.
    * The costly facts the recipe declared (`gpu`) join this same exec.
    */
-  async start(costly: readonly CostlyFact[] = [], o: { sudo?: boolean } = {}): Promise<Facts> {
+  async start(costly: readonly CostlyFact[] = [], o: { sudo?: boolean; resume?: string } = {}): Promise<Facts> {
     const prefix = newHolderPrefix(newNonce())
     const order: Dialect[] = this.osHint === 'windows' ? ['powershell', 'posix'] : ['posix', 'powershell']
     const failures: string[] = []
@@ -108,13 +108,14 @@ export class HostSession {
       }
       this.dialect = d
       const facts = { ...parseFacts(r.stdout, this.host), dialect: name }
-      await this.takeLock(parseKv(r.stdout), facts)
+      await this.takeLock(parseKv(r.stdout), facts, o.resume)
       return facts
     }
     throw new ConnectError(`host ${this.host}: neither POSIX sh nor PowerShell ran the first command (${failures.join('; ')})`)
   }
 
-  private async takeLock(kv: Map<string, string>, facts: Facts): Promise<void> {
+  /** `resume`: the lock text this run left marked before it rebooted the host; it takes that back. */
+  private async takeLock(kv: Map<string, string>, facts: Facts, resume?: string): Promise<void> {
     const info = decodeHex(kv.get('lockinfo'))
     const lock = kv.get('lock')
     if (lock === 'acquired') {
@@ -122,16 +123,54 @@ export class HostSession {
     } else if (lock === 'held') {
       const raw = decodeHex(kv.get('holder'))
       const holder = parseHolder(raw)
-      if (!holder || !holderIsGone(holder, facts.bootId)) throw lockedError(this.host, this.lockPath, raw)
-      const why = `taking over the lock of a run that is gone (pid ${holder.pid} on ${holder.controller}, started ${holder.started})`
-      this.warnings.push(why)
-      this.log?.(`${this.host}: ${why}`)
+      const ours = resume !== undefined && raw === resume
+      if (!holder || !(ours || holderIsGone(holder, facts.bootId))) throw lockedError(this.host, this.lockPath, raw)
+      if (ours) {
+        this.log?.(`${this.host}: back after the reboot; taking this run's lock again`)
+      } else {
+        const why = `taking over the lock of a run that is gone (pid ${holder.pid} on ${holder.controller}, started ${holder.started})`
+        this.warnings.push(why)
+        this.log?.(`${this.host}: ${why}`)
+      }
       const t = await this.script(this.dialect.takeover(this.lockPath, raw, info), 'lock takeover')
       if (parseKv(t.stdout).get('lock') !== 'acquired') throw lockedError(this.host, this.lockPath, raw)
       this.lockInfo = info
     } else {
       throw new LockError(`host ${this.host}: cannot create the run lock ${this.lockPath} (is its directory writable?)`)
     }
+  }
+
+  /**
+   * Before a reboot: the lock stays this run's across it, marked with the time by which the run
+   * will be back for it (lock.ts). Returns the marked text, which the run recognises afterwards.
+   */
+  async markForReboot(until: Date): Promise<string> {
+    const info = this.lockInfo
+    if (!info) throw new LockError(`host ${this.host}: the run holds no lock to keep across the reboot`)
+    const marked = markedForReboot(info, until)
+    const t = await this.script(this.dialect.takeover(this.lockPath, info, marked), 'lock marking')
+    if (parseKv(t.stdout).get('lock') !== 'acquired') {
+      throw new LockError(`host ${this.host}: the run's lock ${this.lockPath} was taken while it ran; not restarting the host. Check which other run holds it`)
+    }
+    this.lockInfo = marked
+    return marked
+  }
+
+  /**
+   * Starts the host's restart (as root: the become user when the login user is not). The lock is
+   * then left to the restarted host, marked. A connection that drops before the answer is expected.
+   */
+  async reboot(asRoot: boolean): Promise<void> {
+    let r: ExecResult
+    try {
+      r = await this.exec(this.dialect.script(this.dialect.reboot), { timeout: 60_000 }, asRoot)
+    } catch (e) {
+      if (!hasCode(e, 'E_TRANSPORT')) throw e
+      this.lockInfo = null
+      return
+    }
+    if (r.code !== 0) throw new TransportError(`host ${this.host}: the restart command failed (exit ${r.code ?? r.signal}): ${tail(redact(r.stderr, this.secrets))}`)
+    this.lockInfo = null
   }
 
   async release(): Promise<void> {
@@ -173,8 +212,12 @@ export class HostSession {
     const r = await this.exec(this.dialect.step(step), { ...bounds, ...(onStderr ? { onStderr } : {}) }, become)
     if (step.progress) r.stderr = r.stderr.replace(/^statecraft-progress .*\n?/gm, '')
     // Windows installers: 3010 = done, a restart completes it; 1641 = the installer started one.
-    if (this.dialect.name === 'powershell' && (r.code === 3010 || r.code === 1641)) {
-      throw new RebootRequiredError(`host ${this.host}: ${label} finished (exit ${r.code}) and needs the host to restart; restart it, then run again: the run goes on from there`)
+    const rebootCodes = [...(step.rebootExitCodes ?? []), ...(this.dialect.name === 'powershell' ? [3010, 1641] : [])]
+    if (r.code !== null && rebootCodes.includes(r.code)) {
+      throw new RebootRequiredError(
+        `host ${this.host}: ${label} finished (exit ${r.code}) and needs the host to restart; restart it, then run again: the run goes on from there ` +
+          '(or run with --reboot, and statecraft restarts it and goes on)',
+      )
     }
     if (r.code !== 0) {
       const how =

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { AbortedError, RebootError, toStatecraftError } from '../core/errors.ts'
 import { parseKv } from '../shell/protocol.ts'
 import { DIALECTS } from '../shell/dialect.ts'
+import { LocalTransport } from '../transport/local.ts'
 import type { Transport } from '../transport/types.ts'
 import { runHost, type Handover, type HostRunOptions } from './host.ts'
 import { hostStatus, summarise, type HostReport, type RebootRecord, type ResourceReport } from './report.ts'
@@ -22,6 +23,11 @@ export const DEFAULT_REBOOT: RebootPolicy = { timeout: 600, max: 3 }
  */
 export async function runHostRebooting(o: HostRunOptions, policy?: RebootPolicy): Promise<HostReport> {
   if (!policy || o.mode !== 'apply') return runHost(o)
+  // Never the controller itself: the run (and whoever started it) would go down with it.
+  if (o.transport instanceof LocalTransport) {
+    const r = await runHost(o)
+    return r.rebootRequired ? withError(r, 'E_REBOOT_REQUIRED', `${r.error?.message ?? 'reboot required'}. --reboot does not restart the machine statecraft runs on (connection: local): restart it yourself`) : r
+  }
   const t0 = performance.now()
   const reboots: RebootRecord[] = []
   const passes: HostReport[] = []

@@ -25,10 +25,16 @@ export class RebootableHost implements Transport {
   /** Awaited on the first refused exec after a restart (another run can try the host meanwhile). */
   onDown: (() => Promise<void>) | undefined
   private down = 0
-  private readonly inner: LocalTransport
+  private readonly inner: Transport
+  private readonly onRestart: (() => Promise<void>) | undefined
 
-  constructor(home: string, o: { downFor?: number; bootFile?: string } = {}) {
-    this.inner = new LocalTransport({ env: { ...process.env, HOME: home } })
+  /**
+   * `inner`: how scripts reach this machine (default: locally, with HOME = `home`; an SSH transport
+   * to a test sshd makes the drop real). `onRestart`: what else a restart does (stop that sshd).
+   */
+  constructor(home: string, o: { downFor?: number; bootFile?: string; inner?: Transport; onRestart?: () => Promise<void> } = {}) {
+    this.inner = o.inner ?? new LocalTransport({ env: { ...process.env, HOME: home } })
+    this.onRestart = o.onRestart
     this.downFor = o.downFor ?? 2
     this.bootFile = o.bootFile ?? join(home, 'boot_id')
     if (!o.bootFile) writeFileSync(this.bootFile, `${randomUUID()}\n`)
@@ -46,11 +52,18 @@ export class RebootableHost implements Transport {
       writeFileSync(this.bootFile, `${randomUUID()}\n`)
       this.boots++
       this.down = this.downFor
+      await this.onRestart?.()
       throw new TransportError('host rebootable: the connection dropped while a command was running')
     }
     const stdin = typeof opts.stdin === 'string' ? opts.stdin.replaceAll(KERNEL_BOOT_ID, quote(this.bootFile)) : opts.stdin
-    return this.inner.exec(command, { ...opts, ...(stdin !== undefined ? { stdin } : {}) })
+    try {
+      return await this.inner.exec(command, { ...opts, ...(stdin !== undefined ? { stdin } : {}) })
+    } finally {
+      this.stats.connections = this.inner.stats.connections
+    }
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.inner.close()
+  }
 }

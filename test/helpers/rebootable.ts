@@ -20,6 +20,8 @@ export class RebootableHost implements Transport {
   readonly stats: TransportStats = { roundTrips: 0, connections: 1 }
   readonly bootFile: string
   boots = 1
+  /** The uid each restart command ran as (the restart script is swapped for `id -u`, sent the same way: sudo included). */
+  readonly restartedAs: number[] = []
   /** Execs refused after each restart. */
   downFor: number
   /** Awaited on the first refused exec after a restart (another run can try the host meanwhile). */
@@ -49,6 +51,8 @@ export class RebootableHost implements Transport {
       throw new ConnectError('host rebootable: connection refused: is sshd running there and is the port right?')
     }
     if (opts.stdin === REBOOT_SCRIPT) {
+      const who = await this.inner.exec(command, { ...opts, stdin: 'id -u\n' })
+      this.restartedAs.push(Number(who.stdout.trim().split('\n').pop()))
       writeFileSync(this.bootFile, `${randomUUID()}\n`)
       this.boots++
       this.down = this.downFor

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { AbortedError, RebootError, toStatecraftError } from '../core/errors.ts'
+import { AbortedError, RebootError, toStatecraftError, TransportError } from '../core/errors.ts'
 import { parseKv } from '../shell/protocol.ts'
 import { DIALECTS } from '../shell/dialect.ts'
 import { LocalTransport } from '../transport/local.ts'
@@ -71,16 +71,26 @@ export async function waitForBoot(transport: Transport, h: Handover, host: strin
   while (Date.now() < deadline) {
     if (signal?.aborted) throw new AbortedError()
     const x = dialect.script(dialect.bootId)
+    // Bounded by a timer of its own too: on a connection that died silently (the host vanished
+    // without closing it) even a killed command may never report back. The abandoned try ends
+    // when the connection is closed below.
+    let timer: NodeJS.Timeout | undefined
+    const silent = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new TransportError('the boot id query did not answer within 20s')), 20_000)))
     try {
-      const r = await transport.exec(x.command, { raw: x.raw, timeout: 15_000, ...(x.stdin !== undefined ? { stdin: x.stdin } : {}), ...(signal ? { signal } : {}) })
+      const pending = transport.exec(x.command, { raw: x.raw, timeout: 15_000, ...(x.stdin !== undefined ? { stdin: x.stdin } : {}), ...(signal ? { signal } : {}) })
+      pending.catch(() => undefined)
+      const r = await Promise.race([pending, silent])
       const id = parseKv(r.stdout).get('bootid')
       if (r.code === 0 && id && id !== 'unknown' && id !== h.bootId) return id
-      last = r.code === 0 ? `it still answers with the old boot id ${h.bootId}` : `the boot id query exited with ${r.code ?? r.signal}`
+      last = r.code === 0 ? `it still answered with the old boot id ${h.bootId}` : `the boot id query exited with ${r.code ?? r.signal}`
     } catch (e) {
       if (signal?.aborted) throw new AbortedError()
       last = toStatecraftError(e).message
-      await transport.close()
+    } finally {
+      clearTimeout(timer)
     }
+    // The next try connects afresh: the old connection may be half dead, going down with the host.
+    await transport.close()
     await sleep(Math.min(2000, Math.max(0, deadline - Date.now())))
   }
   throw new RebootError(

@@ -98,6 +98,10 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
     if (o.mode === 'apply' && facts.dialect === 'powershell' && facts.rebootPending) {
       throw new RebootRequiredError(`host ${o.name}: Windows has a restart pending (an update or an earlier install); restart it, then run again: nothing was changed`)
     }
+    // A step of an earlier run asked for a restart that has not happened: what it staged is not done yet.
+    if (o.mode === 'apply' && session.pendingReboot) {
+      throw new RebootRequiredError(`host ${o.name}: a restart is still pending on this boot (${session.pendingReboot}); restart it, then run again, or run with --reboot: nothing was changed`)
+    }
     const probed = nodes.filter((n) => !n.handler)
     // One batch: under sudo when any resource needs it, so a no-op still costs one probe exec.
     const flags = { verifyArtifacts: o.verifyArtifacts }

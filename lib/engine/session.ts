@@ -41,6 +41,10 @@ export class HostSession {
   secrets: string[] = []
   /** Collected for the host's report (HostReport.warnings). */
   readonly warnings: string[] = []
+  /** What asked, on this very boot, for a restart that has not happened (a mark beside the lock). */
+  pendingReboot: string | undefined
+  /** The host's boot id, from the facts. */
+  private bootId = 'unknown'
   /** Set after facts when some resource needs privileges the login user lacks. */
   become: BecomeSettings | null = null
   dialect: ShellDialect = posixDialect
@@ -108,7 +112,12 @@ export class HostSession {
       }
       this.dialect = d
       const facts = { ...parseFacts(r.stdout, this.host), dialect: name }
-      await this.takeLock(parseKv(r.stdout), facts, o.resume)
+      const kv = parseKv(r.stdout)
+      await this.takeLock(kv, facts, o.resume)
+      this.bootId = facts.bootId
+      const [markBoot, ...what] = decodeHex(kv.get('rebootmark')).trim().split('|')
+      // A mark from an earlier boot: that restart happened.
+      if (markBoot && markBoot !== 'unknown' && markBoot === facts.bootId) this.pendingReboot = what.join('|') || 'an earlier run'
       return facts
     }
     throw new ConnectError(`host ${this.host}: neither POSIX sh nor PowerShell ran the first command (${failures.join('; ')})`)
@@ -173,6 +182,19 @@ export class HostSession {
     this.lockInfo = null
   }
 
+  /**
+   * Remembers on the host that this boot owes a restart: the step's own guard may already hold
+   * (its work is staged), and the next run must not take that for done. Best effort: the run
+   * stops as reboot required either way.
+   */
+  private async markRebootPending(what: string): Promise<void> {
+    try {
+      await this.script(this.dialect.markReboot(this.lockPath, `${this.bootId}|${redact(what, this.secrets)}`), 'restart mark')
+    } catch (e) {
+      this.log?.(`${this.host}: could not record the pending restart: ${(e as Error).message}`)
+    }
+  }
+
   async release(): Promise<void> {
     if (!this.lockInfo) return
     const info = this.lockInfo
@@ -214,6 +236,7 @@ export class HostSession {
     // Windows installers: 3010 = done, a restart completes it; 1641 = the installer started one.
     const rebootCodes = [...(step.rebootExitCodes ?? []), ...(this.dialect.name === 'powershell' ? [3010, 1641] : [])]
     if (r.code !== null && rebootCodes.includes(r.code)) {
+      await this.markRebootPending(`${label} exited ${r.code}`)
       throw new RebootRequiredError(
         `host ${this.host}: ${label} finished (exit ${r.code}) and needs the host to restart; restart it, then run again: the run goes on from there ` +
           '(or run with --reboot, and statecraft restarts it and goes on)',

@@ -163,6 +163,8 @@ export class ReplayedWindows {
     if (script.includes("'kernel=Windows_NT'")) return ok(winFacts(script, this.rebootPending, this.bootId))
     if (script.startsWith('Restart-Computer -Force\n')) return this.restart()
     if (script.includes('"bootid=$sc_bootid"')) return ok(`bootid=${this.bootId}\r\n`)
+    // A step asked for a restart: the mark beside the lock (the replayed lock keeps no state).
+    if (script.includes("[IO.File]::WriteAllText($sc_lock + '.reboot', ")) return ok('')
     // Marking the lock for a restart: the replayed lock is always this run's.
     if (script.includes('Remove-Item -LiteralPath $sc_lock') && script.includes('[IO.FileMode]::CreateNew')) return ok('lock=acquired\r\n')
     const nonce = /'@@statecraft:([0-9a-f]+):0'/.exec(script)?.[1]

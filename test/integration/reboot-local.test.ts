@@ -29,7 +29,7 @@ const lockOf = (home: string): string => `${home}/.statecraft/run.lock`
 const bootOf = (h: RebootableHost): string => readFileSync(h.bootFile, 'utf8').trim()
 
 describe('a step that needs a restart, on a host statecraft can restart (real shell, simulated restart)', () => {
-  it('without reboot: the host stops as reboot-required, what depends on the step waits, the lock is released', async () => {
+  it('without reboot: the host stops as reboot-required, what depends on the step waits, the lock is released; the next run too, until a restart', async () => {
     const home = tempDir()
     const host = new RebootableHost(home)
     const r = await converge({ recipe: stagedRecipe(home, host.bootFile), hosts: [{ name: 'box', transport: host }] })
@@ -39,6 +39,22 @@ describe('a step that needs a restart, on a host statecraft can restart (real sh
     expect(h.resources.map((x) => [x.id, x.status])).toEqual([['stage', 'failed'], ['complete', 'skipped']])
     expect(host.boots).toBe(1)
     expect(existsSync(lockOf(home))).toBe(false)
+    // The step's guard holds now (its work is staged), but the restart it asked for is still owed:
+    // the next run on this boot changes nothing and says so.
+    expect(readFileSync(`${lockOf(home)}.reboot`, 'utf8')).toBe(`${bootOf(host)}|${h.error!.message.match(/host box: (.*) finished/)![1]} exited 194\n`)
+    const next = await converge({ recipe: stagedRecipe(home, host.bootFile), hosts: [{ name: 'box', transport: host }] })
+    expect(next.hosts[0]).toMatchObject({ status: 'reboot-required', error: { code: 'E_REBOOT_REQUIRED', message: expect.stringMatching(/^host box: a restart is still pending on this boot \(sh -c .* exited 194\); restart it, then run again, or run with --reboot: nothing was changed$/) } })
+    expect(next.hosts[0]!.resources).toEqual([])
+    expect(existsSync(`${home}/done`)).toBe(false)
+    // A plan still runs, and shows what is left.
+    const plan = await converge({ recipe: stagedRecipe(home, host.bootFile), hosts: [{ name: 'box', transport: host }], mode: 'plan' })
+    expect(plan.hosts[0]).toMatchObject({ status: 'ok' })
+    expect(plan.hosts[0]!.resources.map((x) => x.status)).toEqual(['unchanged', 'changed'])
+    // With --reboot, that run restarts it first, then completes.
+    const later = await converge({ recipe: stagedRecipe(home, host.bootFile), hosts: [{ name: 'box', transport: host }], reboot: true })
+    expect(later.hosts[0]).toMatchObject({ status: 'ok', reboots: [expect.anything()] })
+    expect(host.boots).toBe(2)
+    expect(existsSync(`${home}/done`)).toBe(true)
   })
 
   it('with reboot: restarts it, takes the lock back on the new boot, runs it again from the facts, converges; the next run changes nothing', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { acquireScript, BOOT_ID_SCRIPT, FACTS_SCRIPT, factsScript, REBOOT_SCRIPT, releaseScript, takeoverScript } from '../../lib/shell/posix/scripts.ts'
+import { acquireScript, BOOT_ID_SCRIPT, FACTS_SCRIPT, factsScript, markRebootScript, REBOOT_SCRIPT, releaseScript, takeoverScript } from '../../lib/shell/posix/scripts.ts'
 import { builtinTypes, macOnlyTypes } from '../../lib/resources/all.ts'
 import { macFacts } from '../helpers/facts.ts'
 import { DOWNLOAD_SCRIPT, STAMP_SCRIPT } from '../../lib/resources/download/script.ts'
@@ -25,8 +25,8 @@ describe('generated POSIX scripts pass shellcheck', () => {
     expect(r.code).toBe(0)
   })
 
-  it('the boot id query and the restart (--reboot)', () => {
-    const r = shellcheck(`#!/bin/sh\n${BOOT_ID_SCRIPT}\n${REBOOT_SCRIPT}`)
+  it('the boot id query, the restart (--reboot) and the pending-restart mark', () => {
+    const r = shellcheck(`#!/bin/sh\n${BOOT_ID_SCRIPT}\n${REBOOT_SCRIPT}\n${markRebootScript('~/.statecraft/run.lock', "b|sh -c 'exit 194' exited 194")}`)
     expect(r.out).toBe('')
     expect(r.code).toBe(0)
   })

@@ -123,6 +123,17 @@ if ln -s -- "$sc_info" "$sc_lock" 2>/dev/null; then echo "lock=acquired"
 elif [ -L "$sc_lock" ]; then echo "lock=held"; printf 'holder='; readlink -- "$sc_lock" | tr -d '\\n' | sc_hex; echo
 else echo "lock=error"; fi
 sc_kv_hex lockinfo "$sc_info"
+if [ -f "$sc_lock.reboot" ]; then sc_kv_hex rebootmark "$(cat -- "$sc_lock.reboot")"; fi
+`
+}
+
+/**
+ * Beside the lock: a step of this run asked for a restart (boot id|what asked). A later run on
+ * the same boot finds it and stops before changing anything; after a restart it no longer counts.
+ */
+export function markRebootScript(path: string, text: string): string {
+  return `sc_lock=${lockPathExpr(path)}
+printf '%s\\n' ${quote(text)} > "$sc_lock.reboot"
 `
 }
 

@@ -94,6 +94,14 @@ $sc_info = ${psQuote(prefix)} + '|' + $sc_bootid
 $null = New-Item -ItemType Directory -Force -Path (Split-Path -Parent $sc_lock)
 ${CREATE}
 Sc-KvHex 'lockinfo' $sc_info
+if (Test-Path -LiteralPath ($sc_lock + '.reboot')) { Sc-KvHex 'rebootmark' ([IO.File]::ReadAllText($sc_lock + '.reboot')) }
+`
+}
+
+/** The twin of markRebootScript. */
+export function psMarkRebootScript(path: string, text: string): string {
+  return `$sc_lock = ${psLockPath(path)}
+[IO.File]::WriteAllText($sc_lock + '.reboot', ${psQuote(text)})
 `
 }
 

@@ -47,7 +47,7 @@ afterAll(async () => {
 const run = (...extra: string[]) => cli(['--recipe', join(home, 'recipe.ts'), '--group', 'lab', '--json', ...extra], { cwd: home, home })
 
 describe('--reboot on booted Debian hosts (systemd)', () => {
-  it('without --reboot: exit 1, both hosts reboot-required, nothing restarted; with it: restarted once, converged; then nothing to change', async () => {
+  it('without --reboot: exit 1, both hosts reboot-required, nothing restarted, and still so on the next run; with it: restarted once (new boot ids), converged; then nothing to change', async () => {
     const before = await Promise.all(hosts.map((h) => h.bootId()))
 
     const stopped = await run()
@@ -59,6 +59,10 @@ describe('--reboot on booted Debian hosts (systemd)', () => {
     }
     expect(await Promise.all(hosts.map((h) => h.bootId()))).toEqual(before)
     expect(hosts.map((h) => h.boots)).toEqual([1, 1])
+    // Its guard holds now, but the restart is still owed: the next run without --reboot says so and changes nothing.
+    const owed = await run()
+    expect(owed.code).toBe(1)
+    for (const h of JSON.parse(owed.stdout).hosts) expect(h).toMatchObject({ status: 'reboot-required', resources: [], error: { message: expect.stringMatching(/a restart is still pending on this boot/) } })
 
     const rebooted = await run('--reboot', '--verbose')
     expect(rebooted.code, `${rebooted.stdout}\n${rebooted.stderr}`).toBe(0)
@@ -66,7 +70,8 @@ describe('--reboot on booted Debian hosts (systemd)', () => {
     const after = await Promise.all(hosts.map((h) => h.bootId()))
     for (const [i, h] of second.hosts.entries()) {
       expect(h).toMatchObject({ ok: true, status: 'ok', reboots: [{ fromBootId: before[i], toBootId: after[i] }] })
-      expect(h.resources.map((r: { id: string; status: string }) => [r.id, r.status])).toEqual([['stage', 'changed'], ['complete', 'changed'], ['motd', 'changed']])
+      // The first run staged (its guard holds); the restart it asked for came first in this run.
+      expect(h.resources.map((r: { id: string; status: string }) => [r.id, r.status])).toEqual([['stage', 'unchanged'], ['complete', 'changed'], ['motd', 'changed']])
     }
     expect(after[0]).not.toBe(before[0])
     expect(after[1]).not.toBe(before[1])

@@ -95,7 +95,7 @@ export async function waitForBoot(transport: Transport, h: Handover, host: strin
   }
   throw new RebootError(
     `host ${host}: restarted at ${h.at.toISOString()} and not back with a new boot id within ${timeoutMs / 1000}s (last: ${last}). ` +
-      "Check the host's console or power state and that sshd starts at boot; the run's lock stays marked until then. Raise rebootTimeout for slow hosts",
+      "Check the host's console or power state and that sshd starts at boot, then run again (raise rebootTimeout for slow hosts)",
   )
 }
 

@@ -134,7 +134,7 @@ describe('a step that needs a restart, on a host statecraft can restart (real sh
     const r = await converge({ recipe: stagedRecipe(home, host.bootFile), hosts: [{ name: 'box', transport: host }], reboot: true, rebootTimeout: 2 })
     const h = r.hosts[0]!
     expect(h).toMatchObject({ ok: false, status: 'failed', rebootRequired: false, error: { code: 'E_REBOOT' } })
-    expect(h.error!.message).toMatch(/^host box: restarted at .* and not back with a new boot id within 2s \(last: host rebootable: connection refused.*\)\. Check the host's console/)
+    expect(h.error!.message).toMatch(/^host box: restarted at .* and not back with a new boot id within 2s \(last: host rebootable: connection refused.*\)\. Check the host's console or power state and that sshd starts at boot, then run again/)
     expect(parseHolder(readlinkSync(lockOf(home)))?.rebootUntil).toBeDefined()
   })
 

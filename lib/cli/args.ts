@@ -19,6 +19,9 @@ export interface CliArgs {
   acceptNewHostKeys: boolean
   lockPath?: string
   verifyArtifacts: boolean
+  reboot: boolean
+  /** Seconds (--reboot-timeout). */
+  rebootTimeout?: number
   help: boolean
   version: boolean
 }
@@ -45,11 +48,15 @@ Options:
                        (like StrictHostKeyChecking=accept-new; a changed key is still refused)
   --verify-artifacts   re-hash downloaded files in full even when their recorded stamp matches
   --lock-path PATH     the run lock's path on each host (default ~/.statecraft/run.lock)
+  --reboot             when a host needs a restart to go on, restart it, wait for SSH to come
+                       back, and go on (at most 3 restarts per host; never with --plan)
+  --reboot-timeout S   seconds a restarted host may take to answer again (default 600)
   --verbose            print every command as it runs
   --version            print the version
   --help               print this help
 
-Exit codes: 0 converged / nothing to do, 2 changes pending (--plan), 1 error, 130 interrupted.`
+Exit codes: 0 converged / nothing to do, 2 changes pending (--plan), 1 a host failed or needs a
+restart (its status is reboot-required; run again after restarting it, or use --reboot), 130 interrupted.`
 
 const list = (vs: string[] | undefined): string[] => (vs ?? []).flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean)
 
@@ -78,6 +85,8 @@ export function parseCli(argv: string[]): CliArgs {
         'accept-new-host-keys': { type: 'boolean' },
         'lock-path': { type: 'string' },
         'verify-artifacts': { type: 'boolean' },
+        reboot: { type: 'boolean' },
+        'reboot-timeout': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -103,10 +112,16 @@ export function parseCli(argv: string[]): CliArgs {
     failFast: values['fail-fast'] ?? false,
     acceptNewHostKeys: values['accept-new-host-keys'] ?? false,
     verifyArtifacts: values['verify-artifacts'] ?? false,
+    reboot: values.reboot ?? false,
     help: values.help ?? false,
     version: values.version ?? false,
   }
   if (values['lock-path'] !== undefined) args.lockPath = values['lock-path']
+  if (values['reboot-timeout'] !== undefined) {
+    const t = Number(values['reboot-timeout'])
+    if (!(t > 0)) throw new ValidationError(`--reboot-timeout must be a positive number of seconds (got ${JSON.stringify(values['reboot-timeout'])})`)
+    args.rebootTimeout = t
+  }
   if (values.shard !== undefined) args.shard = parseShard(values.shard)
   if (values.group !== undefined) args.group = values.group
   if (values.inventory !== undefined) args.inventory = values.inventory

@@ -68,6 +68,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       concurrency: args.concurrency,
       failFast: args.failFast,
       verifyArtifacts: args.verifyArtifacts,
+      reboot: args.reboot,
+      ...(args.rebootTimeout ? { rebootTimeout: args.rebootTimeout } : {}),
       ...(args.lockPath ? { lockPath: args.lockPath } : {}),
       ssh: { acceptNewHostKeys: args.acceptNewHostKeys, ...(io.env.HOME ? { home: io.env.HOME } : {}), ...(io.env.SSH_AUTH_SOCK ? { agentSocket: io.env.SSH_AUTH_SOCK } : {}) },
       ...(io.signal ? { signal: io.signal } : {}),
@@ -78,8 +80,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if (args.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`)
     else io.stdout(`${renderSummary(report, render)}\n`)
     if (io.signal?.aborted) return 130
-    // 3: the only hosts not converged wait for a restart (run again after it); 1: anything else failed.
-    if (!report.ok) return report.hosts.every((h) => h.ok || h.rebootRequired) ? 3 : 1
+    // A host that waits for a restart is not converged: 1, as for a failure; its status says which.
+    if (!report.ok) return 1
     if (mode === 'plan' && report.summary.changed + report.summary.pending > 0) return 2
     return 0
   } catch (e) {

@@ -48,8 +48,10 @@ export function renderResource(r: ResourceReport, mode: Report['mode'], o: Rende
 export function renderHost(h: HostReport, mode: Report['mode'], o: RenderOptions): string {
   const paint = painter(o.color)
   const s = h.summary
-  const head = `${paint('bold', h.host)}: ${h.ok ? paint('green', 'ok') : h.rebootRequired ? paint('yellow', 'REBOOT REQUIRED') : paint('red', 'FAILED')} ${paint('dim', `(${h.ms} ms, ${h.roundTrips} round trips)`)}`
+  const status = h.status === 'ok' ? paint('green', 'ok') : h.status === 'reboot-required' ? paint('yellow', 'REBOOT REQUIRED') : paint('red', 'FAILED')
+  const head = `${paint('bold', h.host)}: ${status} ${paint('dim', `(${h.ms} ms, ${h.roundTrips} round trips)`)}`
   const lines = [head]
+  for (const [i, b] of h.reboots.entries()) lines.push(`  ${paint('cyan', `restarted ${i + 1}/${h.reboots.length} at ${b.at}, back after ${(b.ms / 1000).toFixed(1)}s`)}`)
   if (h.error) lines.push(`  ${paint('red', `${h.error.code}: ${h.error.message}`)}`)
   for (const w of h.warnings) lines.push(`  ${paint('yellow', `warning: ${w}`)}`)
   for (const r of h.resources) lines.push(...renderResource(r, mode, o, paint))
@@ -62,7 +64,9 @@ export function renderSummary(r: Report, o: RenderOptions): string {
   const paint = painter(o.color)
   const s = r.summary
   const verdict = !r.ok ? paint('red', 'failed') : r.mode === 'plan' ? (s.changed + s.pending > 0 ? paint('yellow', 'changes pending') : paint('green', 'nothing to do')) : paint('green', 'converged')
-  return `${r.mode === 'plan' ? 'Plan' : 'Apply'}: ${verdict} — ${s.hosts} host${s.hosts === 1 ? '' : 's'} (${s.failedHosts} failed), ${s.changed} ${r.mode === 'plan' ? 'to change' : 'changed'}, ${s.unchanged} unchanged, ${s.pending} pending, ${s.failed} failed, ${s.skipped} skipped`
+  const waiting = r.hosts.filter((h) => h.status === 'reboot-required').length
+  const failed = waiting > 0 ? `${s.failedHosts} failed, ${waiting} of them reboot required` : `${s.failedHosts} failed`
+  return `${r.mode === 'plan' ? 'Plan' : 'Apply'}: ${verdict} — ${s.hosts} host${s.hosts === 1 ? '' : 's'} (${failed}), ${s.changed} ${r.mode === 'plan' ? 'to change' : 'changed'}, ${s.unchanged} unchanged, ${s.pending} pending, ${s.failed} failed, ${s.skipped} skipped`
 }
 
 function painter(color: boolean): Paint {

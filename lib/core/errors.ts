@@ -71,7 +71,6 @@ export class LockError extends StatecraftError {
   }
 }
 
-/** The run was interrupted (Ctrl-C or an AbortSignal). */
 /**
  * The host must restart before the run can go on: Windows reports a pending reboot, or an
  * installer exited with 3010 / 1641. The run for that host ends here; the next run goes on.
@@ -82,6 +81,14 @@ export class RebootRequiredError extends StatecraftError {
   }
 }
 
+/** statecraft restarted a host (`--reboot`) and it did not answer again in time, or asked too often. */
+export class RebootError extends StatecraftError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('E_REBOOT', message, options)
+  }
+}
+
+/** The run was interrupted (Ctrl-C or an AbortSignal). */
 export class AbortedError extends StatecraftError {
   constructor(message = 'interrupted') {
     super('E_ABORTED', message)

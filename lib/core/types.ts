@@ -141,6 +141,11 @@ export interface Step {
    * `askpass`: whether the become password was handed to the step through SUDO_ASKPASS.
    */
   explain?: (r: { code: number | null; stderr: string; askpass?: boolean }) => string | undefined
+  /**
+   * Exit codes that mean "done, and the host must restart to complete it": the host's run stops
+   * there as reboot required. Windows hosts add the installers' 3010 and 1641 to these.
+   */
+  rebootExitCodes?: number[]
 }
 
 /** Run-wide switches a probe may need. */

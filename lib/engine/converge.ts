@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events'
+import { ValidationError } from '../core/errors.ts'
 import { checkSetKeys, type Recipe } from '../core/recipe.ts'
 import type { Inventory } from '../inventory/load.ts'
 import { inventoryOf, selectTargets } from '../inventory/targets.ts'
@@ -6,7 +7,7 @@ import { LocalTransport } from '../transport/local.ts'
 import type { Transport } from '../transport/types.ts'
 import type { SshHostSpec } from '../transport/ssh/config.ts'
 import type { OsName } from '../core/types.ts'
-import { runHost } from './host.ts'
+import { DEFAULT_REBOOT, runHostRebooting } from './reboot.ts'
 import { DEFAULT_LOCK_PATH } from './lock.ts'
 import { fleetReport, type HostReport, type Report, type ResourceReport } from './report.ts'
 import type { BecomeSettings, Log } from './session.ts'
@@ -65,6 +66,17 @@ export interface ConvergeOptions {
    * inventory gives none ('' for none). Called at most once per host, before anything changes.
    */
   askBecomePassword?: (host: string, user: string) => Promise<string>
+  /**
+   * When a host's apply stops as reboot required, restart it (as root: become when the login user
+   * is not root), wait for SSH to answer with a new boot id, and run it again from the facts; the
+   * run keeps the host's lock across. Plans never restart. Default false: the host is reported
+   * as `reboot-required`.
+   */
+  reboot?: boolean
+  /** Seconds a restarted host may take to answer again (default 600); then the host fails with E_REBOOT. */
+  rebootTimeout?: number
+  /** Restarts per host per run (default 3): a resource that asks every time cannot loop forever. */
+  maxReboots?: number
   /** The lock's path on each host; `~/` means the login user's home there. */
   lockPath?: string
   signal?: AbortSignal
@@ -88,6 +100,8 @@ export interface ConvergeOptions {
 export async function converge(opts: ConvergeOptions): Promise<Report> {
   const mode = opts.mode ?? 'apply'
   checkSetKeys(opts.recipe, opts.set ?? {})
+  if (opts.rebootTimeout !== undefined && !(opts.rebootTimeout > 0)) throw new ValidationError(`rebootTimeout must be a positive number of seconds (got ${opts.rebootTimeout})`)
+  if (opts.maxReboots !== undefined && !(Number.isInteger(opts.maxReboots) && opts.maxReboots >= 1)) throw new ValidationError(`maxReboots must be a whole number of at least 1 (got ${opts.maxReboots})`)
   // Every running command listens for the abort: a fleet legitimately has hundreds at once.
   if (opts.signal) setMaxListeners(0, opts.signal)
   const targets = resolveTargets(opts)
@@ -128,7 +142,8 @@ async function runTarget(t: HostTarget, opts: ConvergeOptions, mode: 'plan' | 'a
     return notStarted(t.name, `host ${t.name}: no way to reach it: give an address (SSH) or connection: local`, 'E_CONNECT')
   }
   try {
-    return await runHost({
+    const policy = opts.reboot ? { timeout: opts.rebootTimeout ?? DEFAULT_REBOOT.timeout, max: opts.maxReboots ?? DEFAULT_REBOOT.max } : undefined
+    return await runHostRebooting({
       mode,
       recipe: opts.recipe,
       name: t.name,
@@ -151,7 +166,7 @@ async function runTarget(t: HostTarget, opts: ConvergeOptions, mode: 'plan' | 'a
       ...(opts.log ? { log: opts.log } : {}),
       ...(opts.onResource ? { onResource: opts.onResource } : {}),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-    })
+    }, policy)
   } finally {
     if (!t.transport) await transport.close()
   }
@@ -167,7 +182,7 @@ function becomeSettings(t: HostTarget, env: Record<string, string | undefined>):
 
 function notStarted(host: string, message: string, code = 'E_NOT_STARTED'): HostReport {
   return {
-    host, ok: false, error: { code, message }, warnings: [], rebootRequired: false, connections: 0, roundTrips: 0, ms: 0, resources: [],
+    host, ok: false, status: 'failed', error: { code, message }, warnings: [], rebootRequired: false, reboots: [], connections: 0, roundTrips: 0, ms: 0, resources: [],
     summary: { changed: 0, unchanged: 0, pending: 0, failed: 0, skipped: 0 },
   }
 }

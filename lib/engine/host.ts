@@ -2,14 +2,14 @@ import { BecomeError, hasCode, RebootRequiredError, toStatecraftError, Validatio
 import { composeResources } from '../core/compose.ts'
 import { declaredFacts } from '../core/declared-facts.ts'
 import { resolveOptions, secretValues, type Recipe } from '../core/recipe.ts'
-import type { Change, Facts, OsName } from '../core/types.ts'
+import type { Change, Dialect, Facts, OsName } from '../core/types.ts'
 import type { Transport } from '../transport/types.ts'
 import { applyAll } from './apply.ts'
 import type { Outcome } from './decide.ts'
 import { buildGraph } from './graph.ts'
 import { graphNode, prepare, select, type PlanNode } from './node.ts'
 import { planAll } from './plan.ts'
-import { redact, summarise, type ContentDiff, type HostReport, type ResourceReport } from './report.ts'
+import { hostStatus, redact, summarise, type ContentDiff, type HostReport, type ResourceReport } from './report.ts'
 import { HostSession, type BecomeSettings, type Log } from './session.ts'
 
 export interface HostRunOptions {
@@ -38,6 +38,21 @@ export interface HostRunOptions {
   onProgress?: (host: string, id: string, bytes: number, total?: number) => void
   /** Asks for the sudo password, once per host and only when sudo needs one ('' for none). */
   askBecomePassword?: (host: string, user: string) => Promise<string>
+  /**
+   * Restart the host when its apply stops as reboot required (plans never do): the lock is marked
+   * to be back by `until`, the restart is started, and `onHandover` gets what the next pass needs.
+   */
+  reboot?: { until: Date; onHandover: (h: Handover) => void }
+  /** The lock text this run marked before it restarted the host: the next pass takes it back. */
+  resumeLock?: string
+}
+
+/** What a pass that restarted the host leaves to the next one (reboot.ts waits, then runs it). */
+export interface Handover {
+  lock: string
+  bootId: string
+  dialect: Dialect
+  at: Date
 }
 
 /** facts+lock -> prepare -> one batched probe -> plan or apply -> unlock. Never throws. */
@@ -51,8 +66,10 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
   session.secrets = secrets
   let resources: ResourceReport[] = []
   let error: StatecraftError | undefined
+  let started: Facts | undefined
   try {
-    const facts = await session.start(declaredFacts(o.recipe), { sudo: o.become !== undefined })
+    const facts = await session.start(declaredFacts(o.recipe), { sudo: o.become !== undefined, ...(o.resumeLock ? { resume: o.resumeLock } : {}) })
+    started = facts
     const options = resolveOptions(o.recipe, { groupVars: o.groupVars, hostVars: o.vars, set: o.set, env: o.env }, o.name)
     secrets.push(...secretValues(o.recipe, options))
     const decls = composeResources(o.recipe, { facts, options, host: { name: o.name, vars: o.vars } })
@@ -81,6 +98,10 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
     // A Windows host that waits for a restart: installers would fail or half-install. Plans still run.
     if (o.mode === 'apply' && facts.dialect === 'powershell' && facts.rebootPending) {
       throw new RebootRequiredError(`host ${o.name}: Windows has a restart pending (an update or an earlier install); restart it, then run again: nothing was changed`)
+    }
+    // A step of an earlier run asked for a restart that has not happened: what it staged is not done yet.
+    if (o.mode === 'apply' && session.pendingReboot) {
+      throw new RebootRequiredError(`host ${o.name}: a restart is still pending on this boot (${session.pendingReboot}); restart it, then run again, or run with --reboot: nothing was changed`)
     }
     const probed = nodes.filter((n) => !n.handler)
     // One batch: under sudo when any resource needs it, so a no-op still costs one probe exec.
@@ -111,6 +132,14 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
   } catch (e) {
     error = toStatecraftError(e)
   } finally {
+    if (o.reboot && o.mode === 'apply' && started && error?.code === 'E_REBOOT_REQUIRED') {
+      try {
+        o.reboot.onHandover(await handOver(o, session, started, o.reboot.until))
+      } catch (e) {
+        // Still waiting for a restart; the message says why statecraft could not make it.
+        error = new RebootRequiredError(`${error.message}. statecraft could not restart it: ${toStatecraftError(e).message}`)
+      }
+    }
     try {
       await session.release()
     } catch (e) {
@@ -118,12 +147,16 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
     }
   }
   const summary = summarise(resources)
+  const ok = !error && summary.failed === 0 && summary.skipped === 0
+  const rebootRequired = error?.code === 'E_REBOOT_REQUIRED'
   const report: HostReport = {
     host: o.name,
-    ok: !error && summary.failed === 0 && summary.skipped === 0,
+    ok,
+    status: hostStatus(ok, rebootRequired),
     ...(error ? { error: { code: error.code, message: error.message } } : {}),
     warnings: session.warnings,
-    rebootRequired: error?.code === 'E_REBOOT_REQUIRED',
+    rebootRequired,
+    reboots: [],
     connections: o.transport.stats.connections,
     roundTrips: o.transport.stats.roundTrips,
     ms: Math.round(performance.now() - t0),
@@ -145,6 +178,24 @@ function toReport(n: PlanNode, out: Outcome, withDiff: boolean): ResourceReport 
     if (diffs.length > 0) r.diffs = diffs.map((c) => ({ path: c.path, before: c.before, after: c.after }))
   }
   return r
+}
+
+/**
+ * Keeps the lock across a restart and starts it, as root: the login user when it is root (or on
+ * Windows), else through become, which the inventory must allow.
+ */
+async function handOver(o: HostRunOptions, session: HostSession, facts: Facts, until: Date): Promise<Handover> {
+  const posix = facts.dialect !== 'powershell'
+  const asRoot = posix && facts.uid !== 0
+  if (asRoot && !session.become) {
+    if (!o.become) throw new BecomeError(`the login user ${facts.user} is not root and the host has no become: give it become in the inventory (sudo), or restart it yourself and run again`)
+    session.become = await becomeFor({ ...o, become: { ...o.become, user: 'root' } }, facts)
+  }
+  if (asRoot && session.become?.user !== 'root') throw new BecomeError(`a restart needs root, and this host's become user is ${session.become?.user}; restart it yourself and run again`)
+  const lock = await session.markForReboot(until)
+  const at = new Date()
+  await session.reboot(asRoot)
+  return { lock, bootId: facts.bootId, dialect: facts.dialect, at }
 }
 
 /**

@@ -8,6 +8,11 @@ export interface LockHolder {
   pid: number
   started: string
   bootId: string
+  /**
+   * Set while the holder reboots the host and means to take the lock again when it returns: until
+   * this time (ISO) a changed boot id does not prove the holder gone.
+   */
+  rebootUntil?: string
 }
 
 export const DEFAULT_LOCK_PATH = '~/.statecraft/run.lock'
@@ -25,7 +30,19 @@ export function parseHolder(raw: string): LockHolder | null {
     pid: Number(parts[3]),
     started: parts[4] ?? '',
     bootId: parts[5] ?? '',
+    ...(parts[6]?.startsWith(REBOOT_FIELD) ? { rebootUntil: parts[6].slice(REBOOT_FIELD.length) } : {}),
   }
+}
+
+const REBOOT_FIELD = 'reboot-until='
+
+/**
+ * The lock text a run leaves while it reboots the host: its own text (token and all) plus the time
+ * until which it will be back for it. Older versions read the first six fields and ignore the rest.
+ */
+export function markedForReboot(info: string, until: Date): string {
+  const base = info.split('|').slice(0, 6).join('|')
+  return `${base}|${REBOOT_FIELD}${until.toISOString()}`
 }
 
 function pidAlive(pid: number): boolean {
@@ -39,17 +56,22 @@ function pidAlive(pid: number): boolean {
 
 /**
  * A holder is provably gone when the host rebooted since it locked, or when it ran on this very
- * controller and its process no longer exists. Anything else is treated as alive.
+ * controller and its process no longer exists. Anything else is treated as alive. A holder that
+ * marked the lock for a reboot it started stays alive across that reboot until its mark's time
+ * has passed (then the changed boot id says it never came back), unless its process is seen gone.
  */
-export function holderIsGone(h: LockHolder, currentBootId: string, controller = hostname()): boolean {
-  if (h.bootId && currentBootId !== 'unknown' && h.bootId !== 'unknown' && h.bootId !== currentBootId) return true
+export function holderIsGone(h: LockHolder, currentBootId: string, controller = hostname(), now = Date.now()): boolean {
+  const until = h.rebootUntil === undefined ? Number.NaN : Date.parse(h.rebootUntil)
+  // An unreadable mark is no promise: the boot id rule applies as to any lock.
+  const crossing = Number.isFinite(until) && now < until
+  if (!crossing && h.bootId && currentBootId !== 'unknown' && h.bootId !== 'unknown' && h.bootId !== currentBootId) return true
   return h.controller === controller && Number.isInteger(h.pid) && h.pid > 0 && !pidAlive(h.pid)
 }
 
 export function lockedError(host: string, path: string, raw: string): LockError {
   const h = parseHolder(raw)
   const who = h
-    ? `controller ${h.controller}, pid ${h.pid}, started ${h.started}`
+    ? `controller ${h.controller}, pid ${h.pid}, started ${h.started}${h.rebootUntil ? `, rebooting the host and back for its lock by ${h.rebootUntil}` : ''}`
     : `an unrecognised holder (${JSON.stringify(raw.slice(0, 80))})`
   return new LockError(
     `host ${host} is locked by another statecraft run (${who}); lock ${path} on the host. ` +

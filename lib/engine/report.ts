@@ -32,14 +32,34 @@ export interface Summary {
   skipped: number
 }
 
+/** ok: converged (or planned); reboot-required: stopped until the host restarts; failed: anything else. */
+export type HostStatus = 'ok' | 'failed' | 'reboot-required'
+
+/** A restart statecraft made (`--reboot`): when it began and how long until SSH answered again. */
+export interface RebootRecord {
+  /** ISO time the restart command was sent. */
+  at: string
+  /** Milliseconds until the host answered with a new boot id. */
+  ms: number
+  /** The boot id before, and after. */
+  fromBootId: string
+  toBootId: string
+}
+
 export interface HostReport {
   host: string
   ok: boolean
+  status: HostStatus
   error?: ErrorInfo
   /** Things the user should know that did not fail the run (a lock taken over from a dead run). */
   warnings: string[]
-  /** The host must restart before the run can go on (Windows: a pending restart, installer exit 3010/1641). */
+  /**
+   * The host must restart before the run can go on (Windows: a pending restart, installer exit
+   * 3010/1641; any host: a command's rebootExitCodes). Kept beside `status` for schema 3 readers.
+   */
   rebootRequired: boolean
+  /** The restarts this run made, in order ([] without --reboot). */
+  reboots: RebootRecord[]
   connections: number
   roundTrips: number
   ms: number
@@ -49,9 +69,10 @@ export interface HostReport {
 
 /**
  * The JSON report's shape version: bumped whenever a field is added, removed or changes meaning.
- * 2: HostReport.warnings. 3: HostReport.rebootRequired.
+ * 2: HostReport.warnings. 3: HostReport.rebootRequired. 4: HostReport.status
+ * ('ok' | 'failed' | 'reboot-required') and HostReport.reboots (restarts made with --reboot).
  */
-export const SCHEMA_VERSION = 3
+export const SCHEMA_VERSION = 4
 
 export interface Report {
   schemaVersion: typeof SCHEMA_VERSION
@@ -65,6 +86,10 @@ export function summarise(resources: ResourceReport[]): Summary {
   const s: Summary = { changed: 0, unchanged: 0, pending: 0, failed: 0, skipped: 0 }
   for (const r of resources) s[r.status]++
   return s
+}
+
+export function hostStatus(ok: boolean, rebootRequired: boolean): HostStatus {
+  return ok ? 'ok' : rebootRequired ? 'reboot-required' : 'failed'
 }
 
 export function fleetReport(mode: 'plan' | 'apply', hosts: HostReport[]): Report {

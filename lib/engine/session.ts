@@ -7,10 +7,10 @@ import { commandLine, showArgv } from '../shell/posix/quote.ts'
 import { withAskpass } from '../shell/posix/askpass.ts'
 import type { ExecOptions, ExecResult, Transport } from '../transport/types.ts'
 import { newSudoExchange } from '../transport/sudo.ts'
-import { PROMPT } from '../transport/deadline.ts'
 import { redact } from './report.ts'
-import { holderIsGone, lockedError, newHolderPrefix, parseHolder } from './lock.ts'
-import { marker, newNonce, splitBatch } from '../shell/protocol.ts'
+import { holderIsGone, lockedError, markedForReboot, newHolderPrefix, parseHolder } from './lock.ts'
+import { newNonce, splitBatch } from '../shell/protocol.ts'
+import { DEFAULT_PROMPT_MS, lastSection, progressParser, promptOf, tail } from './output.ts'
 
 
 export type Log = (line: string) => void
@@ -42,6 +42,10 @@ export class HostSession {
   secrets: string[] = []
   /** Collected for the host's report (HostReport.warnings). */
   readonly warnings: string[] = []
+  /** What asked, on this very boot, for a restart that has not happened (a mark beside the lock). */
+  pendingReboot: string | undefined
+  /** The host's boot id, from the facts. */
+  private bootId = 'unknown'
   /** Set after facts when some resource needs privileges the login user lacks. */
   become: BecomeSettings | null = null
   dialect: ShellDialect = posixDialect
@@ -93,7 +97,7 @@ export class HostSession {
    * is tried first unless the inventory says Windows; a host that refuses it is asked in PowerShell.
    * The costly facts the recipe declared (`gpu`) join this same exec.
    */
-  async start(costly: readonly CostlyFact[] = [], o: { sudo?: boolean } = {}): Promise<Facts> {
+  async start(costly: readonly CostlyFact[] = [], o: { sudo?: boolean; resume?: string } = {}): Promise<Facts> {
     const prefix = newHolderPrefix(newNonce())
     const order: Dialect[] = this.osHint === 'windows' ? ['powershell', 'posix'] : ['posix', 'powershell']
     const failures: string[] = []
@@ -109,13 +113,19 @@ export class HostSession {
       }
       this.dialect = d
       const facts = { ...parseFacts(r.stdout, this.host), dialect: name }
-      await this.takeLock(parseKv(r.stdout), facts)
+      const kv = parseKv(r.stdout)
+      await this.takeLock(kv, facts, o.resume)
+      this.bootId = facts.bootId
+      const [markBoot, ...what] = decodeHex(kv.get('rebootmark')).trim().split('|')
+      // A mark from an earlier boot: that restart happened.
+      if (markBoot && markBoot !== 'unknown' && markBoot === facts.bootId) this.pendingReboot = what.join('|') || 'an earlier run'
       return facts
     }
     throw new ConnectError(`host ${this.host}: neither POSIX sh nor PowerShell ran the first command (${failures.join('; ')})`)
   }
 
-  private async takeLock(kv: Map<string, string>, facts: Facts): Promise<void> {
+  /** `resume`: the lock text this run left marked before it rebooted the host; it takes that back. */
+  private async takeLock(kv: Map<string, string>, facts: Facts, resume?: string): Promise<void> {
     const info = decodeHex(kv.get('lockinfo'))
     const lock = kv.get('lock')
     if (lock === 'acquired') {
@@ -123,15 +133,66 @@ export class HostSession {
     } else if (lock === 'held') {
       const raw = decodeHex(kv.get('holder'))
       const holder = parseHolder(raw)
-      if (!holder || !holderIsGone(holder, facts.bootId)) throw lockedError(this.host, this.lockPath, raw)
-      const why = `taking over the lock of a run that is gone (pid ${holder.pid} on ${holder.controller}, started ${holder.started})`
-      this.warnings.push(why)
-      this.log?.(`${this.host}: ${why}`)
+      const ours = resume !== undefined && raw === resume
+      if (!holder || !(ours || holderIsGone(holder, facts.bootId))) throw lockedError(this.host, this.lockPath, raw)
+      if (ours) {
+        this.log?.(`${this.host}: back after the reboot; taking this run's lock again`)
+      } else {
+        const why = `taking over the lock of a run that is gone (pid ${holder.pid} on ${holder.controller}, started ${holder.started})`
+        this.warnings.push(why)
+        this.log?.(`${this.host}: ${why}`)
+      }
       const t = await this.script(this.dialect.takeover(this.lockPath, raw, info), 'lock takeover')
       if (parseKv(t.stdout).get('lock') !== 'acquired') throw lockedError(this.host, this.lockPath, raw)
       this.lockInfo = info
     } else {
       throw new LockError(`host ${this.host}: cannot create the run lock ${this.lockPath} (is its directory writable?)`)
+    }
+  }
+
+  /**
+   * Before a reboot: the lock stays this run's across it, marked with the time by which the run
+   * will be back for it (lock.ts). Returns the marked text, which the run recognises afterwards.
+   */
+  async markForReboot(until: Date): Promise<string> {
+    const info = this.lockInfo
+    if (!info) throw new LockError(`host ${this.host}: the run holds no lock to keep across the reboot`)
+    const marked = markedForReboot(info, until)
+    const t = await this.script(this.dialect.takeover(this.lockPath, info, marked), 'lock marking')
+    if (parseKv(t.stdout).get('lock') !== 'acquired') {
+      throw new LockError(`host ${this.host}: the run's lock ${this.lockPath} was taken while it ran; not restarting the host. Check which other run holds it`)
+    }
+    this.lockInfo = marked
+    return marked
+  }
+
+  /**
+   * Starts the host's restart (as root: the become user when the login user is not). The lock is
+   * then left to the restarted host, marked. A connection that drops before the answer is expected.
+   */
+  async reboot(asRoot: boolean): Promise<void> {
+    let r: ExecResult
+    try {
+      r = await this.exec(this.dialect.script(this.dialect.reboot), { timeout: 60_000 }, asRoot)
+    } catch (e) {
+      if (!hasCode(e, 'E_TRANSPORT')) throw e
+      this.lockInfo = null
+      return
+    }
+    if (r.code !== 0) throw new TransportError(`host ${this.host}: the restart command failed (exit ${r.code ?? r.signal}): ${tail(redact(r.stderr, this.secrets))}`)
+    this.lockInfo = null
+  }
+
+  /**
+   * Remembers on the host that this boot owes a restart: the step's own guard may already hold
+   * (its work is staged), and the next run must not take that for done. Best effort: the run
+   * stops as reboot required either way.
+   */
+  private async markRebootPending(what: string): Promise<void> {
+    try {
+      await this.script(this.dialect.markReboot(this.lockPath, `${this.bootId}|${redact(what, this.secrets)}`), 'restart mark')
+    } catch (e) {
+      this.log?.(`${this.host}: could not record the pending restart: ${(e as Error).message}`)
     }
   }
 
@@ -187,8 +248,13 @@ export class HostSession {
     const r = await this.exec(this.dialect.step(sent), { ...bounds, ...(onStderr ? { onStderr } : {}) }, become)
     if (step.progress) r.stderr = r.stderr.replace(/^statecraft-progress .*\n?/gm, '')
     // Windows installers: 3010 = done, a restart completes it; 1641 = the installer started one.
-    if (this.dialect.name === 'powershell' && (r.code === 3010 || r.code === 1641)) {
-      throw new RebootRequiredError(`host ${this.host}: ${label} finished (exit ${r.code}) and needs the host to restart; restart it, then run again: the run goes on from there`)
+    const rebootCodes = [...(step.rebootExitCodes ?? []), ...(this.dialect.name === 'powershell' ? [3010, 1641] : [])]
+    if (r.code !== null && rebootCodes.includes(r.code)) {
+      await this.markRebootPending(`${label} exited ${r.code}`)
+      throw new RebootRequiredError(
+        `host ${this.host}: ${label} finished (exit ${r.code}) and needs the host to restart; restart it, then run again: the run goes on from there ` +
+          '(or run with --reboot, and statecraft restarts it and goes on)',
+      )
     }
     if (r.code !== 0) {
       const how =
@@ -210,50 +276,7 @@ export class HostSession {
   }
 }
 
-/** Splits streamed stderr into lines and reports `statecraft-progress BYTES [TOTAL]`. */
-function progressParser(report: (bytes: number, total?: number) => void): (text: string) => void {
-  let buf = ''
-  return (text) => {
-    buf += text
-    const lines = buf.split('\n')
-    buf = lines.pop() ?? ''
-    for (const l of lines) {
-      const m = /^statecraft-progress (\d+)(?: (\d+))?/.exec(l)
-      if (m) report(Number(m[1]), m[2] ? Number(m[2]) : undefined)
-    }
-  }
-}
-
-function tail(s: string): string {
-  const t = s.trim()
-  return t.length > 600 ? `…${t.slice(-600)}` : t
-}
-
-/** The index of the last probe section that started (its marker was printed), if any. */
-function lastSection(stdout: string, nonce: string): number | undefined {
-  const prefix = marker(nonce, '')
-  let last: number | undefined
-  for (const line of stdout.replaceAll('\r\n', '\n').split('\n')) {
-    if (line.startsWith(prefix)) {
-      const n = Number(line.slice(prefix.length))
-      if (Number.isInteger(n)) last = n
-    }
-  }
-  return last
-}
-
 /** Why a step that may run sudo itself got no password (Step.askpass). */
 export const NO_ASKPASS =
   'statecraft had no sudo password to hand it through SUDO_ASKPASS: give the host become settings with the password (becomePasswordEnv in the inventory, or answer the prompt on a terminal)'
 
-/** A command that printed a prompt and went quiet is ended this long after (Step.promptTimeout). */
-const DEFAULT_PROMPT_MS = 10_000
-
-/** The prompt a command was left waiting at: the last line of its output that looks like one. */
-function promptOf(r: ExecResult): string {
-  for (const text of [r.stderr, r.stdout]) {
-    const last = text.replace(/\s+$/, '').split('\n').pop() ?? ''
-    if (PROMPT.test(last)) return last.trim().slice(-120)
-  }
-  return ''
-}

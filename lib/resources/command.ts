@@ -34,6 +34,12 @@ export interface CommandOptions {
    * become settings; the password is settled (asked once, checked) before the first change.
    */
   askpass?: boolean
+  /**
+   * Exit codes that mean the command did its work and the host must restart to complete it (an
+   * installer's "reboot required"): the host's run stops there as reboot required, and with
+   * `--reboot` statecraft restarts the host and goes on. Windows adds 3010 and 1641 by itself.
+   */
+  rebootExitCodes?: number[]
 }
 
 interface CommandCurrent {
@@ -68,6 +74,7 @@ export const command = defineResource<CommandOptions, CommandCurrent, CommandOp>
     promptTimeout: v.optional(positive('seconds')),
     onlyIfNotified: v.optional(flag()),
     askpass: v.optional(flag()),
+    rebootExitCodes: v.optional(exitCodes()),
   },
   normalise(d, facts, fail) {
     const out: CommandOptions = { ...d }
@@ -124,14 +131,23 @@ export const command = defineResource<CommandOptions, CommandCurrent, CommandOp>
   askpass: (d) => d.askpass === true,
   notified: (d, by) => ({ op: 'run', text: `run ${showArgv(d.argv)} (notified by ${by.join(', ')})` }),
   examples: ({ path, value }) => [
-    { desired: { argv: ['git', value, '--', value], creates: path, unless: ['test', '-e', value], cwd: path, env: { V: value } }, current: {} },
+    { desired: { argv: ['git', value, '--', value], creates: path, unless: ['test', '-e', value], cwd: path, env: { V: value }, rebootExitCodes: [194] }, current: {} },
   ],
 })
 
 export const commandType = command.type
 
+/** Non-zero whole numbers: 0 is success, and a success cannot also ask for a restart. */
+function exitCodes(): v.GenericSchema<unknown, number[]> {
+  return v.custom<number[]>(
+    (x) => Array.isArray(x) && x.length > 0 && x.every((n) => Number.isInteger(n) && n !== 0),
+    (i) => `must be a non-empty array of non-zero whole exit codes, e.g. [3010] (got ${JSON.stringify(i.input)})`,
+  )
+}
+
 function run(d: CommandOptions): Step {
   const step: Step = { argv: d.argv }
+  if (d.rebootExitCodes) step.rebootExitCodes = d.rebootExitCodes
   if (d.cwd) step.cwd = d.cwd
   if (d.env) step.env = d.env
   if (d.timeout) step.timeout = d.timeout * 1000

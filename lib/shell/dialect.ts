@@ -1,9 +1,9 @@
 import type { CostlyFact, Dialect, StdinSource, Step } from '../core/types.ts'
 import { commandLine } from './posix/quote.ts'
 import { watched, WATCHED_INPUT_LIMIT } from './posix/watch.ts'
-import { acquireScript, batchScript, factsScript, releaseScript, takeoverScript } from './posix/scripts.ts'
+import { acquireScript, batchScript, BOOT_ID_SCRIPT, factsScript, markRebootScript, REBOOT_SCRIPT, releaseScript, takeoverScript } from './posix/scripts.ts'
 import { PS_COMMAND, psStdin, psStep } from './powershell/quote.ts'
-import { psAcquireScript, psFactsScript, psBatchScript, psReleaseScript, psTakeoverScript } from './powershell/scripts.ts'
+import { psAcquireScript, psFactsScript, psBatchScript, PS_BOOT_ID_SCRIPT, PS_REBOOT_SCRIPT, psMarkRebootScript, psReleaseScript, psTakeoverScript } from './powershell/scripts.ts'
 
 /** What to send for one exec: a command line for the login shell and what goes on stdin. */
 export interface Exec {
@@ -26,6 +26,12 @@ export interface ShellDialect {
   takeover(path: string, staleInfo: string, info: string): string
   release(path: string, info: string): string
   batch(snippets: string[], nonce: string): string
+  /** Records beside the lock that a step asked for a restart on this boot (`bootid|what`). */
+  markReboot(path: string, text: string): string
+  /** Prints `bootid=…`: polled while a rebooted host comes back. */
+  bootId: string
+  /** Starts a restart of the host (run with privileges) and answers before the connection drops. */
+  reboot: string
 }
 
 export const posixDialect: ShellDialect = {
@@ -49,6 +55,9 @@ export const posixDialect: ShellDialect = {
   takeover: takeoverScript,
   release: releaseScript,
   batch: batchScript,
+  markReboot: markRebootScript,
+  bootId: BOOT_ID_SCRIPT,
+  reboot: REBOOT_SCRIPT,
 }
 
 export const powershellDialect: ShellDialect = {
@@ -64,6 +73,9 @@ export const powershellDialect: ShellDialect = {
   takeover: psTakeoverScript,
   release: psReleaseScript,
   batch: psBatchScript,
+  markReboot: psMarkRebootScript,
+  bootId: PS_BOOT_ID_SCRIPT,
+  reboot: PS_REBOOT_SCRIPT,
 }
 
 export const DIALECTS: Record<Dialect, ShellDialect> = { posix: posixDialect, powershell: powershellDialect }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { TransportError } from '../../lib/core/errors.ts'
 import type { ExecResult } from '../../lib/transport/types.ts'
 import { PS_COMMAND, PS_PRELUDE } from '../../lib/shell/powershell/quote.ts'
 import { FakeHost, ok } from './fake-host.ts'
@@ -24,9 +25,13 @@ const WIN_BASE = ['kernel=Windows_NT', 'machine=AMD64', 'user=ana', `home=${hex(
   'memkb=33479292', 'winmajor=10', 'winminor=0', 'winbuild=22631', 'winubr=4391', `winedition=${psHex('Professional')}`, `windisplay=${psHex('23H2')}`, 'reboot=0', 'pkgmgrs=winget']
 const WIN_GPU = ['gpu=1', `gpuquery=${psHex('NVIDIA GeForce RTX 2070, 566.36, 8192')}`,
   `gpuversion=${psHex('NVIDIA-SMI version  : 566.36\nNVML version        : 566.36\nDRIVER version      : 566.36\nCUDA Version        : 12.7')}`]
-const WIN_LOCK = ['lock=acquired', `lockinfo=${hex('statecraft-lock-v1|t|c|1|x|20261126055012')}`]
-const winFacts = (script: string, reboot: boolean): string =>
-  [...WIN_BASE.map((l) => (l === 'reboot=0' && reboot ? 'reboot=1' : l)), ...(script.includes("'gpu=1'") ? WIN_GPU : []), ...WIN_LOCK].join('\r\n') + '\r\n'
+const winFacts = (script: string, reboot: boolean, bootId: string): string =>
+  [
+    ...WIN_BASE.map((l) => (l === 'reboot=0' && reboot ? 'reboot=1' : l.startsWith('bootid=') ? `bootid=${bootId}` : l)),
+    ...(script.includes("'gpu=1'") ? WIN_GPU : []),
+    'lock=acquired',
+    `lockinfo=${hex(`statecraft-lock-v1|t|c|1|x|${bootId}`)}`,
+  ].join('\r\n') + '\r\n'
 
 /** A single-quoted PowerShell literal, captured; `unq` undoes the doubling. */
 const Q = "'((?:[^'\u2018\u2019\u201a\u201b]|['\u2018\u2019\u201a\u201b]{2})*)'"
@@ -61,6 +66,11 @@ export class ReplayedWindows {
   rebootPending = false
   /** What winget lists as installed (id -> version) and offers (id -> versions, newest first), and where the probe finds it. */
   readonly winget = { installed: new Map<string, string>(), offered: new Map<string, string[]>(), path: WINGET_PATH }
+  /** LastBootUpTime as the facts print it; a restart (Restart-Computer) moves it on. */
+  bootId = '20261126055012'
+  restarts = 0
+  /** What a restart completes (an installer that exited 3010 finishes its work at boot). */
+  onRestart: ((fs: ReplayedWindows) => void) | undefined
 
   constructor(files: Record<string, string> = {}, programs: Record<string, Program> = {}) {
     this.programs = programs
@@ -176,11 +186,26 @@ export class ReplayedWindows {
     return undefined
   }
 
+  /** The connection drops as Windows goes down; it is back, with a new boot time, on the next exec. */
+  private restart(): never {
+    this.restarts++
+    this.bootId = String(Number(this.bootId) + 1000)
+    this.rebootPending = false
+    this.onRestart?.(this)
+    throw new TransportError('host gaming-pc: the connection dropped while a command was running')
+  }
+
   private answer(command: string, stdin: string): ExecResult | undefined {
     if (command === 'sh -s') return CMD_NO_SH
     if (command !== PS_COMMAND) return undefined
     const script = decodePs(stdin)
-    if (script.includes("'kernel=Windows_NT'")) return ok(winFacts(script, this.rebootPending))
+    if (script.includes("'kernel=Windows_NT'")) return ok(winFacts(script, this.rebootPending, this.bootId))
+    if (script.startsWith('Restart-Computer -Force\n')) return this.restart()
+    if (script.includes('"bootid=$sc_bootid"')) return ok(`bootid=${this.bootId}\r\n`)
+    // A step asked for a restart: the mark beside the lock (the replayed lock keeps no state).
+    if (script.includes("[IO.File]::WriteAllText($sc_lock + '.reboot', ")) return ok('')
+    // Marking the lock for a restart: the replayed lock is always this run's.
+    if (script.includes('Remove-Item -LiteralPath $sc_lock') && script.includes('[IO.FileMode]::CreateNew')) return ok('lock=acquired\r\n')
     const nonce = /'@@statecraft:([0-9a-f]+):0'/.exec(script)?.[1]
     if (nonce) return ok(this.batch(script, nonce))
     if (script.includes('Remove-Item -LiteralPath $sc_lock')) return ok('')

@@ -35,7 +35,7 @@ describe('provision.ts', () => {
     const again = await cli(['--host', 'local', '--plan', '--json'], { cwd: home, home })
     expect(again.code).toBe(0)
     const report = JSON.parse(again.stdout)
-    expect(report).toMatchObject({ schemaVersion: 3, mode: 'plan', ok: true, summary: { hosts: 1, failedHosts: 0, changed: 0, pending: 0 } })
+    expect(report).toMatchObject({ schemaVersion: 4, mode: 'plan', ok: true, summary: { hosts: 1, failedHosts: 0, changed: 0, pending: 0 } })
     expect(report.hosts[0]).toMatchObject({ host: 'local', ok: true, connections: 1, roundTrips: 3 })
     expect(Object.keys(report.hosts[0].resources[0]).sort()).toEqual(['changes', 'id', 'ms', 'status', 'type'])
   })
@@ -60,12 +60,30 @@ describe('provision.ts', () => {
     [['--host', 'local', '--frobnicate'], /Unknown option '--frobnicate'/],
     [['--host', 'local', '--recipe', 'nosuch'], /--recipe nosuch: there is no built-in recipe of that name/],
     [['--host', 'local', '--concurrency', '0'], /--concurrency must be a whole number of at least 1/],
+    [['--host', 'local', '--reboot-timeout', 'soon'], /--reboot-timeout must be a positive number of seconds \(got "soon"\)/],
   ])('bad input %j exits 1 with a clear message', async (args, err) => {
     const home = tempDir()
     const r = await cli(args, { cwd: home, home })
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(err)
     expect(r.stdout).toBe('')
+  })
+
+  it('a step that needs a restart: exit 1, status reboot-required in JSON and text; --reboot never restarts this machine', async () => {
+    const home = tempDir()
+    const recipe = recipeFile(home, `export default defineRecipe({ name: 'r', resources: () => [command({ id: 'fw', argv: ['sh', '-c', 'exit 194'], creates: '${home}/fw', rebootExitCodes: [194] })] })`)
+    const json = await cli(['--host', 'local', '--recipe', recipe, '--json'], { cwd: home, home })
+    expect(json.code).toBe(1)
+    const report = JSON.parse(json.stdout)
+    expect(report).toMatchObject({ ok: false, summary: { failedHosts: 1 } })
+    expect(report.hosts[0]).toMatchObject({ host: 'local', ok: false, status: 'reboot-required', rebootRequired: true, reboots: [], error: { code: 'E_REBOOT_REQUIRED' } })
+    const text = await cli(['--host', 'local', '--recipe', recipe], { cwd: home, home })
+    expect(text.code).toBe(1)
+    expect(text.stdout).toMatch(/^local: REBOOT REQUIRED /m)
+    expect(text.stdout).toMatch(/Apply: failed — 1 host \(1 failed, 1 of them reboot required\)/)
+    const reboot = await cli(['--host', 'local', '--recipe', recipe, '--reboot', '--json'], { cwd: home, home })
+    expect(reboot.code).toBe(1)
+    expect(JSON.parse(reboot.stdout).hosts[0]).toMatchObject({ status: 'reboot-required', reboots: [], error: { message: expect.stringMatching(/--reboot does not restart the machine statecraft runs on \(connection: local\)/) } })
   })
 
   it('reports a bad inventory with its position', async () => {

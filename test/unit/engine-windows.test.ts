@@ -107,9 +107,42 @@ describe('engine against a replayed Windows host (cmd.exe login shell, PowerShel
     })
     const r = await converge({ recipe: needs, hosts: [{ name: 'gaming-pc', transport: win.host, os: 'windows' }] })
     const h = r.hosts[0]!
-    expect(h).toMatchObject({ ok: false, rebootRequired: true, error: { code: 'E_REBOOT_REQUIRED', message: expect.stringMatching(/rustup-init.exe -y -q finished \(exit 3010\) and needs the host to restart; restart it, then run again/) } })
+    expect(h).toMatchObject({ ok: false, status: 'reboot-required', rebootRequired: true, reboots: [], error: { code: 'E_REBOOT_REQUIRED', message: expect.stringMatching(/rustup-init.exe -y -q finished \(exit 3010\) and needs the host to restart; restart it, then run again/) } })
     expect(h.resources.map((x) => [x.id, x.status])).toEqual([['rustup', 'failed'], ['after', 'skipped']])
     expect(win.read('C:\\Users\\ana\\after.txt')).toBeUndefined()
+  })
+
+  it('with reboot: the 3010 installer is followed by Restart-Computer -Force, the host is run again from the facts, and what waited runs', async () => {
+    let runs = 0
+    const win = new ReplayedWindows({}, { 'rustup-init.exe': () => (runs++, 3010) })
+    // The installer's work completes at boot.
+    win.onRestart = (fs) => fs.write(RUSTUP, Buffer.from('MZ'))
+    const needs = defineRecipe({
+      name: 'needs-restart',
+      resources: () => [
+        command({ id: 'rustup', argv: ['rustup-init.exe', '-y', '-q'], creates: '~/.cargo/bin/rustup.exe' }),
+        file({ id: 'after', path: '~/after.txt', content: 'x', after: ['rustup'] }),
+      ],
+    })
+    const r = await converge({ recipe: needs, hosts: [{ name: 'gaming-pc', transport: win.host, os: 'windows' }], reboot: true })
+    const h = r.hosts[0]!
+    expect(h.error).toBeUndefined()
+    expect(h).toMatchObject({ ok: true, status: 'ok', reboots: [{ fromBootId: '20261126055012', toBootId: '20261126056012' }] })
+    expect(win.restarts).toBe(1)
+    expect(runs).toBe(1)
+    expect(win.host.calls.map((c) => decodePs(c.stdin)).filter((s) => s.startsWith('Restart-Computer -Force'))).toHaveLength(1)
+    expect(h.resources.map((x) => [x.id, x.status])).toEqual([['rustup', 'changed'], ['after', 'changed']])
+    expect(win.read('C:\\Users\\ana\\after.txt')).toBe('x')
+  })
+
+  it('with reboot: a host with a restart pending is restarted first, then changed', async () => {
+    const win = windowsHost({ [RUSTUP]: 'MZ' })
+    win.rebootPending = true
+    const r = await converge({ recipe, hosts: [{ name: 'gaming-pc', transport: win.host, os: 'windows' }], reboot: true })
+    expect(r.hosts[0]!.error).toBeUndefined()
+    expect(r.hosts[0]).toMatchObject({ status: 'ok', reboots: [expect.anything()] })
+    expect(win.restarts).toBe(1)
+    expect(win.read(INIT)).toBe('--web\n')
   })
 
   it('a host with a restart pending is planned, but not changed', async () => {

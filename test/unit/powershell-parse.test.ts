@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { PS_FACTS_SCRIPT, psAcquireScript, psFactsScript, psReleaseScript, psTakeoverScript } from '../../lib/shell/powershell/scripts.ts'
+import { PS_BOOT_ID_SCRIPT, PS_FACTS_SCRIPT, PS_REBOOT_SCRIPT, psAcquireScript, psMarkRebootScript, psFactsScript, psReleaseScript, psTakeoverScript } from '../../lib/shell/powershell/scripts.ts'
 import { builtinTypes, macOnlyTypes } from '../../lib/resources/all.ts'
 import { PS_PRELUDE, psStdin } from '../../lib/shell/powershell/quote.ts'
 import { HOSTILE } from '../helpers/hostile.ts'
@@ -10,8 +10,8 @@ describe('generated PowerShell parses with tree-sitter-powershell', () => {
     expect(syntaxError('if ($x { Write-Output "a" ')).not.toBe('')
   })
 
-  it('facts, lock, takeover, release and the stdin bootstrap', () => {
-    for (const s of [`${PS_PRELUDE}\n${PS_FACTS_SCRIPT}\n${psAcquireScript('~/.statecraft/run.lock', "p|it's")}`, psTakeoverScript('C:\\l', 'a', 'b'), psReleaseScript('~/x', "it's"), psStdin('Write-Output 1')]) {
+  it('facts, lock, takeover, release, the stdin bootstrap, the boot id query and the restart', () => {
+    for (const s of [`${PS_PRELUDE}\n${PS_FACTS_SCRIPT}\n${psAcquireScript('~/.statecraft/run.lock', "p|it's")}`, psTakeoverScript('C:\\l', 'a', 'b'), psReleaseScript('~/x', "it's"), psStdin('Write-Output 1'), PS_BOOT_ID_SCRIPT, PS_REBOOT_SCRIPT, psMarkRebootScript('~/.statecraft/run.lock', "b|it's 3010")]) {
       expect(syntaxError(s)).toBe('')
     }
   })

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { renderHost } from '../../lib/cli/render.ts'
-import type { HostReport } from '../../lib/engine/report.ts'
+import { renderHost, renderSummary } from '../../lib/cli/render.ts'
+import { fleetReport, type HostReport } from '../../lib/engine/report.ts'
 
 const host = (warnings: string[]): HostReport => ({
-  host: 'box', ok: true, warnings, rebootRequired: false, connections: 1, roundTrips: 3, ms: 12, resources: [],
+  host: 'box', ok: true, status: 'ok', warnings, rebootRequired: false, reboots: [], connections: 1, roundTrips: 3, ms: 12, resources: [],
   summary: { changed: 0, unchanged: 0, pending: 0, failed: 0, skipped: 0 },
 })
 
@@ -17,8 +17,19 @@ describe('host rendering', () => {
 
 describe('a host that needs a restart', () => {
   it('says so instead of FAILED', () => {
-    const h: HostReport = { ...host([]), ok: false, rebootRequired: true, error: { code: 'E_REBOOT_REQUIRED', message: 'restart it' } }
+    const h: HostReport = { ...host([]), ok: false, status: 'reboot-required', rebootRequired: true, error: { code: 'E_REBOOT_REQUIRED', message: 'restart it' } }
     expect(renderHost(h, 'apply', { color: false, verbose: false }).split('\n')[0]).toMatch(/^box: REBOOT REQUIRED /)
+    const failed: HostReport = { ...h, status: 'failed', rebootRequired: false, error: { code: 'E_REBOOT', message: 'not back' } }
+    expect(renderHost(failed, 'apply', { color: false, verbose: false }).split('\n')[0]).toMatch(/^box: FAILED /)
+  })
+
+  it('lists the restarts a --reboot run made, and the summary counts the hosts that wait for one', () => {
+    const rebooted: HostReport = { ...host([]), reboots: [{ at: '2026-12-07T01:00:00.000Z', ms: 8400, fromBootId: 'a', toBootId: 'b' }] }
+    expect(renderHost(rebooted, 'apply', { color: false, verbose: false }).split('\n')[1]).toBe('  restarted 1/1 at 2026-12-07T01:00:00.000Z, back after 8.4s')
+    const waiting: HostReport = { ...host([]), host: 'w', ok: false, status: 'reboot-required', rebootRequired: true }
+    const report = fleetReport('apply', [rebooted, waiting])
+    expect(renderSummary(report, { color: false, verbose: false })).toMatch(/^Apply: failed — 2 hosts \(1 failed, 1 of them reboot required\)/)
+    expect(renderSummary(fleetReport('apply', [rebooted]), { color: false, verbose: false })).toMatch(/\(0 failed\)/)
   })
 })
 

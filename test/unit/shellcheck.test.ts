@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { acquireScript, FACTS_SCRIPT, factsScript, releaseScript, takeoverScript } from '../../lib/shell/posix/scripts.ts'
+import { acquireScript, BOOT_ID_SCRIPT, FACTS_SCRIPT, factsScript, markRebootScript, REBOOT_SCRIPT, releaseScript, takeoverScript } from '../../lib/shell/posix/scripts.ts'
 import { builtinTypes, macOnlyTypes } from '../../lib/resources/all.ts'
 import { macFacts } from '../helpers/facts.ts'
 import { DOWNLOAD_SCRIPT, STAMP_SCRIPT } from '../../lib/resources/download/script.ts'
@@ -22,6 +22,12 @@ describe('generated POSIX scripts pass shellcheck', () => {
 
   it('facts + lock, takeover, release', () => {
     const r = shellcheck(`${FACTS_SCRIPT}\n${acquireScript('~/.statecraft/run.lock', 'p|x')}\n${takeoverScript('/l', 'a', 'b')}\n${releaseScript('/l', 'a')}`)
+    expect(r.out).toBe('')
+    expect(r.code).toBe(0)
+  })
+
+  it('the boot id query, the restart (--reboot) and the pending-restart mark', () => {
+    const r = shellcheck(`#!/bin/sh\n${BOOT_ID_SCRIPT}\n${REBOOT_SCRIPT}\n${markRebootScript('~/.statecraft/run.lock', "b|sh -c 'exit 194' exited 194")}`)
     expect(r.out).toBe('')
     expect(r.code).toBe(0)
   })

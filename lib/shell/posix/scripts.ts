@@ -3,6 +3,22 @@ import { marker } from '../protocol.ts'
 import { SHELL_LIB } from './lib.ts'
 import { quote } from './quote.ts'
 
+/** Linux's boot id, macOS's boot session UUID: they change with every boot. */
+const BOOT_ID = 'sc_bootid=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || sysctl -n kern.bootsessionuuid 2>/dev/null || echo unknown)'
+
+/** Asked while waiting for a rebooted host: answers only once sshd is back. */
+export const BOOT_ID_SCRIPT = `${BOOT_ID}\necho "bootid=$sc_bootid"\n`
+
+/**
+ * Restarts the host a moment after this exec has answered, so that the answer is not lost with
+ * the connection: systemd's reboot where systemd runs, shutdown -r elsewhere (macOS, sysvinit).
+ * Run as root (the session's become when the login user is not).
+ */
+export const REBOOT_SCRIPT = `if [ "$(uname -s)" != Darwin ] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then sc_sd=1; else sc_sd=0; fi
+(sleep 1; if [ "$sc_sd" = 1 ]; then systemctl reboot; else shutdown -r now; fi) </dev/null >/dev/null 2>&1 &
+echo "reboot=started"
+`
+
 /**
  * The first exec's fact-gathering part. Works on any POSIX sh; prints key=value lines, hex for
  * text (parsed by facts/gather.ts). Builtins and file reads where they do: every fork is time on
@@ -17,7 +33,7 @@ echo "user=$(id -un)"
 echo "uid=$(id -u)"
 sc_kv_hex home "$HOME"
 echo "hostname=$(hostname 2>/dev/null || uname -n)"
-sc_bootid=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || sysctl -n kern.bootsessionuuid 2>/dev/null || echo unknown)
+${BOOT_ID}
 echo "bootid=$sc_bootid"
 case $sc_kernel in
 Darwin)
@@ -107,6 +123,17 @@ if ln -s -- "$sc_info" "$sc_lock" 2>/dev/null; then echo "lock=acquired"
 elif [ -L "$sc_lock" ]; then echo "lock=held"; printf 'holder='; readlink -- "$sc_lock" | tr -d '\\n' | sc_hex; echo
 else echo "lock=error"; fi
 sc_kv_hex lockinfo "$sc_info"
+if [ -f "$sc_lock.reboot" ]; then sc_kv_hex rebootmark "$(cat -- "$sc_lock.reboot")"; fi
+`
+}
+
+/**
+ * Beside the lock: a step of this run asked for a restart (boot id|what asked). A later run on
+ * the same boot finds it and stops before changing anything; after a restart it no longer counts.
+ */
+export function markRebootScript(path: string, text: string): string {
+  return `sc_lock=${lockPathExpr(path)}
+printf '%s\\n' ${quote(text)} > "$sc_lock.reboot"
 `
 }
 

@@ -3,6 +3,20 @@ import { marker } from '../protocol.ts'
 import { PS_LIB } from './lib.ts'
 import { psQuote } from './quote.ts'
 
+/** The last boot's time (UTC, to the second) serves as the boot id: it changes with every boot. */
+const PS_BOOT_ID = "$sc_bootid = try { $sc_os.LastBootUpTime.ToUniversalTime().ToString('yyyyMMddHHmmss') } catch { 'unknown' }"
+
+/** Asked while waiting for a rebooted host. */
+export const PS_BOOT_ID_SCRIPT = `$sc_os = try { Get-CimInstance -ClassName Win32_OperatingSystem } catch { $null }
+${PS_BOOT_ID}
+"bootid=$sc_bootid"
+`
+
+/** Restart-Computer returns once the restart is under way; the connection drops soon after. */
+export const PS_REBOOT_SCRIPT = `Restart-Computer -Force
+'reboot=started'
+`
+
 /**
  * The PowerShell twin of FACTS_SCRIPT: the same keys. One CIM query (Win32_OperatingSystem) gives
  * both the boot time and the memory; the version and the reboot markers are registry reads.
@@ -14,7 +28,7 @@ export const PS_FACTS_SCRIPT = `${PS_LIB}
 Sc-KvHex 'home' $env:USERPROFILE
 "hostname=$env:COMPUTERNAME"
 $sc_os = try { Get-CimInstance -ClassName Win32_OperatingSystem } catch { $null }
-$sc_bootid = try { $sc_os.LastBootUpTime.ToUniversalTime().ToString('yyyyMMddHHmmss') } catch { 'unknown' }
+${PS_BOOT_ID}
 "bootid=$sc_bootid"
 "psversion=$($PSVersionTable.PSVersion.ToString())"
 if ($sc_os) { "memkb=$($sc_os.TotalVisibleMemorySize)" }
@@ -80,6 +94,14 @@ $sc_info = ${psQuote(prefix)} + '|' + $sc_bootid
 $null = New-Item -ItemType Directory -Force -Path (Split-Path -Parent $sc_lock)
 ${CREATE}
 Sc-KvHex 'lockinfo' $sc_info
+if (Test-Path -LiteralPath ($sc_lock + '.reboot')) { Sc-KvHex 'rebootmark' ([IO.File]::ReadAllText($sc_lock + '.reboot')) }
+`
+}
+
+/** The twin of markRebootScript. */
+export function psMarkRebootScript(path: string, text: string): string {
+  return `$sc_lock = ${psLockPath(path)}
+[IO.File]::WriteAllText($sc_lock + '.reboot', ${psQuote(text)})
 `
 }
 

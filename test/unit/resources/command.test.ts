@@ -50,10 +50,23 @@ const cases: Case<CommandOptions>[] = [
   { name: 'argv as a string is refused', facts: linuxFacts, desired: { argv: 'make install' as unknown as string[], creates: '/x' }, error: /argv must be a non-empty array of strings/ },
   { name: 'bad env name is refused', facts: linuxFacts, desired: { argv: ['x'], creates: '/x', env: { 'A-B': '1' } }, error: /env.A-B is not a valid environment variable name/ },
   { name: 'bad timeout is refused', facts: linuxFacts, desired: { argv: ['x'], creates: '/x', timeout: -1 }, error: /timeout must be a positive number of seconds/ },
+  { name: 'rebootExitCodes: creates missing: runs', facts: linuxFacts, desired: { argv: ['/opt/fw/install', '--quiet'], creates: '/opt/fw/installed', rebootExitCodes: [194] }, current: probe({ creates: '0', unless: undefined }), changes: ['run /opt/fw/install --quiet (/opt/fw/installed is missing)'], steps: [['/opt/fw/install', '--quiet']] },
+  { name: 'rebootExitCodes: creates exists: no-op', facts: linuxFacts, desired: { argv: ['/opt/fw/install', '--quiet'], creates: '/opt/fw/installed', rebootExitCodes: [194] }, current: probe({ creates: '1', unless: undefined }), changes: [] },
+  { name: 'rebootExitCodes with 0 is refused', facts: linuxFacts, desired: { argv: ['x'], creates: '/x', rebootExitCodes: [0] }, error: /rebootExitCodes must be a non-empty array of non-zero whole exit codes, e.g. \[3010\] \(got \[0\]\)/ },
+  { name: 'rebootExitCodes empty or not numbers is refused', facts: linuxFacts, desired: { argv: ['x'], creates: '/x', rebootExitCodes: ['3010'] as unknown as number[] }, error: /rebootExitCodes must be a non-empty array of non-zero whole exit codes/ },
 ]
 
 describe('command', () => {
   for (const c of cases) it(c.name, () => runCase(commandType, c))
+
+  it('passes rebootExitCodes to the step, on Linux and on Windows', () => {
+    for (const facts of [linuxFacts, windowsFacts]) {
+      const d = commandType.validate({ argv: ['setup'], creates: '~/x', rebootExitCodes: [194, 3011] }, facts)
+      expect(commandType.apply(d, {}, [{ op: 'run', text: 'run setup' }], facts)[0]).toMatchObject({ argv: ['setup'], rebootExitCodes: [194, 3011] })
+    }
+    const plain = commandType.validate({ argv: ['setup'], creates: '/x' }, linuxFacts)
+    expect(commandType.apply(plain, {}, [{ op: 'run', text: 'run setup' }], linuxFacts)[0]!.rebootExitCodes).toBeUndefined()
+  })
 
   it('passes cwd, env, timeout and the no-output bound (ms) to the step', () => {
     const d = commandType.validate({ argv: ['make'], creates: '/x', cwd: '/src', env: { A: 'b c' }, timeout: 2, idleTimeout: 5 }, linuxFacts)

@@ -1,0 +1,135 @@
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { command, condaEnv, condaRun, converge, defineRecipe, type CondaEnvOptions, type Resource } from '../../lib/index.ts'
+import { sha256Of } from '../../lib/resources/conda-env/yml.ts'
+import { condaCalls, installCondaStandIn } from '../helpers/conda-stand-in.ts'
+import { localHost, tempDir } from '../helpers/tmp.ts'
+
+/**
+ * The condaEnv resource run for real (local transport, real sh, temp HOME) against the conda
+ * stand-in (test/helpers/conda-stand-in.ts) installed where the conda resource puts Miniforge,
+ * ~/miniforge3, driven by copies of InvokeAI 2.0's own environment files.
+ */
+const SUBDIR = process.arch === 'arm64' ? 'linux-aarch64' : 'linux-64'
+const FIXTURES = new URL('../fixtures/invokeai-2.0/', import.meta.url)
+
+function host(yml = 'environment.yml') {
+  const home = tempDir()
+  const root = `${home}/miniforge3`
+  installCondaStandIn(root)
+  const repo = `${home}/invokeai`
+  mkdirSync(repo)
+  copyFileSync(new URL(yml, FIXTURES), `${repo}/${yml}`)
+  return { home, root, repo, file: `${repo}/${yml}`, env: `${root}/envs/invokeai` }
+}
+
+function run(home: string, resources: (facts: Parameters<typeof condaRun>[2]) => Resource[], mode: 'plan' | 'apply' = 'apply') {
+  return converge({ recipe: defineRecipe({ name: 'env', resources: (ctx) => resources(ctx.facts) }), hosts: [{ name: 'local', transport: localHost(home) }], mode })
+}
+const only = (opts: CondaEnvOptions) => () => [condaEnv({ id: 'env', ...opts })]
+
+describe('condaEnv with a conda stand-in (real sh, temp HOME, the real InvokeAI 2.0 ymls)', () => {
+  it('creates the env from environment.yml with CONDA_SUBDIR and PIP_EXISTS_ACTION in the repo, records the hash; the next run changes nothing', async () => {
+    const h = host()
+    const sha = sha256Of(readFileSync(h.file))
+    const plan = await run(h.home, only({ name: 'invokeai', file: '~/invokeai/environment.yml' }), 'plan')
+    expect(plan.hosts[0]!.resources[0]!.changes).toEqual([`create conda env invokeai with ${h.root}/bin/conda (CONDA_SUBDIR=${SUBDIR}) from ${h.file} (sha256 ${sha}): missing`])
+    expect(condaCalls(h.root)).toEqual([])
+    const r = await run(h.home, only({ name: 'invokeai', file: '~/invokeai/environment.yml' }))
+    expect(r.hosts[0]!.resources[0]!.error).toBeUndefined()
+    expect(r.summary).toMatchObject({ changed: 1, failed: 0 })
+    expect(condaCalls(h.root)).toEqual([`create ${h.env} CONDA_SUBDIR=${SUBDIR} PIP_EXISTS_ACTION=w cwd=${h.repo} file=${h.file}`])
+    expect(JSON.parse(readFileSync(`${h.env}/conda-meta/statecraft-env.json`, 'utf8'))).toEqual({ sha256: sha, file: h.file, subdir: SUBDIR, variables: {} })
+    // pip's checkouts, where conda runs it: beside the yml.
+    for (const d of ['clip', 'taming-transformers', 'k-diffusion', 'gfpgan']) expect(existsSync(`${h.repo}/src/${d}`)).toBe(true)
+    const again = await run(h.home, only({ name: 'invokeai', file: '~/invokeai/environment.yml' }))
+    expect(again.summary).toMatchObject({ changed: 0, unchanged: 1, failed: 0 })
+    expect(condaCalls(h.root)).toHaveLength(1)
+  })
+
+  it('a changed yml plans update naming the old and new hash; the stale src/ checkouts are removed first, so pip does not stop', async () => {
+    const h = host()
+    const opts = { name: 'invokeai', file: '~/invokeai/environment.yml' }
+    expect((await run(h.home, only(opts))).summary).toMatchObject({ changed: 1 })
+    const old = sha256Of(readFileSync(h.file))
+    appendFileSync(h.file, '    - requests==2.28.1\n')
+    const sha = sha256Of(readFileSync(h.file))
+    const plan = await run(h.home, only(opts), 'plan')
+    expect(plan.hosts[0]!.resources[0]!.changes).toEqual([`update conda env invokeai with ${h.root}/bin/conda (CONDA_SUBDIR=${SUBDIR}) from ${h.file} (sha256 ${sha}) with --prune: yml changed, was ${old}`])
+    const r = await run(h.home, only(opts))
+    expect(r.hosts[0]!.resources[0]!.error).toBeUndefined()
+    expect(condaCalls(h.root).at(-1)).toBe(`update ${h.env} CONDA_SUBDIR=${SUBDIR} PIP_EXISTS_ACTION=w cwd=${h.repo} file=${h.file} --prune`)
+    expect(JSON.parse(readFileSync(`${h.env}/conda-meta/statecraft-env.json`, 'utf8')).sha256).toBe(sha)
+    expect((await run(h.home, only(opts))).summary).toMatchObject({ changed: 0, unchanged: 1 })
+  })
+
+  it("onDrift 'recreate': conda removes the env, then creates it again", async () => {
+    const h = host()
+    const opts: CondaEnvOptions = { name: 'invokeai', file: '~/invokeai/environment.yml', onDrift: 'recreate' }
+    await run(h.home, only(opts))
+    writeFileSync(`${h.env}/marker`, 'from the first build')
+    appendFileSync(h.file, '    - requests==2.28.1\n')
+    const r = await run(h.home, only(opts))
+    expect(r.hosts[0]!.resources[0]!.error).toBeUndefined()
+    expect(condaCalls(h.root).slice(1).map((l) => l.split(' ')[0])).toEqual(['remove', 'create'])
+    expect(existsSync(`${h.env}/marker`)).toBe(false)
+  })
+
+  it('a broken yml fails naming the host path and its line, and no conda build runs', async () => {
+    const h = host()
+    writeFileSync(h.file, 'name: invokeai\ndependencies:\n  - python>=3.9\n  - pip:\n    - flask==2.1.3\n   - eventlet\n')
+    const r = await run(h.home, only({ name: 'invokeai', file: '~/invokeai/environment.yml' }))
+    expect(r.ok).toBe(false)
+    expect(r.hosts[0]!.resources[0]!.error!.message).toMatch(new RegExp(`^conda env invokeai: ${h.file} line 6: .+\\. Nothing was run; fix the file$`))
+    expect(condaCalls(h.root)).toEqual([])
+    expect(existsSync(h.env)).toBe(false)
+  })
+
+  it('a failed pip build records nothing; the next run updates the env it left, after removing the checkouts pip left', async () => {
+    const h = host()
+    const opts = { name: 'invokeai', file: '~/invokeai/environment.yml' }
+    writeFileSync(`${h.root}/fail-pip`, '')
+    const failed = await run(h.home, only(opts))
+    expect(failed.hosts[0]!.resources[0]!.error!.message).toContain('CondaEnvException: Pip failed')
+    expect(existsSync(`${h.env}/conda-meta/statecraft-env.json`)).toBe(false)
+    expect(existsSync(`${h.repo}/src/clip`)).toBe(true)
+    rmSync(`${h.root}/fail-pip`)
+    const plan = await run(h.home, only(opts), 'plan')
+    expect(plan.hosts[0]!.resources[0]!.changes[0]).toMatch(/^update conda env invokeai .* with --prune: no record of the yml it was built from$/)
+    const r = await run(h.home, only(opts))
+    expect(r.hosts[0]!.resources[0]!.error).toBeUndefined()
+    expect(condaCalls(h.root).map((l) => l.split(' ')[0])).toEqual(['create', 'update'])
+  })
+
+  it('environment-mac.yml: its variables reach a notified command run inside with condaRun, in the repo', async () => {
+    const h = host('environment-mac.yml')
+    const resources = (facts: Parameters<typeof condaRun>[2]): Resource[] => {
+      const env = condaEnv({ id: 'env', name: 'invokeai', file: '~/invokeai/environment-mac.yml', variables: { PYTORCH_ENABLE_MPS_FALLBACK: '1' }, notify: ['preload'] })
+      const argv = ['sh', '-c', 'echo "$PYTORCH_ENABLE_MPS_FALLBACK $CONDA_PREFIX $(pwd)" >> preload.out']
+      return [env, command({ id: 'preload', ...condaRun(env, argv, facts, { cwd: '~/invokeai' }), onlyIfNotified: true })]
+    }
+    const r = await run(h.home, resources)
+    expect(r.ok, JSON.stringify(r.hosts[0]!.resources.map((x) => x.error))).toBe(true)
+    expect(readFileSync(`${h.repo}/preload.out`, 'utf8')).toBe(`1 ${h.env} ${h.repo}\n`)
+    // Converged: no rebuild, so the handler does not run again.
+    const again = await run(h.home, resources)
+    expect(again.summary).toMatchObject({ changed: 0 })
+    expect(readFileSync(`${h.repo}/preload.out`, 'utf8').split('\n')).toHaveLength(2)
+  })
+
+  it('without the variables declared, the mac yml is refused before any build', async () => {
+    const h = host('environment-mac.yml')
+    const r = await run(h.home, only({ name: 'invokeai', file: '~/invokeai/environment-mac.yml' }))
+    expect(r.hosts[0]!.resources[0]!.error!.message).toContain('sets PYTORCH_ENABLE_MPS_FALLBACK=1 for commands run inside')
+    expect(condaCalls(h.root)).toEqual([])
+  })
+
+  it('a prefix env: created with -p and found again by its conda-meta', async () => {
+    const h = host()
+    const opts = { prefix: '~/envs/ai', file: '~/invokeai/environment.yml', conda: '~/miniforge3/bin/conda' }
+    const r = await run(h.home, only(opts))
+    expect(r.hosts[0]!.resources[0]!.error).toBeUndefined()
+    expect(existsSync(`${h.home}/envs/ai/conda-meta/statecraft-env.json`)).toBe(true)
+    expect((await run(h.home, only(opts))).summary).toMatchObject({ changed: 0, unchanged: 1 })
+  })
+})

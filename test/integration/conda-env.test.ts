@@ -1,8 +1,9 @@
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { command, condaEnv, condaRun, converge, defineRecipe, type CondaEnvOptions, type Resource } from '../../lib/index.ts'
+import { command, condaEnv, condaRun, converge, defineRecipe, git, type CondaEnvOptions, type Resource } from '../../lib/index.ts'
 import { sha256Of } from '../../lib/resources/conda-env/yml.ts'
 import { condaCalls, installCondaStandIn } from '../helpers/conda-stand-in.ts'
+import { makeRepo } from '../helpers/git.ts'
 import { localHost, tempDir } from '../helpers/tmp.ts'
 
 /**
@@ -131,5 +132,33 @@ describe('condaEnv with a conda stand-in (real sh, temp HOME, the real InvokeAI 
     expect(r.hosts[0]!.resources[0]!.error).toBeUndefined()
     expect(existsSync(`${h.home}/envs/ai/conda-meta/statecraft-env.json`)).toBe(true)
     expect((await run(h.home, only(opts))).summary).toMatchObject({ changed: 0, unchanged: 1 })
+  })
+
+  it('after the git checkout that brings the yml (listed in after): re-checked after it in a plan; a yml changed upstream is pulled, then the env updated', async () => {
+    const h = host()
+    rmSync(h.repo, { recursive: true })
+    const upstream = makeRepo(tempDir())
+    const yml = readFileSync(new URL('environment.yml', FIXTURES), 'utf8')
+    upstream.push('main', 'environment.yml', yml)
+    const resources = () => [git({ id: 'checkout', repo: upstream.bare, dest: '~/invokeai', ref: 'main' }), condaEnv({ id: 'env', name: 'invokeai', file: '~/invokeai/environment.yml', after: ['checkout'] })]
+    const plan = await run(h.home, resources, 'plan')
+    expect(plan.hosts[0]!.resources[1]).toMatchObject({ id: 'env', status: 'pending', changes: ['re-checked after checkout'] })
+    const r = await run(h.home, resources)
+    expect(r.ok, JSON.stringify(r.hosts[0]!.resources.map((x) => x.error))).toBe(true)
+    expect(condaCalls(h.root)).toHaveLength(1)
+    const old = sha256Of(yml)
+    upstream.push('main', 'environment.yml', `${yml}    - requests==2.28.1\n`)
+    const r2 = await run(h.home, resources)
+    expect(r2.hosts[0]!.resources.map((x) => x.status)).toEqual(['changed', 'changed'])
+    expect(r2.hosts[0]!.resources[1]!.changes[0]).toContain(`with --prune: yml changed, was ${old}`)
+    expect(condaCalls(h.root).map((l) => l.split(' ')[0])).toEqual(['create', 'update'])
+  })
+
+  it('without after, a yml the checkout has yet to bring fails the plan with what to do', async () => {
+    const h = host()
+    rmSync(h.repo, { recursive: true })
+    const upstream = makeRepo(tempDir())
+    const r = await run(h.home, () => [git({ id: 'checkout', repo: upstream.bare, dest: '~/invokeai', ref: 'main' }), condaEnv({ id: 'env', name: 'invokeai', file: '~/invokeai/environment.yml' })], 'plan')
+    expect(r.hosts[0]!.resources[1]!.error!.message).toBe(`conda env invokeai: ${h.file} is not on the host: when a git resource of this recipe brings it, list that resource in after (then this one is re-checked once it has run); else fix file`)
   })
 })

@@ -142,7 +142,7 @@ export const condaEnv = defineResource<CondaEnvOptions, CondaEnvCurrent, CondaEn
     const r = d.resolved as Resolved
     const conflict = (why: string, short: string) => [{ op: 'conflict' as const, why: `${who(d)}: ${why}`, text: `build conda env ${label(d)} from ${d.file}: ${short}` }]
     if (c.yml.kind === 'absent' || c.yml.kind === 'other') {
-      return conflict(`${d.file} ${c.yml.kind === 'absent' ? 'is not on the host' : 'is not a regular file'}: clone the repository that holds it first (a git resource declared before this one, or listed in after), or fix file`, `${d.file} is missing`)
+      return conflict(`${d.file} ${c.yml.kind === 'absent' ? 'is not on the host' : 'is not a regular file'}: when a git resource of this recipe brings it, list that resource in after (then this one is re-checked once it has run); else fix file`, `${d.file} is missing`)
     }
     if (c.yml.kind === 'large') return conflict(`${d.file} has ${c.yml.size} bytes, more than the ${YML_LIMIT} an environment file is read up to: is it the right file?`, `${d.file} is too large`)
     if (c.yml.kind === 'broken') return conflict(`${d.file} line ${c.yml.line}: ${c.yml.problem}. Nothing was run; fix the file`, `${d.file} line ${c.yml.line} is broken`)
@@ -152,7 +152,7 @@ export const condaEnv = defineResource<CondaEnvOptions, CondaEnvCurrent, CondaEn
       const want = `{ ${Object.entries(spec.variables).map(([k, val]) => `${k}: ${got(val)}`).join(', ')} }`
       return conflict(`${d.file} sets ${missing.map(([k, val]) => `${k}=${val}`).join(', ')} for commands run inside, and condaRun would not (conda run on older condas does not apply them): add variables: ${want} to this condaEnv`, 'its variables are not declared')
     }
-    if (!c.conda) return conflict(`no conda at ${r.conda}: declare conda() before this resource, or give conda (the executable or its installation prefix)`, `no conda at ${r.conda}`)
+    if (!c.conda) return conflict(`no conda at ${r.conda}: when a conda resource of this recipe installs it, list that resource in after (then this one is re-checked once it has run); else give conda (the executable or its installation prefix)`, `no conda at ${r.conda}`)
     if (c.broken) return conflict(`the conda at ${r.conda} does not answer 'conda env list --json'; repair or remove it`, 'conda does not answer')
     const what = `conda env ${label(d)} with ${r.conda} (CONDA_SUBDIR=${r.subdir}) from ${d.file} (sha256 ${spec.sha256})`
     if (c.envPrefix === undefined) return [{ op: 'create', text: `create ${what}: missing` }]

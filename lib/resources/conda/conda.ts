@@ -54,7 +54,7 @@ const TOS_CHANNELS = ['https://repo.anaconda.com/pkgs/main', 'https://repo.anaco
 export const CONDA_DIRS: Record<Flavor, string> = { miniforge: 'miniforge3', miniconda: 'miniconda3', anaconda: 'anaconda3' }
 const DIRS = CONDA_DIRS
 
-/** The conda executable of an installation at `prefix`: bin/conda, or Scripts\\conda.exe on Windows. */
+/** The conda executable of an installation at `prefix`: bin/conda, or Scripts\conda.exe on Windows. */
 export function condaExecutable(prefix: string, facts: Pick<Facts, 'os'>): string {
   return facts.os === 'windows' ? `${prefix.replace(/\\$/, '')}\\Scripts\\conda.exe` : `${prefix.replace(/\/$/, '')}/bin/conda`
 }

@@ -121,12 +121,12 @@ const cases: Case<CondaEnvOptions>[] = [
     applyError: /sets PYTORCH_ENABLE_MPS_FALLBACK=1 for commands run inside, and condaRun would not .*add variables: \{ PYTORCH_ENABLE_MPS_FALLBACK: "1" \} to this condaEnv/,
   },
   {
-    name: 'macOS: the yml is not on the host (the clone has not run): refused, saying to clone first',
+    name: 'macOS: the yml is not on the host (the clone has not run): refused, saying to order it after the clone',
     facts: macArmFacts,
     desired: macDesired,
     current: state({ yml: 'absent', envs: envList('/Users/ana/miniforge3') }),
     changes: [`build conda env invokeai from ${MAC.file}: ${MAC.file} is missing`],
-    applyError: /environment-mac\.yml is not on the host: clone the repository that holds it first/,
+    applyError: /environment-mac\.yml is not on the host: when a git resource of this recipe brings it, list that resource in after/,
   },
   {
     name: 'macOS: no conda at the default ~/miniforge3: refused, naming it',
@@ -134,7 +134,7 @@ const cases: Case<CondaEnvOptions>[] = [
     desired: macDesired,
     current: state({ yml: MAC_YML, conda: false }),
     changes: [`build conda env invokeai from ${MAC.file}: no conda at ${MAC.conda}`],
-    applyError: /no conda at \/Users\/ana\/miniforge3\/bin\/conda: declare conda\(\) before this resource, or give conda/,
+    applyError: /no conda at \/Users\/ana\/miniforge3\/bin\/conda: when a conda resource of this recipe installs it, list that resource in after .*; else give conda/,
   },
   {
     name: 'macOS: a conda that prints no JSON: refused',

@@ -32,7 +32,9 @@ build() {
   echo 'Solving environment: done'
   mkdir -p "$t/conda-meta" "$t/bin"
   echo "==> $(date '+%Y-%m-%d %H:%M:%S') <==" >> "$t/conda-meta/history"
-  echo "# cmd: conda env $sub -f $f" >> "$t/conda-meta/history"
+  echo "# cmd: $0 env $sub -f $f" >> "$t/conda-meta/history"
+  echo '# conda version: 25.3.0' >> "$t/conda-meta/history"
+  echo "+conda-forge/\${CONDA_SUBDIR:-$platform}::python-3.9.13-h_0_cpython" >> "$t/conda-meta/history"
   eggs=$(sed -n 's/.*-e git+.*#egg=\\([A-Za-z0-9._-]*\\).*/\\1/p' "$f")
   if [ -n "$eggs" ]; then
     echo 'Installing pip dependencies: - Ran pip subprocess with arguments:'

@@ -161,4 +161,18 @@ describe('condaEnv with a conda stand-in (real sh, temp HOME, the real InvokeAI 
     const r = await run(h.home, () => [git({ id: 'checkout', repo: upstream.bare, dest: '~/invokeai', ref: 'main' }), condaEnv({ id: 'env', name: 'invokeai', file: '~/invokeai/environment.yml' })], 'plan')
     expect(r.hosts[0]!.resources[1]!.error!.message).toBe(`conda env invokeai: ${h.file} is not on the host: when a git resource of this recipe brings it, list that resource in after (then this one is re-checked once it has run); else fix file`)
   })
+
+  it('an env made by hand for another platform (its history links an osx-64 python): removed and created again', async () => {
+    const h = host()
+    mkdirSync(`${h.env}/conda-meta`, { recursive: true })
+    writeFileSync(`${h.env}/conda-meta/history`, '==> 2022-10-10 21:04:13 <==\n# cmd: /usr/local/anaconda3/bin/conda env create -f environment.yml\n# conda version: 22.9.0\n+conda-forge/osx-64::python-3.9.13-h57e37ff_0_cpython\n+conda-forge/noarch::pip-22.2.2-pyhd8ed1ab_0\n')
+    const opts = { name: 'invokeai', file: '~/invokeai/environment.yml' }
+    const plan = await run(h.home, only(opts), 'plan')
+    expect(plan.hosts[0]!.resources[0]!.changes[0]).toMatch(new RegExp(`^recreate conda env invokeai .*: built for osx-64, this host needs ${SUBDIR}; packages of another platform cannot be updated in place$`))
+    const r = await run(h.home, only(opts))
+    expect(r.hosts[0]!.resources[0]!.error).toBeUndefined()
+    expect(condaCalls(h.root).map((l) => l.split(' ')[0])).toEqual(['remove', 'create'])
+    expect(readFileSync(`${h.env}/conda-meta/history`, 'utf8')).toContain(`::python-3.9.13`)
+    expect((await run(h.home, only(opts))).summary).toMatchObject({ changed: 0, unchanged: 1 })
+  })
 })

@@ -59,6 +59,8 @@ export interface CondaEnvCurrent {
   envPrefix?: string
   /** The sha256 recorded at the last successful build. */
   built?: string
+  /** The subdir the env was built for: its stamp's, else that of the python conda linked into it. */
+  builtFor?: string
   yml: Yml
 }
 
@@ -127,11 +129,14 @@ export const condaEnv = defineResource<CondaEnvOptions, CondaEnvCurrent, CondaEn
     } catch {
       c.broken = true
     }
-    if (data.has('envprefix')) c.envPrefix = decodeHex(data.get('envprefix'))
-    if (c.envPrefix !== undefined && data.has('stamp')) {
+    if (!data.has('envprefix')) return c
+    c.envPrefix = decodeHex(data.get('envprefix'))
+    if (data.has('pysubdir')) c.builtFor = data.get('pysubdir')
+    if (data.has('stamp')) {
       try {
-        const s = JSON.parse(decodeHex(data.get('stamp'))) as { sha256?: unknown }
+        const s = JSON.parse(decodeHex(data.get('stamp'))) as { sha256?: unknown; subdir?: unknown }
         if (typeof s.sha256 === 'string') c.built = s.sha256
+        if (typeof s.subdir === 'string') c.builtFor = s.subdir
       } catch {
         // An unreadable record is no record: the env is rebuilt from the yml.
       }
@@ -156,6 +161,10 @@ export const condaEnv = defineResource<CondaEnvOptions, CondaEnvCurrent, CondaEn
     if (c.broken) return conflict(`the conda at ${r.conda} does not answer 'conda env list --json'; repair or remove it`, 'conda does not answer')
     const what = `conda env ${label(d)} with ${r.conda} (CONDA_SUBDIR=${r.subdir}) from ${d.file} (sha256 ${spec.sha256})`
     if (c.envPrefix === undefined) return [{ op: 'create', text: `create ${what}: missing` }]
+    // Packages of another platform cannot be updated in place (an osx-64 env from a Rosetta shell on an M1).
+    if (c.builtFor !== undefined && c.builtFor !== r.subdir) {
+      return [{ op: 'recreate', text: `recreate ${what}: built for ${c.builtFor}, this host needs ${r.subdir}; packages of another platform cannot be updated in place` }]
+    }
     if (c.built === spec.sha256) return []
     const why = c.built === undefined ? 'no record of the yml it was built from' : `yml changed, was ${c.built}`
     return d.onDrift === 'recreate' ? [{ op: 'recreate', text: `recreate ${what}: ${why}` }] : [{ op: 'update', text: `update ${what} with --prune: ${why}` }]

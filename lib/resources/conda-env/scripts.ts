@@ -8,7 +8,9 @@ import { psQuote } from '../../shell/powershell/quote.ts'
  * guess: with `name`, the first prefix that `conda env list --json` reports as `…/envs/<name>`
  * (conda's own lookup order for `-n`); with `prefix`, that directory when it holds conda-meta/.
  * The record of the yml it was built from is a stamp inside the env, so removing the env
- * removes its record too.
+ * removes its record too. The platform an env was built for (when no stamp says it, as for an env
+ * made by hand) is the subdir of the last python conda linked, from conda-meta/history's
+ * `+channel/subdir::python-…` lines.
  */
 export const STAMP = 'conda-meta/statecraft-env.json'
 
@@ -47,6 +49,8 @@ if [ -x "$sc_c" ]; then
   ${find}
   if [ -n "$sc_p" ]; then
     sc_kv_hex envprefix "$sc_p"
+    sc_s=$(sed -n 's|^+.*/\\([a-z0-9_-]*\\)::python-[0-9].*|\\1|p' "$sc_p/conda-meta/history" 2>/dev/null | tail -n 1)
+    if [ -n "$sc_s" ]; then echo "pysubdir=$sc_s"; fi
     if [ -f "$sc_p/${STAMP}" ]; then printf 'stamp='; sc_hex < "$sc_p/${STAMP}"; echo; fi
   fi
 else echo conda=0; fi
@@ -72,6 +76,8 @@ if (Test-Path -LiteralPath $c) {
   ${find}
   if ($p) {
     Sc-KvHex 'envprefix' $p
+    $m = Select-String -LiteralPath (Join-Path $p 'conda-meta\\history') -Pattern '^\\+.*/([a-z0-9_-]+)::python-[0-9]' -ErrorAction SilentlyContinue | Select-Object -Last 1
+    if ($m) { 'pysubdir=' + $m.Matches[0].Groups[1].Value }
     $s = Join-Path $p ${psQuote(STAMP.replace('/', '\\'))}
     if (Test-Path -LiteralPath $s) { 'stamp=' + (Sc-Hex ([IO.File]::ReadAllBytes($s))) }
   }

@@ -28,6 +28,8 @@ interface State {
   envs?: string
   envprefix?: string
   stamp?: string
+  /** The subdir of the python in conda-meta/history. */
+  pysubdir?: string
   conda?: boolean
   ps?: boolean
 }
@@ -41,7 +43,7 @@ function state(s: State) {
   if (s.conda === false) return probe({ conda: '0', ...out })
   Object.assign(out, { conda: '1', envs: h(s.envs ?? '') })
   if (s.envprefix === undefined) return probe({ ...out, ...none('envprefix') })
-  return probe({ ...out, envprefix: h(s.envprefix), stamp: s.stamp === undefined ? undefined : h(s.stamp) })
+  return probe({ ...out, envprefix: h(s.envprefix), pysubdir: s.pysubdir, stamp: s.stamp === undefined ? undefined : h(s.stamp) })
 }
 
 const MAC = { conda: '/Users/ana/miniforge3/bin/conda', file: '/Users/ana/invokeai/environment-mac.yml', repo: '/Users/ana/invokeai', env: '/Users/ana/miniforge3/envs/invokeai' }
@@ -52,7 +54,7 @@ const stampStep = (conda: string, name: string, prefix: string, sha: string): st
   ['sh', '-c', expect.stringContaining('statecraft-env.json'), 'statecraft-conda-stamp', conda, name, prefix, expect.stringContaining(`"sha256":"${sha}"`)] as string[]
 const ARM = ['/usr/bin/arch', '-arm64']
 const missing = state({ yml: MAC_YML, envs: envList('/Users/ana/miniforge3') })
-const built = (stamp: string | undefined) => state({ yml: MAC_YML, envs: envList('/Users/ana/miniforge3', MAC.env), envprefix: MAC.env, ...(stamp ? { stamp } : {}) })
+const built = (stamp: string | undefined, pysubdir = 'osx-arm64') => state({ yml: MAC_YML, envs: envList('/Users/ana/miniforge3', MAC.env), envprefix: MAC.env, pysubdir, ...(stamp ? { stamp } : {}) })
 
 const cases: Case<CondaEnvOptions>[] = [
   {
@@ -95,6 +97,22 @@ const cases: Case<CondaEnvOptions>[] = [
     current: built(undefined),
     changes: [`update ${macWhat('osx-arm64')} with --prune: no record of the yml it was built from`],
     steps: [clean(MAC.repo), [...ARM, MAC.conda, 'env', 'update', '-n', 'invokeai', '-f', MAC.file, '--prune'], stampStep(MAC.conda, 'invokeai', '', MAC_SHA)],
+  },
+  {
+    name: 'macOS arm64: an env made by hand from a Rosetta shell (osx-64 python in its history): recreated, even with onDrift update',
+    facts: macArmFacts,
+    desired: macDesired,
+    current: built(undefined, 'osx-64'),
+    changes: [`recreate ${macWhat('osx-arm64')}: built for osx-64, this host needs osx-arm64; packages of another platform cannot be updated in place`],
+    steps: [clean(MAC.repo), [MAC.conda, 'remove', '-n', 'invokeai', '--all', '--yes'], [...ARM, MAC.conda, 'env', 'create', '-n', 'invokeai', '-f', MAC.file], stampStep(MAC.conda, 'invokeai', '', MAC_SHA)],
+  },
+  {
+    name: 'macOS arm64: the recorded subdir is not the one asked for (subdir osx-64 set): recreated, though the yml is the same',
+    facts: macArmFacts,
+    desired: { ...macDesired, subdir: 'osx-64' },
+    current: built(stampOf(MAC_SHA)),
+    changes: [`recreate conda env invokeai with ${MAC.conda} (CONDA_SUBDIR=osx-64) from ${MAC.file} (sha256 ${MAC_SHA}): built for osx-arm64, this host needs osx-64; packages of another platform cannot be updated in place`],
+    steps: [clean(MAC.repo), [MAC.conda, 'remove', '-n', 'invokeai', '--all', '--yes'], [...ARM, MAC.conda, 'env', 'create', '-n', 'invokeai', '-f', MAC.file], stampStep(MAC.conda, 'invokeai', '', MAC_SHA)],
   },
   {
     name: "macOS arm64: onDrift 'recreate': removed, then created",
@@ -160,7 +178,7 @@ const cases: Case<CondaEnvOptions>[] = [
     name: 'Debian 12 aarch64: linux-aarch64, converged when the record matches',
     facts: debianArmFacts,
     desired: { name: 'invokeai', file: '/srv/invokeai/environment.yml' },
-    current: state({ yml: LINUX_YML, envs: envList('/home/ana/miniforge3', '/home/ana/miniforge3/envs/invokeai'), envprefix: '/home/ana/miniforge3/envs/invokeai', stamp: stampOf(LINUX_SHA) }),
+    current: state({ yml: LINUX_YML, envs: envList('/home/ana/miniforge3', '/home/ana/miniforge3/envs/invokeai'), envprefix: '/home/ana/miniforge3/envs/invokeai', pysubdir: 'linux-aarch64', stamp: `${JSON.stringify({ sha256: LINUX_SHA, subdir: 'linux-aarch64' })}\n` }),
     changes: [],
   },
   {
@@ -186,7 +204,7 @@ const cases: Case<CondaEnvOptions>[] = [
     name: 'Windows 11: the record matches: converged',
     facts: windowsFacts,
     desired: { name: 'invokeai', file: '~/invokeai/environment.yml', conda: 'C:\\tools\\miniforge3' },
-    current: state({ ps: true, yml: LINUX_YML, envs: envList('C:\\tools\\miniforge3', 'C:\\tools\\miniforge3\\envs\\invokeai'), envprefix: 'C:\\tools\\miniforge3\\envs\\invokeai', stamp: stampOf(LINUX_SHA) }),
+    current: state({ ps: true, yml: LINUX_YML, envs: envList('C:\\tools\\miniforge3', 'C:\\tools\\miniforge3\\envs\\invokeai'), envprefix: 'C:\\tools\\miniforge3\\envs\\invokeai', pysubdir: 'win-64', stamp: `${JSON.stringify({ sha256: LINUX_SHA, subdir: 'win-64' })}\n` }),
     changes: [],
   },
   { name: 'name and prefix together: refused', facts: debianFacts, desired: { name: 'a', prefix: '/opt/a', file: '/srv/e.yml' }, error: /conda env a: name\/prefix give exactly one/ },

@@ -175,4 +175,31 @@ describe('condaEnv with a conda stand-in (real sh, temp HOME, the real InvokeAI 
     expect(readFileSync(`${h.env}/conda-meta/history`, 'utf8')).toContain(`::python-3.9.13`)
     expect((await run(h.home, only(opts))).summary).toMatchObject({ changed: 0, unchanged: 1 })
   })
+
+  it('content from the controller: written to the host, built from; a hand edit on the host is written back without a rebuild', async () => {
+    const h = host()
+    rmSync(h.repo, { recursive: true })
+    const content = readFileSync(new URL('environment.yml', FIXTURES), 'utf8')
+    const opts = { name: 'invokeai', file: '~/invokeai/environment.yml', content }
+    const r = await run(h.home, only(opts))
+    expect(r.hosts[0]!.resources[0]!.error).toBeUndefined()
+    expect(r.hosts[0]!.resources[0]!.changes.map((c) => c.split(' ')[0])).toEqual(['write', 'create'])
+    expect(readFileSync(h.file, 'utf8')).toBe(content)
+    expect((await run(h.home, only(opts))).summary).toMatchObject({ changed: 0, unchanged: 1 })
+    appendFileSync(h.file, '# local edit\n')
+    const back = await run(h.home, only(opts))
+    expect(back.hosts[0]!.resources[0]!.changes).toEqual([expect.stringMatching(/^write .*environment\.yml \(\d+ bytes, sha256 [0-9a-f]{64}; was sha256 [0-9a-f]{64}\)$/)])
+    expect(readFileSync(h.file, 'utf8')).toBe(content)
+    expect(condaCalls(h.root)).toHaveLength(1)
+  })
+
+  it('content with a broken yml: refused before the host is touched (no write, no conda)', async () => {
+    const h = host()
+    rmSync(h.repo, { recursive: true })
+    const r = await run(h.home, only({ name: 'invokeai', file: '~/invokeai/environment.yml', content: 'name: invokeai\ndependencies: [python\n' }))
+    expect(r.ok).toBe(false)
+    expect(JSON.stringify(r.hosts[0])).toMatch(/conda env invokeai: content line \d+: .*Nothing was run; fix the yml/)
+    expect(existsSync(h.repo)).toBe(false)
+    expect(condaCalls(h.root)).toEqual([])
+  })
 })

@@ -3,7 +3,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 /**
  * A stand-in for conda (no channel is reachable here), installed as ROOT/bin/conda. It answers
  * the subcommands the condaEnv resource uses, printing what conda 25 prints for them:
- * - `env list --json`: `{"envs": [ROOT, ROOT/envs/*, prefixes created with -p]}`, json.dumps indent 2;
+ * - `env list --json`: `{"envs": [ROOT, ROOT/envs/*, prefixes created with -p], "envs_details": {…}}`,
+ *   json.dumps with indent 2 and sorted keys, with the per-env details newer condas add;
  * - `env create -n|-p … -f FILE`: `CondaValueError: prefix already exists: …` when it does, else
  *   the Channels/Platform header (Platform is CONDA_SUBDIR), conda-meta/, the pip stage and the
  *   activation banner;
@@ -64,11 +65,22 @@ build() {
 case "$1 $2" in
   "env list")
     [ "$3" = --json ] || { echo 'stand-in conda: only env list --json' >&2; exit 2; }
-    printf '{\\n  "envs": [\\n    "%s"' "$root"
+    envs=$root
     for e in "$root"/envs/*/ $(cat "$root/registered" 2>/dev/null); do
-      e=\${e%/}; [ -d "$e/conda-meta" ] && printf ',\\n    "%s"' "$e"
+      e=\${e%/}; [ -d "$e/conda-meta" ] && envs="$envs
+$e"
     done
-    printf '\\n  ]\\n}\\n'
+    printf '{\\n  "envs": ['
+    sep=''
+    printf '%s\\n' "$envs" | while IFS= read -r e; do printf '%s\\n    "%s"' "$sep" "$e"; sep=','; done
+    printf '\\n  ],\\n  "envs_details": {'
+    sep=''
+    printf '%s\\n' "$envs" | while IFS= read -r e; do
+      if [ "$e" = "$root" ]; then b=true n=base; else b=false n=\${e##*/}; fi
+      printf '%s\\n    "%s": {\\n      "active": false,\\n      "base": %s,\\n      "frozen": false,\\n      "name": "%s",\\n      "writable": true\\n    }' "$sep" "$e" "$b" "$n"
+      sep=','
+    done
+    printf '\\n  }\\n}\\n'
     ;;
   "env create")
     t=$(target "$3" "$4") || exit 2

@@ -202,4 +202,15 @@ describe('condaEnv with a conda stand-in (real sh, temp HOME, the real InvokeAI 
     expect(existsSync(h.repo)).toBe(false)
     expect(condaCalls(h.root)).toEqual([])
   })
+
+  it('conda env list with envs_details and look-alike names: only <envs dir>/invokeai is the env', async () => {
+    const h = host()
+    for (const other of ['invokeai-old', 'my-invokeai']) mkdirSync(`${h.root}/envs/${other}/conda-meta`, { recursive: true })
+    const opts = { name: 'invokeai', file: '~/invokeai/environment.yml' }
+    const plan = await run(h.home, only(opts), 'plan')
+    expect(plan.hosts[0]!.resources[0]!.changes[0]).toMatch(/^create conda env invokeai .*: missing$/)
+    await run(h.home, only(opts))
+    expect((await run(h.home, only({ ...opts, name: 'invokeai-old' }), 'plan')).hosts[0]!.resources[0]!.changes[0]).toMatch(/^update conda env invokeai-old .*: no record of the yml it was built from$/)
+    expect((await run(h.home, only(opts), 'plan')).summary).toMatchObject({ unchanged: 1 })
+  })
 })

@@ -62,6 +62,9 @@ if [ -f "$sc_f" ]; then
 elif [ -e "$sc_f" ]; then echo ymlkind=other; else echo ymlkind=absent; fi`
 }
 
+/** Windows PowerShell turns a native program's redirected stderr (conda's warnings) into errors, which 'Stop' makes fatal. */
+const PS_ENV_LIST = "& { $ErrorActionPreference = 'SilentlyContinue'; (& $c env list --json 2>$null) -join [char]10 }"
+
 export function psProbe(w: Where): string {
   const find = w.prefix !== undefined
     ? `if (Test-Path -LiteralPath (Join-Path ${psQuote(w.prefix)} 'conda-meta')) { $p = ${psQuote(w.prefix)} }`
@@ -71,7 +74,7 @@ export function psProbe(w: Where): string {
 $p = $null
 if (Test-Path -LiteralPath $c) {
   'conda=1'
-  $j = (& $c env list --json 2>$null) -join [char]10
+  $j = ${PS_ENV_LIST}
   Sc-KvHex 'envs' $j
   ${find}
   if ($p) {
@@ -123,7 +126,7 @@ printf '%s\\n' "$4" > "$p/${STAMP}.tmp" && mv -f -- "$p/${STAMP}.tmp" "$p/${STAM
 }
 
 export function psWriteStamp(w: Where, json: string): Step {
-  const find = w.prefix !== undefined ? `$p = ${psQuote(w.prefix)}` : `$j = (& $c env list --json) -join [char]10\n${psFindByName('$j', w.name as string)}`
+  const find = w.prefix !== undefined ? `$p = ${psQuote(w.prefix)}` : `$j = ${PS_ENV_LIST}\n${psFindByName('$j', w.name as string)}`
   return psScriptStep(`record the yml's sha256 in ${w.prefix ?? w.name}\\${STAMP.replace('/', '\\')}`, `$c = ${psQuote(w.conda)}
 $p = $null
 ${find}

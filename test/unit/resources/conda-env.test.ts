@@ -18,8 +18,11 @@ const OLD = 'c0ffee'.padEnd(64, '0')
 const MPS = { PYTORCH_ENABLE_MPS_FALLBACK: '1' }
 const EGGS = ['taming-transformers', 'clip', 'k_diffusion', 'k-diffusion', 'gfpgan']
 
-/** `conda env list --json` as conda prints it (json.dumps, indent 2). */
-const envList = (...envs: string[]): string => `${JSON.stringify({ envs }, null, 2)}\n`
+/** `conda env list --json` as conda 25 prints it (json.dumps, indent 2, sorted keys, with envs_details). */
+function envList(...envs: string[]): string {
+  const details = Object.fromEntries(envs.map((e, i) => [e, { active: false, base: i === 0, frozen: false, name: i === 0 ? 'base' : (e.split(/[\\/]/).pop() as string), writable: true }]))
+  return `${JSON.stringify({ envs, envs_details: details }, null, 2)}\n`
+}
 /** The stamp the resource writes after a successful build. */
 const stampOf = (sha: string): string => `${JSON.stringify({ sha256: sha, file: 'x', subdir: 'osx-arm64', variables: MPS })}\n`
 

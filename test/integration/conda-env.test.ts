@@ -106,12 +106,12 @@ describe('condaEnv with a conda stand-in (real sh, temp HOME, the real InvokeAI 
     const h = host('environment-mac.yml')
     const resources = (facts: Parameters<typeof condaRun>[2]): Resource[] => {
       const env = condaEnv({ id: 'env', name: 'invokeai', file: '~/invokeai/environment-mac.yml', variables: { PYTORCH_ENABLE_MPS_FALLBACK: '1' }, notify: ['preload'] })
-      const argv = ['sh', '-c', 'echo "$PYTORCH_ENABLE_MPS_FALLBACK $CONDA_PREFIX $(pwd)" >> preload.out']
+      const argv = ['sh', '-c', 'echo "$PYTORCH_ENABLE_MPS_FALLBACK $PYTHONUNBUFFERED $CONDA_PREFIX $(pwd)" >> preload.out']
       return [env, command({ id: 'preload', ...condaRun(env, argv, facts, { cwd: '~/invokeai' }), onlyIfNotified: true })]
     }
     const r = await run(h.home, resources)
     expect(r.ok, JSON.stringify(r.hosts[0]!.resources.map((x) => x.error))).toBe(true)
-    expect(readFileSync(`${h.repo}/preload.out`, 'utf8')).toBe(`1 ${h.env} ${h.repo}\n`)
+    expect(readFileSync(`${h.repo}/preload.out`, 'utf8')).toBe(`1 1 ${h.env} ${h.repo}\n`)
     // Converged: no rebuild, so the handler does not run again.
     const again = await run(h.home, resources)
     expect(again.summary).toMatchObject({ changed: 0 })

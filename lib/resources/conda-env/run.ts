@@ -14,7 +14,8 @@ export interface CondaRun {
  * A command run inside a conda env without activating it:
  * `[conda, 'run', '-n', name, '--no-capture-output', ...argv]`. `--no-capture-output` streams the
  * command's output as it comes (without it conda prints nothing until the command ends; it needs
- * conda 4.9 or later). The env's declared `variables` come as `env`, `opts.env` on top.
+ * conda 4.9 or later). The env's declared `variables` come as `env` with PYTHONUNBUFFERED=1
+ * (so Python's own output streams too), `opts.env` on top.
  * @example
  * const env = condaEnv({ name: 'invokeai', file: '~/invokeai/environment-mac.yml', variables: { PYTORCH_ENABLE_MPS_FALLBACK: '1' } })
  * command({ ...condaRun(env, ['python', 'scripts/preload_models.py'], ctx.facts, { cwd: '~/invokeai' }), onlyIfNotified: true })
@@ -24,7 +25,8 @@ export function condaRun(envRef: Resource<CondaEnvOptions>, argv: string[], fact
   if (argv.length === 0) throw new ValidationError('condaRun: argv is empty; give the program to run inside the env, e.g. [\'python\', \'script.py\']')
   const d = condaEnvType.validate(envRef.desired, facts)
   const target = d.name !== undefined ? ['-n', d.name] : ['-p', d.prefix as string]
-  const out: CondaRun = { argv: [d.resolved?.conda as string, 'run', ...target, '--no-capture-output', ...argv], env: { ...d.variables, ...opts.env } }
+  // Python block-buffers a pipe: without this, a long script looks silent to the idle timeout.
+  const out: CondaRun = { argv: [d.resolved?.conda as string, 'run', ...target, '--no-capture-output', ...argv], env: { PYTHONUNBUFFERED: '1', ...d.variables, ...opts.env } }
   if (opts.cwd !== undefined) out.cwd = opts.cwd
   return out
 }

@@ -309,15 +309,15 @@ describe('condaEnv', () => {
     expect(condaEnvType.diff(d, big)[0]?.text).toBe(`build conda env invokeai from ${MAC.file}: ${MAC.file} is too large`)
   })
 
-  it('condaRun: conda run -n … --no-capture-output, with the declared variables as env', () => {
+  it('condaRun: conda run -n … --no-capture-output, with the declared variables and PYTHONUNBUFFERED as env', () => {
     const env = condaEnv(macDesired)
     const r = condaRun(env, ['python', 'scripts/preload_models.py'], macRosettaFacts, { cwd: '~/invokeai' })
-    expect(r).toEqual({ argv: [MAC.conda, 'run', '-n', 'invokeai', '--no-capture-output', 'python', 'scripts/preload_models.py'], env: MPS, cwd: '~/invokeai' })
+    expect(r).toEqual({ argv: [MAC.conda, 'run', '-n', 'invokeai', '--no-capture-output', 'python', 'scripts/preload_models.py'], env: { PYTHONUNBUFFERED: '1', ...MPS }, cwd: '~/invokeai' })
     // Usable as it is in a command handler.
     const cmd = command({ ...r, onlyIfNotified: true })
-    expect(cmd.kind.validate(cmd.desired, macArmFacts)).toMatchObject({ argv: r.argv, env: MPS, cwd: '/Users/ana/invokeai' })
+    expect(cmd.kind.validate(cmd.desired, macArmFacts)).toMatchObject({ argv: r.argv, env: r.env, cwd: '/Users/ana/invokeai' })
     const win = condaRun(condaEnv({ prefix: 'C:\\envs\\ai', file: 'C:\\ai\\environment.yml' }), ['python', '-V'], windowsFacts, { env: { A: 'b' } })
-    expect(win).toEqual({ argv: ['C:\\Users\\ana\\miniforge3\\Scripts\\conda.exe', 'run', '-p', 'C:\\envs\\ai', '--no-capture-output', 'python', '-V'], env: { A: 'b' } })
+    expect(win).toEqual({ argv: ['C:\\Users\\ana\\miniforge3\\Scripts\\conda.exe', 'run', '-p', 'C:\\envs\\ai', '--no-capture-output', 'python', '-V'], env: { PYTHONUNBUFFERED: '1', A: 'b' } })
     expect(() => condaRun(command({ argv: ['x'], creates: '/x' }) as never, ['python'], macArmFacts)).toThrow(/expected a condaEnv resource, got a command/)
   })
 })

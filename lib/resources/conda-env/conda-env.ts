@@ -33,7 +33,7 @@ export const condaEnv = defineResource<CondaEnvOptions, CondaEnvCurrent, CondaEn
     prefix: v.optional(path()),
     file: path(),
     content: v.optional(text()),
-    subdir: v.optional(v.pipe(text(), v.regex(/^(noarch|[a-z]+-[a-z0-9_]+)$/, 'must be a conda subdir like osx-arm64, osx-64, linux-64 or win-64'))),
+    subdir: v.optional(v.pipe(text(), v.regex(/^[a-z]+-[a-z0-9_]+$/, 'must be a conda subdir like osx-arm64, osx-64, linux-64 or win-64'))),
     env: v.optional(env()),
     variables: v.optional(env()),
     onDrift: v.optional(v.picklist(['update', 'recreate'], (i) => `must be 'update' or 'recreate' (got ${got(i.input)})`)),
@@ -51,7 +51,7 @@ export const condaEnv = defineResource<CondaEnvOptions, CondaEnvCurrent, CondaEn
     const sep = facts.os === 'windows' ? '\\' : '/'
     const out: CondaEnvOptions = { ...d, file, onDrift: d.onDrift ?? 'update' }
     if (d.prefix !== undefined) out.prefix = normalisePath(d.prefix, 'prefix', facts, fail)
-    const resolved: Resolved = { conda: condaPath(d.conda, facts, fail), subdir, dir: file.slice(0, file.lastIndexOf(sep)) || sep, appleSilicon: facts.appleSilicon, windows: facts.os === 'windows' }
+    const resolved: Resolved = { conda: condaPath(d.conda, facts, fail), subdir, dir: dirOf(file, sep), appleSilicon: facts.appleSilicon, windows: facts.os === 'windows' }
     if (d.content !== undefined) {
       const r = parseEnvFile(d.content)
       if (!r.ok) return fail('content', `line ${r.line}: ${r.problem}. Nothing was run; fix the yml`)
@@ -171,6 +171,12 @@ function readYml(data: Map<string, string>): Yml {
   const bytes = Buffer.from(data.get('yml') ?? '', 'hex')
   const r = parseEnvFile(bytes)
   return r.ok ? { kind: 'ok', spec: r.spec, sha256: r.spec.sha256 } : { kind: 'broken', line: r.line, problem: r.problem, sha256: sha256Of(bytes) }
+}
+
+/** The yml's directory; a drive root keeps its separator (C: alone is drive C's current directory). */
+function dirOf(file: string, sep: string): string {
+  const d = file.slice(0, file.lastIndexOf(sep)) || sep
+  return /^[A-Za-z]:$/.test(d) ? `${d}\\` : d
 }
 
 /** `conda`: an executable (…/conda, …\conda.exe) or an installation prefix; default the conda resource's ~/miniforge3. */

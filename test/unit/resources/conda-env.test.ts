@@ -288,6 +288,13 @@ describe('condaEnv', () => {
     expect(steps.map((s) => s.argv.slice(0, 3))).toEqual([['/home/ana/miniforge3/bin/conda', 'env', 'create'], ['sh', '-c', expect.any(String)]])
   })
 
+  it('the yml at a root: pip runs in / or C:\\, never in a drive-relative C:', () => {
+    const dirOf = (desired: CondaEnvOptions, facts: Facts) => condaEnvType.validate(desired, facts).resolved?.dir
+    expect(dirOf({ name: 'a', file: '/environment.yml' }, debianFacts)).toBe('/')
+    expect(dirOf({ name: 'a', file: 'C:\\environment.yml' }, windowsFacts)).toBe('C:\\')
+    expect(dirOf({ name: 'a', file: 'C:\\ai\\environment.yml' }, windowsFacts)).toBe('C:\\ai')
+  })
+
   it('notified: it updates, naming who notified it', () => {
     const d = condaEnvType.validate(macDesired, macArmFacts)
     expect(condaEnvType.notified?.(d, ['git:~/invokeai'])).toEqual({ op: 'update', text: `update conda env invokeai from ${MAC.file} (notified by git:~/invokeai)` })

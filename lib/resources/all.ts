@@ -1,6 +1,7 @@
 import type { ResourceType } from '../core/types.ts'
 import { commandType } from './command.ts'
 import { condaType } from './conda/conda.ts'
+import { condaEnvType } from './conda-env/conda-env.ts'
 import { directoryType } from './directory.ts'
 import { downloadType } from './download/download.ts'
 import { fileType } from './file.ts'
@@ -14,7 +15,7 @@ import { symlinkType } from './symlink.ts'
 import { xcodeCommandLineToolsType } from './xcode-clt.ts'
 
 /** Every built-in resource type: what the shell lint and grammar tests run, each with its examples. */
-export const builtinTypes: readonly ResourceType<any, any, any>[] = [fileType, directoryType, symlinkType, lineType, commandType, gitType, downloadType, condaType, rustupType, xcodeCommandLineToolsType, homebrewType, pkgType, httpCheckType]
+export const builtinTypes: readonly ResourceType<any, any, any>[] = [fileType, directoryType, symlinkType, lineType, commandType, gitType, downloadType, condaType, condaEnvType, rustupType, xcodeCommandLineToolsType, homebrewType, pkgType, httpCheckType]
 
 /** Built-ins for macOS hosts only (refused on Linux, no PowerShell half): the lint tests run their examples with macOS facts. */
 export const macOnlyTypes: ReadonlySet<string> = new Set(['xcodeCommandLineTools', 'homebrew'])

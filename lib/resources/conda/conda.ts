@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import type { Step } from '../../core/types.ts'
+import type { Facts, Step } from '../../core/types.ts'
 import { decodeHex } from '../../shell/protocol.ts'
 import { quote } from '../../shell/posix/quote.ts'
 import { psScriptStep } from '../../shell/powershell/lib.ts'
@@ -50,7 +50,14 @@ interface CondaCurrent {
 type CondaOp = { op: 'install' } | { op: 'conflict'; why: string }
 
 const TOS_CHANNELS = ['https://repo.anaconda.com/pkgs/main', 'https://repo.anaconda.com/pkgs/r']
-const DIRS: Record<Flavor, string> = { miniforge: 'miniforge3', miniconda: 'miniconda3', anaconda: 'anaconda3' }
+/** Where each flavor installs by default, under the home directory. */
+export const CONDA_DIRS: Record<Flavor, string> = { miniforge: 'miniforge3', miniconda: 'miniconda3', anaconda: 'anaconda3' }
+const DIRS = CONDA_DIRS
+
+/** The conda executable of an installation at `prefix`: bin/conda, or Scripts\conda.exe on Windows. */
+export function condaExecutable(prefix: string, facts: Pick<Facts, 'os'>): string {
+  return facts.os === 'windows' ? `${prefix.replace(/\\$/, '')}\\Scripts\\conda.exe` : `${prefix.replace(/\/$/, '')}/bin/conda`
+}
 
 /**
  * A conda base installation with the vendor's silent installer for the host's OS and hardware,

@@ -38,6 +38,8 @@ export function unitText(d: ServiceOptions): string {
       .sort()
       .map((k) => `Environment=${envWord(k, d.env?.[k] as string)}`),
     `ExecStart=${d.argv.map(execWord).join(' ')}`,
+    ...(d.logs?.stdout ? [`StandardOutput=append:${spec(d.logs.stdout)}`] : []),
+    ...(d.logs?.stderr ?? d.logs?.stdout ? [`StandardError=append:${spec((d.logs?.stderr ?? d.logs?.stdout) as string)}`] : []),
     `Restart=${restart}`,
     ...(restart === 'no' ? [] : ['RestartSec=5']),
     '',

@@ -25,7 +25,10 @@ export interface ServiceOptions {
   /** When it is started again after it exits (default 'always'; on Windows both restart on failure only). */
   restart?: RestartPolicy
   description?: string
-  /** macOS: the files launchd sends stdout and stderr to (default ~/Library/Logs/<name>.log for both). */
+  /**
+   * Files for stdout and stderr (stderr defaults to stdout's). macOS: default ~/Library/Logs/<name>.log
+   * for both. Linux: appended to (StandardOutput=append:), default the journal. Not on Windows.
+   */
   logs?: { stdout?: string; stderr?: string }
   /** macOS: the user's GUI domain (a LaunchAgent, default), or a LaunchDaemon with UserName (needs become; runs with nobody logged in). */
   domain?: 'gui' | 'daemon'

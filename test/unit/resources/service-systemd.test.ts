@@ -7,7 +7,7 @@ import { serviceType } from '../../../lib/resources/service/service.ts'
 import { unitText } from '../../../lib/resources/service/systemd.ts'
 import type { ServiceOptions } from '../../../lib/resources/service/types.ts'
 import { hex, linuxFacts, macFacts, none, probe, windowsFacts } from '../../helpers/facts.ts'
-import { lintPosix } from '../../helpers/lint.ts'
+import { lintPosix, shellcheck } from '../../helpers/lint.ts'
 import { runCase, type Case } from '../../helpers/table.ts'
 
 const WEB: ServiceOptions = { name: 'web', argv: ['/usr/bin/busybox', 'httpd', '-f', '-p', '8080', '-h', '/srv/www'], cwd: '/srv/www', env: { LANG: 'C.UTF-8' } }
@@ -209,6 +209,20 @@ describe('service on systemd, notified', () => {
     const ch2 = serviceType.notified!(stopped, ['x'])
     expect(ch2.text).toBe('leave service web stopped (notified by x)')
     expect(serviceType.apply(stopped, c, [ch2], linuxFacts)).toEqual([])
+  })
+
+  it('the sh -c scripts of apply (linger, directories as the user, launchd bootstrap) pass shellcheck', () => {
+    const scripts = new Set<string>()
+    const collect = (desired: ServiceOptions, facts: typeof linuxFacts, current: ReturnType<typeof probe>): void => {
+      const d = serviceType.validate(desired, facts)
+      const c = serviceType.parse(current, d)
+      for (const st of serviceType.apply(d, c, serviceType.diff(d, c), facts)) if (st.argv[0] === 'sh' && st.argv[1] === '-c') scripts.add(st.argv[2] as string)
+    }
+    collect(USER_WEB, { ...linuxFacts, user: 'root', uid: 0 }, userProbe('0', { linger: false, show: '' }))
+    const macProbe = probe({ uid: '0', useruid: '501', plist: 'file', text: hex('old'), print: hex('gui/501/web = {\n\tstate = running\n}\n'), disabled: '', domain: '0' })
+    collect({ name: 'web', argv: ['/bin/true'] }, macFacts, macProbe)
+    expect(scripts.size).toBe(4) // linger, mkdirs, the atomic write, launchd boot
+    for (const s of scripts) expect(shellcheck(s)).toEqual({ code: 0, out: '' })
   })
 
   it('the probes of system and user units pass shellcheck with hostile values', () => {

@@ -111,8 +111,11 @@ export function readTask(json: Json, triggers: string): TaskFields {
   }
 }
 
+/** Each trigger as `class|user`, its account compared as above. */
+const triggers = (s: string): string => s.split('\n').map((t) => t.replace(/\|.*$/, (u) => `|${account(u.slice(1))}`)).join('\n')
+
 const same = (k: keyof TaskFields, a: unknown, b: unknown): boolean =>
-  k === 'UserId' || k === 'Trigger' ? account(String(a)) === account(String(b)) : a === b
+  k === 'UserId' ? account(String(a)) === account(String(b)) : k === 'Trigger' ? triggers(String(a)) === triggers(String(b)) : a === b
 
 const show = (v: unknown): string => (typeof v === 'string' && v.length > 60 ? `${JSON.stringify(v.slice(0, 40))}…` : JSON.stringify(v))
 

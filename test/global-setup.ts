@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { LAB_BASE_ENV, removeSharedBase } from './helpers/lab/base.ts'
 import { removeTestUser, TEST_PASSWORD, TEST_PASSWORD_ENV } from './helpers/sshd.ts'
 import { ProcessSweep, registeredSecrets, SECRETS_FILE_ENV } from './helpers/sweep.ts'
 
@@ -12,6 +13,8 @@ import { ProcessSweep, registeredSecrets, SECRETS_FILE_ENV } from './helpers/swe
  *   (helpers/sweep.ts); any hit fails the run.
  * - What the tests create on the machine (the test user and its sudoers entry) goes at the end,
  *   also when the run is interrupted.
+ * - The e2e lab's base rootfs: only its path is chosen here, so every test file that starts a lab
+ *   shares one (the first builds it); a run without lab tests builds nothing. It goes at the end.
  */
 export default function setup(): () => void {
   if (!process.env[TEST_PASSWORD_ENV]) throw new Error('the test password was not set up')
@@ -19,10 +22,14 @@ export default function setup(): () => void {
   const file = join(dir, 'secrets')
   writeFileSync(file, `${Buffer.from(TEST_PASSWORD).toString('base64')}\n`, { mode: 0o600 })
   process.env[SECRETS_FILE_ENV] = file
+  // A base named by whoever started the run (to keep one between runs) is theirs to remove.
+  const labBase = process.env[LAB_BASE_ENV] ? undefined : join(tmpdir(), `sc-e2e-root-run${process.pid}-${Date.now().toString(36)}`)
+  if (labBase) process.env[LAB_BASE_ENV] = labBase
   const sweep = new ProcessSweep(() => registeredSecrets(file)).start()
   const cleanup = (): void => {
     sweep.stop()
     rmSync(dir, { recursive: true, force: true })
+    if (labBase) removeSharedBase(labBase)
     if (process.getuid?.() === 0) removeTestUser()
   }
   const onSignal = (sig: NodeJS.Signals): void => {

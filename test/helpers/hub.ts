@@ -50,11 +50,12 @@ export function bytes(n: number, seed = 1): Buffer {
   return b
 }
 
-function listen(s: Server): Promise<number> {
-  return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as { port: number }).port)))
+function listen(s: Server, host: string): Promise<number> {
+  return new Promise((resolve) => s.listen(0, host, () => resolve((s.address() as { port: number }).port)))
 }
 
-export async function startHub(): Promise<Hub> {
+/** `host`: where both origins listen (the e2e lab passes its gateway, so its hosts reach them). */
+export async function startHub(host = '127.0.0.1'): Promise<Hub> {
   const hub: Hub = {
     hubUrl: '',
     cdnUrl: '',
@@ -136,7 +137,7 @@ export async function startHub(): Promise<Hub> {
     }
     res.writeHead(302, { Location: `${hub.cdnUrl}/blob/${encodeURIComponent(m[2] as string)}`, 'X-Linked-Size': blob.data.length, 'X-Linked-Etag': `"${blob.sha256}"` }).end()
   })
-  hub.hubUrl = `http://127.0.0.1:${await listen(hubServer)}`
-  hub.cdnUrl = `http://127.0.0.1:${await listen(cdnServer)}`
+  hub.hubUrl = `http://${host}:${await listen(hubServer, host)}`
+  hub.cdnUrl = `http://${host}:${await listen(cdnServer, host)}`
   return hub
 }

@@ -1,102 +1,75 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { $ } from 'zx'
-import { waitForPort } from './sshd.ts'
+import { acquireBase } from './lab/base.ts'
+import { guard, removeTree, Undo, unguard } from './lab/cleanup.ts'
+import { Machine, type LabHost } from './lab/host.ts'
+import { addNode, startNet } from './lab/net.ts'
+import { preflight } from './lab/preflight.ts'
+import { servicesIn, type LabServices } from './lab/services.ts'
+import { ownerAlias, sweepStale } from './lab/stale.ts'
 
-// The lab drives many host commands: zx quotes every interpolated value and throws on a failure.
-const q = $({ quiet: true })
+export type { LabHost } from './lab/host.ts'
+export type { LabServices } from './lab/services.ts'
 
 /**
- * A fresh Debian host on this machine (../shared/LAB.md): a debootstrap'd bookworm rootfs with
- * openssh-server and sudo, its sshd chrooted into it inside a network namespace of its own,
- * reached over a veth pair on a private /24 this run picks. Everything is undone by stop().
+ * The end-to-end lab (../../shared/LAB.md): booted Debian 12 hosts on this machine. One base
+ * rootfs per run (debootstrap minbase + openssh-server, sudo, systemd, dbus, curl, busybox);
+ * each host an overlayfs view of it booted by systemd-nspawn with systemd as PID 1, in a network
+ * namespace and cgroup of its own, sshd on port 22 with fresh host keys, root and `lab` (uid
+ * 1000, NOPASSWD sudo) logging in with the test's key. The hosts, the machine (`gateway`) and an
+ * optional services node share a bridge on a private 10.200.x.0/24, with NAT to the Debian
+ * mirror. stop() undoes all of it, as does an interrupt of the test process.
  */
-export interface LabHost {
-  address: string
-  port: number
-  root: string
-  hostKey: string
+export interface Lab {
+  hosts: LabHost[]
+  /** This machine's address on the bridge: a test may listen there. */
+  gateway: string
+  services: LabServices
   stop(): Promise<void>
 }
 
-async function mirror(): Promise<string> {
-  const text = (await $({ quiet: true, nothrow: true })`sh -c ${'cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null'}`).stdout
-  return /^URIs:\s*(\S+)/m.exec(text)?.[1] ?? /^deb\s+(\S+)/m.exec(text)?.[1] ?? 'http://deb.debian.org/debian'
-}
+const HOST_BASE = 10
+const SERVICES = 2
 
-/** debootstrap (about 45 s); the caller removes the directory, also when this fails. */
-export async function makeRootfs(): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'sc-e2e-root-'))
+export async function startLab(opts: { hosts: number; authorizedKey: string; services?: boolean }): Promise<Lab> {
+  if (!Number.isInteger(opts.hosts) || opts.hosts < 1 || opts.hosts > 200) throw new Error(`startLab: hosts must be a whole number from 1 to 200 (got ${opts.hosts})`)
+  preflight()
+  const undo = new Undo()
+  guard(undo)
+  const machines: Machine[] = []
+  const stop = async (): Promise<void> => {
+    await Promise.all(machines.map((m) => m.poweroff()))
+    const failures = undo.runAll()
+    unguard(undo)
+    if (failures.length > 0) throw new Error(`lab: teardown left things behind:\n${failures.join('\n')}`)
+  }
   try {
-    await q`debootstrap --variant=minbase --include=openssh-server,sudo bookworm ${dir} ${await mirror()}`
+    const base = await acquireBase()
+    undo.add('release the base rootfs', () => base.release())
+    const dir = mkdtempSync(join(tmpdir(), 'sc-e2e-lab-'))
+    undo.add(`remove ${dir}`, () => removeTree(dir))
+    sweepStale()
+    const net = await startNet(undo, ownerAlias(dir))
+    for (let i = 1; i <= opts.hosts; i++) {
+      const name = `lab${i}`
+      const netns = await addNode(net, undo, name, HOST_BASE + i)
+      const m = new Machine({ name, machine: `sc-e2e-${net.x}-${name}`, address: net.address(HOST_BASE + i), netns, base: base.dir, dir: join(dir, name), authorizedKey: opts.authorizedKey })
+      await m.prepare(undo)
+      machines.push(m)
+    }
+    const services = opts.services === false ? unavailable() : servicesIn(await addNode(net, undo, 'svc', SERVICES), net.address(SERVICES), undo)
+    await Promise.all(machines.map((m) => m.boot()))
+    return { hosts: machines, gateway: net.gateway, services, stop }
   } catch (e) {
-    removeRootfs(dir)
+    await stop().catch(() => {})
     throw e
   }
-  return dir
 }
 
-export async function startLabHost(rootfs: string, authorizedKey: string, index: number): Promise<LabHost> {
-  const tag = `${process.pid % 10000}${index}`
-  const ns = `sc-e2e-${tag}`
-  const outside = `sce${tag}h`.slice(0, 15)
-  const inside = `sce${tag}n`.slice(0, 15)
-  const net = 100 + ((process.pid + index * 7) % 150)
-  const [hostIp, labIp] = [`10.201.${net}.1`, `10.201.${net}.2`]
-  await q`ip netns add ${ns}`
-  const undo: (() => Promise<unknown>)[] = [
-    async () => {
-      // Whatever still runs in the namespace (session processes) goes with it.
-      for (const pid of (await q`ip netns pids ${ns}`).stdout.split('\n').filter(Boolean)) {
-        try {
-          process.kill(Number(pid), 'SIGKILL')
-        } catch {}
-      }
-      await q`ip netns del ${ns}`
-    },
-  ]
-  let sshd: ChildProcess | undefined
-  try {
-    await q`ip link add ${outside} type veth peer name ${inside}`
-    undo.push(async () => existsSync(`/sys/class/net/${outside}`) && (await q`ip link del ${outside}`))
-    await q`ip link set ${inside} netns ${ns}`
-    await q`ip addr add ${`${hostIp}/24`} dev ${outside}`
-    await q`ip link set ${outside} up`
-    await q`ip netns exec ${ns} ip addr add ${`${labIp}/24`} dev ${inside}`
-    await q`ip netns exec ${ns} ip link set ${inside} up`
-    await q`ip netns exec ${ns} ip link set lo up`
-    mkdirSync(join(rootfs, 'root/.ssh'), { recursive: true, mode: 0o700 })
-    writeFileSync(join(rootfs, 'root/.ssh/authorized_keys'), `${authorizedKey}\n`, { mode: 0o600 })
-    mkdirSync(join(rootfs, 'run/sshd'), { recursive: true })
-    await q`chroot ${rootfs} ssh-keygen -A`
-    // Its own mount namespace: /dev and /proc are bound for sshd and vanish with it.
-    const script = `mount --bind /dev '${rootfs}/dev' && mount -t proc proc '${rootfs}/proc' && exec chroot '${rootfs}' /usr/sbin/sshd -D -e -o PermitRootLogin=prohibit-password -o PasswordAuthentication=no -o UsePAM=no -o ListenAddress=${labIp}`
-    sshd = spawn('ip', ['netns', 'exec', ns, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', script], { stdio: 'ignore' })
-    await waitForPort(labIp, 22, 15_000)
-  } catch (e) {
-    sshd?.kill('SIGKILL')
-    for (const u of undo.reverse()) await u()
-    throw e
+function unavailable(): LabServices {
+  const no = (): never => {
+    throw new Error('lab.services: this lab was started with services: false; start it with services: true to run stand-in services')
   }
-  const proc = sshd as ChildProcess
-  return {
-    address: labIp,
-    port: 22,
-    root: rootfs,
-    hostKey: (await q`chroot ${rootfs} cat /etc/ssh/ssh_host_ed25519_key.pub`).stdout.trim().split(' ').slice(0, 2).join(' '),
-    async stop() {
-      if (proc.exitCode === null) {
-        const gone = new Promise((r) => proc.once('exit', r))
-        proc.kill('SIGTERM')
-        await gone
-      }
-      for (const u of undo.reverse()) await u()
-    },
-  }
-}
-
-export function removeRootfs(dir: string): void {
-  rmSync(dir, { recursive: true, force: true })
+  return { get address(): string { return no() }, spawn: no }
 }

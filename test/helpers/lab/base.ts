@@ -1,0 +1,108 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { removeTree } from './cleanup.ts'
+import { must, sleep } from './run.ts'
+
+/**
+ * The path of the one base rootfs every lab of this vitest run shares. global-setup.ts sets it
+ * (a name only: nothing is built until a test file starts a lab) and removes the tree at the end
+ * of the run; outside vitest each lab builds and removes a base of its own.
+ */
+export const LAB_BASE_ENV = 'STATECRAFT_LAB_BASE'
+
+// libpam-systemd beyond the brief's list: without pam_systemd, user@.service (lingering, user units) fails to start.
+export const PACKAGES = ['openssh-server', 'sudo', 'systemd-sysv', 'dbus', 'libpam-systemd', 'curl', 'busybox', 'ca-certificates']
+
+/** The Debian mirror this machine uses, so the hosts fetch from the same place. */
+export async function mirror(): Promise<string> {
+  const text = ['/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list'].map((f) => (existsSync(f) ? readFileSync(f, 'utf8') : '')).join('\n')
+  return /^URIs:\s*(\S+)/m.exec(text)?.[1] ?? /^deb\s+(\S+)/m.exec(text)?.[1] ?? 'http://deb.debian.org/debian'
+}
+
+// Root logs in by key only; ed25519 is the one host key each host gets (fresh per host).
+const SSHD_CONFIG = ['HostKey /etc/ssh/ssh_host_ed25519_key', 'PermitRootLogin prohibit-password', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'UseDNS no', 'MaxStartups 100:30:200', 'MaxSessions 100', ''].join('\n')
+
+/** debootstrap plus what every host has in common: the `lab` user with sudo, sshd's settings. */
+async function build(dir: string): Promise<void> {
+  await must(['debootstrap', '--variant=minbase', `--include=${PACKAGES.join(',')}`, 'bookworm', dir, await mirror()], { timeoutMs: 600_000 })
+  await must(['chroot', dir, 'useradd', '--create-home', '--uid', '1000', '--shell', '/bin/bash', 'lab'])
+  writeFileSync(join(dir, 'etc/sudoers.d/lab'), 'lab ALL=(ALL:ALL) NOPASSWD: ALL\n', { mode: 0o440 })
+  writeFileSync(join(dir, 'etc/ssh/sshd_config.d/lab.conf'), SSHD_CONFIG)
+  // Each host gets its own host key, machine id and name; none may come from the base.
+  for (const f of ['ssh_host_rsa_key', 'ssh_host_ecdsa_key', 'ssh_host_ed25519_key']) {
+    rmSync(join(dir, 'etc/ssh', f), { force: true })
+    rmSync(join(dir, 'etc/ssh', `${f}.pub`), { force: true })
+  }
+  writeFileSync(join(dir, 'etc/machine-id'), '')
+  // A container has no tty1, and the timers would start apt behind a test's back.
+  await must(['chroot', dir, 'systemctl', 'mask', 'getty@tty1.service', 'apt-daily.timer', 'apt-daily-upgrade.timer', 'e2scrub_all.timer', 'fstrim.timer', 'dpkg-db-backup.timer'])
+  await must(['chroot', dir, 'systemctl', 'enable', 'ssh.service'])
+  rmSync(join(dir, 'var/cache/apt/archives'), { recursive: true, force: true })
+  mkdirSync(join(dir, 'var/cache/apt/archives/partial'), { recursive: true })
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The shared base, built by the first lab of the run that needs it: a lock directory (mkdir is
+ * atomic) names the builder; others wait for the finished tree, or take over when the builder
+ * died without finishing.
+ */
+async function shared(dir: string): Promise<string> {
+  const lock = `${dir}.lock`
+  for (;;) {
+    if (existsSync(dir)) return dir
+    try {
+      mkdirSync(lock)
+    } catch {
+      const owner = Number(existsSync(join(lock, 'pid')) ? readFileSync(join(lock, 'pid'), 'utf8') : '0')
+      if (owner > 0 && !alive(owner)) rmSync(lock, { recursive: true, force: true })
+      await sleep(500)
+      continue
+    }
+    writeFileSync(join(lock, 'pid'), String(process.pid))
+    const partial = `${dir}.partial`
+    try {
+      removeTree(partial)
+      await build(partial)
+      renameSync(partial, dir)
+      return dir
+    } catch (e) {
+      removeTree(partial)
+      throw e
+    } finally {
+      rmSync(lock, { recursive: true, force: true })
+    }
+  }
+}
+
+export interface Base {
+  dir: string
+  release(): void
+}
+
+export async function acquireBase(): Promise<Base> {
+  const path = process.env[LAB_BASE_ENV]
+  if (path) return { dir: await shared(path), release: () => {} }
+  const dir = mkdtempSync(join(tmpdir(), 'sc-e2e-root-'))
+  try {
+    await build(dir)
+  } catch (e) {
+    removeTree(dir)
+    throw e
+  }
+  return { dir, release: () => removeTree(dir) }
+}
+
+/** For global-setup.ts: the end of the run removes the shared base and any half-built one. */
+export function removeSharedBase(path: string): void {
+  for (const p of [path, `${path}.partial`, `${path}.lock`]) removeTree(p)
+}

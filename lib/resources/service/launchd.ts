@@ -4,7 +4,7 @@ import { atomicWrite } from '../../shell/posix/write.ts'
 import { quote } from '../../shell/posix/quote.ts'
 import { decodeHex } from '../../shell/protocol.ts'
 import { mkdirsAs } from './systemd.ts'
-import type { ServiceChange, ServiceCurrent, ServiceOptions } from './types.ts'
+import { contentOf, fileMode, type ServiceChange, type ServiceCurrent, type ServiceOptions } from './types.ts'
 
 /**
  * launchd: a LaunchAgent in the user's ~/Library/LaunchAgents bootstrapped into gui/<uid>, or a
@@ -113,8 +113,8 @@ export function launchdDiff(d: ServiceOptions, c: ServiceCurrent): ServiceChange
   }
   const want = d.resolved?.text as string
   const wrote = c.text !== want
-  if (c.text === undefined) out.push({ op: 'write', text: `create ${path}`, path, before: '', after: want })
-  else if (wrote) out.push({ op: 'write', text: `plist differs: ${plistKeys(c.text, want)} (${path})`, path, before: c.text, after: want })
+  if (c.text === undefined) out.push({ op: 'write', text: `create ${path}`, ...contentOf(d, path, '', want) })
+  else if (wrote) out.push({ op: 'write', text: `plist differs: ${plistKeys(c.text, want)} (${path})`, ...contentOf(d, path, c.text, want) })
   if (state === 'stopped') {
     if (c.enabled) out.push({ op: 'disable', text: `disable ${target} (launchctl disable: not loaded at the next login or boot)` })
     if (c.loaded) out.push({ op: 'stop', text: `unload ${target} (launchctl bootout)` })
@@ -160,7 +160,7 @@ export function launchdApply(d: ServiceOptions, c: ServiceCurrent, changes: Serv
   if (ops.has('write')) {
     if (asRootForUser) steps.push(mkdirsAs(d.resolved?.user as string, path.slice(0, path.lastIndexOf('/'))))
     // launchd refuses a daemon plist that is not root's; an agent's belongs to its user.
-    steps.push(atomicWrite(path, d.resolved?.text as string, '0644', isDaemon(d) ? 'root' : asRootForUser ? d.resolved?.user : undefined))
+    steps.push(atomicWrite(path, d.resolved?.text as string, fileMode(d), isDaemon(d) ? 'root' : asRootForUser ? d.resolved?.user : undefined))
   }
   if (ops.has('enable')) steps.push({ argv: ['launchctl', 'enable', target] })
   if (ops.has('start') || ops.has('restart')) {

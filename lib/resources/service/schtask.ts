@@ -125,7 +125,8 @@ export function schtaskParse(data: ProbeData, d: ServiceOptions): ServiceCurrent
   const info = JSON.parse(decodeHex(data.get('info')) || '{}') as Json
   const have = readTask(json, decodeHex(data.get('triggers')))
   const want = taskFields(d)
-  const differs = (Object.keys(want) as (keyof TaskFields)[]).filter((k) => !same(k, have[k], want[k])).map((k) => `${k} (${show(have[k])} -> ${show(want[k])})`)
+  // A sensitive task's Arguments (its encoded environment) are not shown.
+  const differs = (Object.keys(want) as (keyof TaskFields)[]).filter((k) => !same(k, have[k], want[k])).map((k) => (d.sensitive && k === 'Arguments' ? k : `${k} (${show(have[k])} -> ${show(want[k])})`))
   // MSFT_ScheduledTask State: 1 Disabled, 2 Queued, 3 Ready, 4 Running.
   const state = Number(json.State)
   const props: Record<string, string> = { State: String(state), LastTaskResult: String(info.LastTaskResult ?? '') }
@@ -143,6 +144,9 @@ export function schtaskDiff(d: ServiceOptions, c: ServiceCurrent): ServiceChange
     if (c.running) out.push({ op: 'stop', text: `stop scheduled task ${task} (running)` })
     if (c.loaded) out.push({ op: 'remove', text: `unregister scheduled task ${task}` })
     return out
+  }
+  if (d.sensitive && d.env && Object.keys(d.env).length > 0) {
+    return [{ op: 'conflict', text: `define ${task}: its env holds a secret`, why: `service ${d.name}: env holds a secret, and a scheduled task has no environment of its own: the values would travel in the task's command line, which other processes can read. Put the secret in a file only ${d.resolved?.user} can read and let the program load it` }]
   }
   const differs = c.taskDiffers ?? []
   const wrote = !c.loaded || differs.length > 0

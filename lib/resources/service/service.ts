@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import { StatecraftError } from '../../core/errors.ts'
 import type { Example, Facts, Step } from '../../core/types.ts'
-import { argv, env, normalisePath, owner, path, text } from '../fields.ts'
+import { argv, env, flag, normalisePath, owner, path, text } from '../fields.ts'
 import { defineResource } from '../kit.ts'
 import { launchdApply, launchdDiff, launchdParse, launchdProbe, plistPath, plistText } from './launchd.ts'
 import { schtaskApply, schtaskDiff, schtaskParse, schtaskProbe } from './schtask.ts'
@@ -103,6 +103,7 @@ export const service = defineResource<ServiceOptions, ServiceCurrent, ServiceOp>
     description: v.optional(text()),
     logs: v.optional(v.strictObject({ stdout: v.optional(path()), stderr: v.optional(path()) }, 'must be { stdout?, stderr? } paths')),
     domain: v.optional(pick(['gui', 'daemon'] as const)),
+    sensitive: v.optional(flag()),
     resolved: v.optional(v.custom<Resolved>(() => false, 'is filled in by statecraft; leave it out')),
   },
   normalise(d, facts, fail) {
@@ -132,6 +133,7 @@ export const service = defineResource<ServiceOptions, ServiceCurrent, ServiceOp>
     probe: (d) => schtaskProbe(d),
     apply: (d, c, changes) => applyOf(d, c, changes),
   },
+  secrets: (d) => (d.sensitive ? Object.values(d.env ?? {}) : []),
   notified: (d, by) =>
     (d.state ?? 'running') === 'running'
       ? { op: 'restart', text: `restart service ${d.name} (notified by ${by.join(', ')})` }

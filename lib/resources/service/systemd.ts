@@ -2,7 +2,7 @@ import type { ProbeData, Step } from '../../core/types.ts'
 import { atomicWrite } from '../../shell/posix/write.ts'
 import { quote } from '../../shell/posix/quote.ts'
 import { decodeHex } from '../../shell/protocol.ts'
-import { differingKeys, has, type ServiceChange, type ServiceCurrent, type ServiceOptions } from './types.ts'
+import { contentOf, differingKeys, fileMode, has, type ServiceChange, type ServiceCurrent, type ServiceOptions } from './types.ts'
 
 /**
  * systemd: a unit file generated from the declaration, compared as text with the one on the host;
@@ -135,11 +135,11 @@ export function systemdDiff(d: ServiceOptions, c: ServiceCurrent): ServiceChange
   const want = d.resolved?.text as string
   let wrote = false
   if (c.text === undefined) {
-    out.push({ op: 'write', text: `create unit ${path}`, path, before: '', after: want })
+    out.push({ op: 'write', text: `create unit ${path}`, ...contentOf(d, path, '', want) })
     wrote = true
   } else if (c.text !== want) {
     const keys = differingKeys(c.text, want, unitKey)
-    out.push({ op: 'write', text: `unit text differs: ${keys.join(', ') || 'comments or layout'} (${path})`, path, before: c.text, after: want })
+    out.push({ op: 'write', text: `unit text differs: ${keys.join(', ') || 'comments or layout'} (${path})`, ...contentOf(d, path, c.text, want) })
     wrote = true
   } else if (c.needReload) {
     out.push({ op: 'reload', text: `reload ${unit}: its file changed on disk since systemd read it (daemon-reload)` })
@@ -186,7 +186,7 @@ export function systemdApply(d: ServiceOptions, c: ServiceCurrent, changes: Serv
   if (ops.has('write')) {
     const dir = path.slice(0, path.lastIndexOf('/'))
     if (d.scope === 'user' && root) steps.push(mkdirsAs(user as string, dir))
-    steps.push(atomicWrite(path, d.resolved?.text as string, '0644', d.scope === 'user' && root ? user : undefined))
+    steps.push(atomicWrite(path, d.resolved?.text as string, fileMode(d), d.scope === 'user' && root ? user : undefined))
   }
   if (has(changes, 'write', 'reload')) steps.push(sd('daemon-reload'))
   if (ops.has('enable')) steps.push(sd('enable', unit))

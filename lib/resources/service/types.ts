@@ -32,6 +32,12 @@ export interface ServiceOptions {
   logs?: { stdout?: string; stderr?: string }
   /** macOS: the user's GUI domain (a LaunchAgent, default), or a LaunchDaemon with UserName (needs become; runs with nobody logged in). */
   domain?: 'gui' | 'daemon'
+  /**
+   * The definition holds a secret (an `env` value): its text is hidden from plans and diffs and
+   * the unit or plist is written 0600. Set for you when a recipe's secret option reaches `env`.
+   * Refused on Windows with `env`: a task's environment travels in its command line.
+   */
+  sensitive?: boolean
   /** Filled in by statecraft from the host's facts. */
   resolved?: Resolved
 }
@@ -70,7 +76,7 @@ export interface ServiceCurrent {
   linger?: boolean
   /** launchd gui domain: a GUI session of the user exists to bootstrap into. */
   guiSession?: boolean
-  /** Windows: what differs between the registered task and the declaration ('' when alike). */
+  /** Windows: each field that differs between the registered task and the declaration (empty when alike). */
   taskDiffers?: string[]
 }
 
@@ -87,6 +93,16 @@ export type ServiceOp =
   | { op: 'conflict'; why: string }
 
 export type ServiceChange = Change<ServiceOp>
+
+const HIDDEN = '(sensitive content hidden)'
+
+/** The before/after of a definition for `--diff`, hidden when it holds a secret. */
+export function contentOf(d: ServiceOptions, path: string, before: string, after: string): { path: string; before: string; after: string } {
+  return d.sensitive ? { path, before: HIDDEN, after: HIDDEN } : { path, before, after }
+}
+
+/** A definition holding a secret is readable by its owner only. */
+export const fileMode = (d: ServiceOptions): string => (d.sensitive ? '0600' : '0644')
 
 export const has = (changes: ServiceChange[], ...ops: ServiceOp['op'][]): boolean => changes.some((c) => ops.includes(c.op))
 

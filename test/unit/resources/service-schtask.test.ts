@@ -114,6 +114,14 @@ const cases: Case<ServiceOptions>[] = [
     changes: ['stop scheduled task \\statecraft\\invokeai (running)', 'unregister scheduled task \\statecraft\\invokeai'],
     steps: [`Stop-ScheduledTask ${SEL}`, `Unregister-ScheduledTask ${SEL} -Confirm:$false`],
   },
+  {
+    name: 'env holding a secret: refused, the value never in a command line',
+    facts: windowsFacts,
+    desired: { ...WEB, env: { HF_TOKEN: 'hf_secret_123' }, sensitive: true },
+    current: ABSENT,
+    changes: ['define \\statecraft\\invokeai: its env holds a secret'],
+    applyError: /env holds a secret, and a scheduled task has no environment of its own: the values would travel in the task's command line/,
+  },
   { name: "state 'absent', no task: converged", facts: windowsFacts, desired: { ...WEB, state: 'absent' }, current: ABSENT, changes: [] },
 ]
 

@@ -198,6 +198,19 @@ WantedBy=multi-user.target
   })
 })
 
+describe('a definition holding a secret', () => {
+  it('is hidden from the diff, written 0600, and its env values are secrets to redact', () => {
+    const d = serviceType.validate({ ...WEB, env: { HF_TOKEN: 'hf_secret_123' }, sensitive: true }, linuxFacts)
+    const c = serviceType.parse(sys('0', TEXT, RUNNING), d)
+    const changes = serviceType.diff(d, c)
+    expect(changes[0]).toMatchObject({ op: 'write', text: `unit text differs: Environment (${UNIT})`, before: '(sensitive content hidden)', after: '(sensitive content hidden)' })
+    expect(JSON.stringify(changes)).not.toContain('hf_secret_123')
+    expect(serviceType.apply(d, c, changes, linuxFacts)[0]?.argv.slice(4, 6)).toEqual([UNIT, '0600'])
+    expect(serviceType.secrets!(d)).toEqual(['hf_secret_123'])
+    expect(serviceType.markSensitive!(serviceType.validate(WEB, linuxFacts)).sensitive).toBe(true)
+  })
+})
+
 describe('service on systemd, notified', () => {
   it('restarts a running service, and leaves a stopped one stopped', () => {
     const d = serviceType.validate(WEB, linuxFacts)

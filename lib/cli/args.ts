@@ -49,6 +49,17 @@ Options:
   --version            print the version
   --help               print this help
 
+Other commands:
+  check [--recipe NAME|PATH] [--set KEY=VALUE]…
+                       type-check the recipe (tsc --noEmit) and validate it against Linux, macOS
+                       and Windows facts, without connecting to any host
+
+Each host line ends with its round trips: the commands sent to the host and waited for (facts
+and lock, the one batched probe, then one per change). A run that changes nothing costs 2 or 3
+round trips however many resources the recipe has.
+
+--help --recipe NAME|PATH also lists that recipe's options (types, defaults, secret variables).
+
 Exit codes: 0 converged / nothing to do, 2 changes pending (--plan), 1 error, 130 interrupted.`
 
 const list = (vs: string[] | undefined): string[] => (vs ?? []).flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean)

@@ -3,6 +3,8 @@ import type { HostReport, Report, ResourceReport } from '../engine/report.ts'
 export interface RenderOptions {
   color: boolean
   verbose: boolean
+  /** The recipe's name, shown on each host line. */
+  recipe?: string
   /** Unified diff of a content change; given only with --diff (the diff library loads lazily). */
   patch?: (path: string, before: string, after: string) => string
 }
@@ -48,7 +50,10 @@ export function renderResource(r: ResourceReport, mode: Report['mode'], o: Rende
 export function renderHost(h: HostReport, mode: Report['mode'], o: RenderOptions): string {
   const paint = painter(o.color)
   const s = h.summary
-  const head = `${paint('bold', h.host)}: ${h.ok ? paint('green', 'ok') : h.rebootRequired ? paint('yellow', 'REBOOT REQUIRED') : paint('red', 'FAILED')} ${paint('dim', `(${h.ms} ms, ${h.roundTrips} round trips)`)}`
+  // A plan with changes is not "ok" in green: it is what --plan exits 2 for.
+  const pending = h.ok && mode === 'plan' && s.changed + s.pending > 0
+  const state = pending ? paint('yellow', 'changes pending') : h.ok ? paint('green', 'ok') : h.rebootRequired ? paint('yellow', 'REBOOT REQUIRED') : paint('red', 'FAILED')
+  const head = `${paint('bold', h.host)}: ${state} ${paint('dim', `(${o.recipe ? `recipe ${o.recipe}, ` : ''}${h.ms} ms, ${h.roundTrips} round trips)`)}`
   const lines = [head]
   if (h.error) lines.push(`  ${paint('red', `${h.error.code}: ${h.error.message}`)}`)
   for (const w of h.warnings) lines.push(`  ${paint('yellow', `warning: ${w}`)}`)

@@ -34,6 +34,7 @@ export function version(): string {
 /** The whole CLI as a function: returns the exit code and never exits the process. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
+    if (argv[0] === 'check') return await (await import('./check.ts')).runCheck(argv.slice(1), io)
     const args = parseCli(argv)
     if (args.help) {
       io.stdout(`${USAGE}\n\n${await helpOfRecipe(args.recipe, io.cwd)}\n`)

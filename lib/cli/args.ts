@@ -29,7 +29,8 @@ Converge hosts to the state a recipe describes: read, plan, apply what differs, 
 
 Options:
   --recipe NAME|PATH   recipe from recipes/ by name, or a module path (default: demo)
-  --host NAME[,NAME]   host(s) from the inventory; 'local' is this machine (repeatable)
+  --host NAME[,NAME]   host(s) from the inventory; 'local' is this machine; user@address[:port]
+                       needs no inventory (~/.ssh/config and known_hosts apply) (repeatable)
   --group NAME         every host of an inventory group
   --inventory FILE     inventory file (default: ./hosts.yaml if present)
   --plan               show what would change, change nothing (exit 0: nothing to do, 2: changes)
@@ -54,9 +55,9 @@ Other commands:
                        type-check the recipe (tsc --noEmit) and validate it against Linux, macOS
                        and Windows facts, without connecting to any host
 
-Each host line ends with its round trips: the commands sent to the host and waited for (facts
-and lock, the one batched probe, then one per change). A run that changes nothing costs 2 or 3
-round trips however many resources the recipe has.
+Each host line ends with its round trips: the commands sent to the host and waited for (one for
+facts and the run lock, one batched probe of every resource, one per change and its verify, one
+to release the lock). A run that changes nothing costs 3 however many resources the recipe has.
 
 --help --recipe NAME|PATH also lists that recipe's options (types, defaults, secret variables).
 

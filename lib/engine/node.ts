@@ -87,9 +87,9 @@ function refuseTwins(nodes: PlanNode[]): void {
       seen.set(key, n)
       continue
     }
-    const sites = twin.site && n.site ? ` (${twin.site} and ${n.site})` : ''
-    const both = twin.id === n.id ? `resource id '${n.id}' is used twice${sites}` : `resources '${twin.id}' and '${n.id}' are one ${n.kind.type}${sites}`
-    throw new ValidationError(`${both}: both manage ${managed.path} (paths are compared normalised: '..', '.' and repeated separators resolved); declare it once`)
+    const both = twin.id === n.id ? `resource id '${n.id}' is used twice` : `resources '${twin.id}' and '${n.id}' are one ${n.kind.type}`
+    const sites = twin.site && n.site ? ` (declared at ${twin.site} and ${n.site})` : ''
+    throw new ValidationError(`${both}: both manage ${managed.path} (paths are compared normalised: '..', '.' and repeated separators resolved); declare it once${sites}`)
   }
 }
 

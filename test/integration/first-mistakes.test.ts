@@ -164,6 +164,13 @@ describe('the first runs', () => {
     expect(r.stdout).toContain('  Windows (11, x64): ok, 0 resources valid\n')
   })
 
+  it('the npm package holds hosts.example.yaml, which the missing-inventory message tells users to copy', () => {
+    const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+    const files = (JSON.parse(out) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path)
+    expect(files).toContain('hosts.example.yaml')
+    expect(files).toContain('provision.ts')
+  })
+
   it('a reader that goes away (| head) ends the run quietly, the lock released', async () => {
     const home = tempDir()
     const dir = tempDir('sc-user-')

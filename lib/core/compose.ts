@@ -67,9 +67,12 @@ function recipeResources(node: RecipeNode, ctx: RecipeContext): Resource[] {
   } catch (e) {
     const at = recipeFrame((e as { stack?: string } | null)?.stack)
     const where = `${at ? `${at}: ` : ''}recipe '${node.recipe.name}'`
-    if (hasCode(e, 'E_VALIDATION') || hasCode(e, 'E_RECIPE')) throw new ValidationError(`${where}: ${(e as Error).message}`, { cause: e })
     const what = e instanceof Error ? `${e.name}: ${e.message}` : `it threw ${String(e)}`
-    throw new RecipeError(`${where} failed while building its resources: ${what}; fix the recipe there (npx tsx provision.ts check --recipe FILE type-checks it)`, { cause: e })
+    const err = hasCode(e, 'E_VALIDATION') || hasCode(e, 'E_RECIPE')
+      ? new ValidationError(`${where}: ${(e as Error).message}`, { cause: e })
+      : new RecipeError(`${where} failed while building its resources: ${what}; fix the recipe there (npx tsx provision.ts check --recipe FILE type-checks it)`, { cause: e })
+    // The report counts the recipe as the failed item (see ResourceFault in engine/node.ts).
+    throw Object.assign(err, { resource: { id: `recipe:${node.recipe.name}`, type: 'recipe' } })
   }
   if (!Array.isArray(own)) {
     throw new RecipeError(`recipe '${node.recipe.name}': resources() returned ${own === null ? 'null' : typeof own}, not an array; return the list of resources, e.g. resources: () => [file({ … })]`)

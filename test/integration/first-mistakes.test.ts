@@ -145,6 +145,22 @@ describe('the first runs', () => {
     )
   })
 
+  it('a recipe that throws while building its resources is E_RECIPE at its own line, counted as failed', async () => {
+    const dir = tempDir('sc-user-')
+    writeFileSync(
+      join(dir, 'recipe.ts'),
+      `import { defineRecipe } from ${LIB}\nexport default defineRecipe({ name: 'boom', options: { models: { default: '' } }, resources: ({ options }) => {\n  const [first] = JSON.parse(String(options.models)) as string[]\n  return []\n} })\n`,
+    )
+    const r = await cli(['--recipe', './recipe.ts', '--host', 'local', '--plan'], { cwd: dir, home: tempDir() })
+    expect(r.code).toBe(1)
+    const lines = r.stdout.split('\n')
+    expect(lines).toContain('  ! recipe:boom (failed)')
+    expect(lines.find((l) => l.includes('E_RECIPE'))).toMatch(
+      /^ {6}E_RECIPE: recipe\.ts:3:\d+: recipe 'boom' failed while building its resources: SyntaxError: .*; fix the recipe there \(npx tsx provision\.ts check --recipe FILE type-checks it\)$/,
+    )
+    expect(lines).toContain('Plan: failed — 1 host (1 failed), 0 to change, 0 unchanged, 0 pending, 1 failed, 0 skipped')
+  })
+
   it('a plan with changes says "changes pending" and names the recipe, not "ok"', async () => {
     const home = tempDir()
     const r = await cli(['--host', 'local', '--plan'], { cwd: home, home })

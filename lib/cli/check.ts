@@ -89,7 +89,12 @@ function typeCheck(file: string, io: CliIo): boolean {
   const compilerOptions = base
     ? { noEmit: true }
     : { noEmit: true, strict: true, target: 'es2022', module: 'nodenext', moduleResolution: 'nodenext', allowImportingTsExtensions: true, skipLibCheck: true }
-  writeFileSync(project, JSON.stringify({ ...(base ? { extends: base } : {}), compilerOptions, files: [basename(file)], include: [] }))
+  try {
+    writeFileSync(project, JSON.stringify({ ...(base ? { extends: base } : {}), compilerOptions, files: [basename(file)], include: [] }))
+  } catch (e) {
+    io.stdout(`  types: not checked: cannot write ${project} (${(e as Error).message}); run tsc yourself: ${relative(io.cwd, tsc) || tsc} --noEmit ${file}\n`)
+    return false
+  }
   try {
     const r = spawnSync(process.execPath, [tsc, '-p', project, '--pretty', 'false'], { cwd: io.cwd, encoding: 'utf8' })
     if (r.status === 0) {

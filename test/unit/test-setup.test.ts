@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
+import { ROOT, tsNodeArgs } from '../helpers/cli.ts'
 import { DEBIAN_TOOLS, setupPlan } from '../setup/debian-tools.ts'
 
 // npm test's own set-up (test/setup/pretest.ts) decides from these answers what to do.
@@ -40,5 +42,13 @@ describe('npm test set-up', () => {
     const names = DEBIAN_TOOLS.map((t) => t.pkg)
     expect(new Set(names).size).toBe(names.length)
     for (const t of DEBIAN_TOOLS) expect(t.commands.length).toBeGreaterThan(0)
+  })
+
+  it('the real pretest step stops before any test, exit 1, when it cannot install (no apt-get on PATH)', () => {
+    // An empty PATH: apt-get is not found, so nothing is installed; only the sbin fallbacks are searched.
+    const r = spawnSync(process.execPath, [...tsNodeArgs(), `${ROOT}test/setup/pretest.ts`], { env: { PATH: '/nonexistent' }, encoding: 'utf8' })
+    expect(r.status).toBe(1)
+    expect(r.stderr).toMatch(/^npm test: the tests need tools this machine lacks:\n {2}shellcheck: lints every generated POSIX script \(missing: shellcheck\)\n/)
+    expect(r.stderr).toMatch(/\nRun:\n {2}install the Debian packages shellcheck strace .*\(or your system's equivalents\)\nthen run npm test again\n$/)
   })
 })

@@ -111,7 +111,7 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
   } catch (e) {
     error = toStatecraftError(e)
     // A resource's own mistake is that resource's failure: the summary counts it, the host line shows it once.
-    const fault = (e as Partial<ResourceFault>).resource
+    const fault = (e as Partial<ResourceFault> | null | undefined)?.resource
     if (fault && resources.length === 0) {
       resources = [{ id: fault.id, type: fault.type, status: 'failed', changes: [], ms: 0, error: { code: error.code, message: error.message } }]
       error = undefined

@@ -161,6 +161,19 @@ describe('the first runs', () => {
     expect(lines).toContain('Plan: failed — 1 host (1 failed), 0 to change, 0 unchanged, 0 pending, 1 failed, 0 skipped')
   })
 
+  it('--host user@address:port reaches an SSH host with no inventory, through known_hosts', async () => {
+    const dir = tempDir('sc-user-')
+    const home = tempDir('sc-home-')
+    execFileSync('cp', ['-r', join(ctx.home, '.ssh'), home])
+    writeFileSync(join(dir, 'recipe.ts'), `import { defineRecipe, file } from ${LIB}\nexport default defineRecipe({ name: 'one', resources: () => [file({ path: '${dir}/x', content: 'x' })] })\n`)
+    const target = `root@127.0.0.1:${ctx.sshd.port}`
+    // The lock stays in the temp home (same machine), never in root's real home.
+    const r = await cli(['--recipe', './recipe.ts', '--host', target, '--plan', '--lock-path', `${home}/run.lock`], { cwd: dir, home })
+    expect(r.code).toBe(2)
+    expect(r.stdout.split('\n')[0]).toMatch(new RegExp(`^root@127\\.0\\.0\\.1:${ctx.sshd.port}: changes pending \\(recipe one, \\d+ ms, 3 round trips\\)$`))
+    expect(r.stdout).toContain(`create file ${dir}/x (1 bytes)`)
+  })
+
   it('a plan with changes says "changes pending" and names the recipe, not "ok"', async () => {
     const home = tempDir()
     const r = await cli(['--host', 'local', '--plan'], { cwd: home, home })

@@ -13,16 +13,19 @@ export default defineRecipe({
   },
   resources: ({ options, facts }) => {
     const dir = options.dir
+    // Windows has no POSIX modes (ACLs are not managed) and no sh: the same tour, minus those.
+    const posix = facts.os !== 'windows'
+    const mode = (m: string): { mode?: string } => (posix ? { mode: m } : {})
     return [
-      directory({ path: dir, mode: '0755' }),
-      directory({ path: `${dir}/conf`, mode: '0700' }),
-      file({ path: `${dir}/hello.txt`, content: `${options.greeting}\n`, mode: '0644' }),
-      file({ path: `${dir}/conf/host.env`, content: `HOST_OS=${facts.os}\nHOST_ARCH=${facts.arch}\n`, mode: '0600' }),
+      directory({ path: dir, ...mode('0755') }),
+      directory({ path: `${dir}/conf`, ...mode('0700') }),
+      file({ path: `${dir}/hello.txt`, content: `${options.greeting}\n`, ...mode('0644') }),
+      file({ path: `${dir}/conf/host.env`, content: `HOST_OS=${facts.os}\nHOST_ARCH=${facts.arch}\n`, ...mode('0600') }),
       line({ path: `${dir}/profile`, match: '^export DEMO_GREETING=', line: `export DEMO_GREETING='${options.greeting.replaceAll("'", '')}'` }),
       symlink({ path: `${dir}/current`, target: 'hello.txt' }),
       command({
         id: 'stamp',
-        argv: ['sh', '-c', 'date -u > stamp.txt'],
+        argv: posix ? ['sh', '-c', 'date -u > stamp.txt'] : ['powershell', '-NoProfile', '-Command', "[DateTime]::UtcNow.ToString('u') | Set-Content stamp.txt"],
         cwd: dir,
         creates: `${dir}/stamp.txt`,
       }),

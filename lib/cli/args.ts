@@ -32,7 +32,8 @@ Converge hosts to the state a recipe describes: read, plan, apply what differs, 
 
 Options:
   --recipe NAME|PATH   recipe from recipes/ by name, or a module path (default: demo)
-  --host NAME[,NAME]   host(s) from the inventory; 'local' is this machine (repeatable)
+  --host NAME[,NAME]   host(s) from the inventory; 'local' is this machine; user@address[:port]
+                       needs no inventory (~/.ssh/config and known_hosts apply) (repeatable)
   --group NAME         every host of an inventory group
   --inventory FILE     inventory file (default: ./hosts.yaml if present)
   --plan               show what would change, change nothing (exit 0: nothing to do, 2: changes)
@@ -54,6 +55,17 @@ Options:
   --verbose            print every command as it runs
   --version            print the version
   --help               print this help
+
+Other commands:
+  check [--recipe NAME|PATH] [--set KEY=VALUE]…
+                       type-check the recipe (tsc --noEmit) and validate it against Linux, macOS
+                       and Windows facts, without connecting to any host
+
+Each host line ends with its round trips: the commands sent to the host and waited for (one for
+facts and the run lock, one batched probe of every resource, one per change and its verify, one
+to release the lock). A run that changes nothing costs 3 however many resources the recipe has.
+
+--help --recipe NAME|PATH also lists that recipe's options (types, defaults, secret variables).
 
 Exit codes: 0 converged / nothing to do, 2 changes pending (--plan), 1 a host failed or needs a
 restart (its status is reboot-required; run again after restarting it, or use --reboot), 130 interrupted.`

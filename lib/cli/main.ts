@@ -6,6 +6,7 @@ import { loadInventory, selectHosts, type Inventory } from '../inventory/load.ts
 import { hostTarget } from '../inventory/targets.ts'
 import { parseCli, shardOf, USAGE } from './args.ts'
 import { loadRecipe } from './load-recipe.ts'
+import { recipeHelp } from './recipe-help.ts'
 import { renderHost, renderSummary } from './render.ts'
 import { progressReporter } from './progress.ts'
 import { loadPatch } from './patch.ts'
@@ -33,9 +34,10 @@ export function version(): string {
 /** The whole CLI as a function: returns the exit code and never exits the process. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
+    if (argv[0] === 'check') return await (await import('./check.ts')).runCheck(argv.slice(1), io)
     const args = parseCli(argv)
     if (args.help) {
-      io.stdout(`${USAGE}\n`)
+      io.stdout(`${USAGE}\n\n${await helpOfRecipe(args.recipe, io.cwd)}\n`)
       return 0
     }
     if (args.version) {
@@ -48,7 +50,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const inv: Inventory | null = args.inventory || existsSync(invFile) ? loadInventory(invFile) : null
     const selected = selectHosts(inv, args.hosts, args.group)
     const hosts = args.shard ? shardOf(selected, args.shard) : selected
-    const render = { color: io.color, verbose: args.verbose, ...(args.diff ? { patch: await loadPatch() } : {}) }
+    const render = { color: io.color, verbose: args.verbose, recipe: recipe.name, ...(args.diff ? { patch: await loadPatch() } : {}) }
     const mode = args.plan ? 'plan' : 'apply'
     const progress = progressReporter({ tty: io.color, write: io.stderr })
     // The engine (and the shell scripts it sends) loads only for a run: --help, --version and bad
@@ -88,6 +90,15 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const err = toStatecraftError(e)
     io.stderr(`statecraft: ${err.message}\n`)
     return 1
+  }
+}
+
+/** The options of the recipe a run would use; its loading error instead, when it does not load. */
+async function helpOfRecipe(spec: string, cwd: string): Promise<string> {
+  try {
+    return recipeHelp(await loadRecipe(spec, cwd), spec)
+  } catch (e) {
+    return `Recipe ${spec}: ${toStatecraftError(e).message}`
   }
 }
 

@@ -1,4 +1,5 @@
 /** Shared shapes of the resource model. Everything here is data; behaviour lives in the engine. */
+import { recordSite } from './site.ts'
 
 export type OsName = 'linux' | 'darwin' | 'windows'
 export type Dialect = 'posix' | 'powershell'
@@ -241,7 +242,7 @@ export interface Resource<D = any> {
 
 export function declare<D extends object>(kind: ResourceType<D, any, any>, input: D & CommonOptions): Resource<D> {
   const { id, after, notify, tags, become, ...desired } = input
-  return {
+  const r: Resource<D> = {
     kind,
     desired: desired as D,
     id,
@@ -250,4 +251,6 @@ export function declare<D extends object>(kind: ResourceType<D, any, any>, input
     notify: notify ?? [],
     tags: tags ?? [],
   }
+  recordSite(r)
+  return r
 }

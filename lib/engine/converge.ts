@@ -156,7 +156,7 @@ async function runTarget(t: HostTarget, opts: ConvergeOptions, mode: 'plan' | 'a
       skip: opts.skip ?? [],
       diff: opts.diff ?? false,
       lockPath: t.lockPath ?? opts.lockPath ?? DEFAULT_LOCK_PATH,
-      ...(t.os ? { osHint: t.os } : {}),
+      ...(t.os || transport.osHint ? { osHint: t.os ?? transport.osHint } : {}),
       ...(t.become ? { become: becomeSettings(t, opts.env ?? process.env) } : {}),
       resourceConcurrency: opts.resourceConcurrency ?? 4,
       ...(opts.probeTimeout ? { probeTimeout: opts.probeTimeout } : {}),

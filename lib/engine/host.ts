@@ -7,7 +7,7 @@ import type { Transport } from '../transport/types.ts'
 import { applyAll } from './apply.ts'
 import type { Outcome } from './decide.ts'
 import { buildGraph } from './graph.ts'
-import { graphNode, prepare, select, type PlanNode } from './node.ts'
+import { graphNode, prepare, select, type PlanNode, type ResourceFault } from './node.ts'
 import { planAll } from './plan.ts'
 import { hostStatus, redact, summarise, type ContentDiff, type HostReport, type ResourceReport } from './report.ts'
 import { HostSession, type BecomeSettings, type Log } from './session.ts'
@@ -73,7 +73,7 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
     const options = resolveOptions(o.recipe, { groupVars: o.groupVars, hostVars: o.vars, set: o.set, env: o.env }, o.name)
     secrets.push(...secretValues(o.recipe, options))
     const decls = composeResources(o.recipe, { facts, options, host: { name: o.name, vars: o.vars } })
-    const nodes = select(prepare(decls, facts, o.become?.default ?? false, secrets), o.only, o.skip)
+    const nodes = select(prepare(decls, facts, o.become?.default ?? false, secrets), o.only, o.skip, (w) => session.warnings.push(w))
     const needsBecome = nodes.some((n) => n.become)
     const becomeUser = o.become?.user ?? 'root'
     if (needsBecome && facts.dialect === 'powershell') {
@@ -91,7 +91,7 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
       for (const h of n.notify) {
         const target = byId.get(h)
         if (target && !target.kind.notified) {
-          throw new ValidationError(`resource '${n.id}': notify names '${h}', which is not a handler and cannot be notified (a ${target.kind.type} has no notified change); notify a command with onlyIfNotified: true, or a resource whose type can be notified`)
+          throw new ValidationError(`${n.site ? `${n.site}: ` : ''}resource '${n.id}': notify names '${h}', which is not a handler and cannot be notified (a ${target.kind.type} has no notified change); notify a command with onlyIfNotified: true, or a resource whose type can be notified`)
         }
       }
     }
@@ -131,6 +131,12 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
     if (aborted) error = toStatecraftError(aborted.error)
   } catch (e) {
     error = toStatecraftError(e)
+    // A resource's own mistake is that resource's failure: the summary counts it, the host line shows it once.
+    const fault = (e as Partial<ResourceFault> | null | undefined)?.resource
+    if (fault && resources.length === 0) {
+      resources = [{ id: fault.id, type: fault.type, status: 'failed', changes: [], ms: 0, error: { code: error.code, message: error.message } }]
+      error = undefined
+    }
   } finally {
     if (o.reboot && o.mode === 'apply' && started && error?.code === 'E_REBOOT_REQUIRED') {
       try {

@@ -25,6 +25,8 @@ export interface ProbedRecord {
   type: string
   probe: string
   data: Record<string, string>
+  /** A secret was masked in what it printed: a plan from it would compare against the mask. */
+  masked?: true
 }
 
 /** The file `--snapshot` writes: one host, and what recorded it. */
@@ -78,7 +80,9 @@ export function maskSecrets(value: string, secrets: string[]): string {
 /** The record of one probed resource, redacted. */
 export function recordProbe(node: PlanNode, snippet: string, data: ProbeData, secrets: string[]): ProbedRecord {
   const kept = node.kind.snapshotProbe ? node.kind.snapshotProbe(data, node.desired) : data
-  return { type: node.kind.type, probe: probeHash(snippet), data: Object.fromEntries([...kept].map(([k, v]) => [k, maskSecrets(v, secrets)])) }
+  const out = Object.fromEntries([...kept].map(([k, v]) => [k, maskSecrets(v, secrets)]))
+  const masked = Object.entries(out).some(([k, v]) => v !== kept.get(k))
+  return { type: node.kind.type, probe: probeHash(snippet), data: out, ...(masked ? { masked: true as const } : {}) }
 }
 
 /**
@@ -89,7 +93,15 @@ export function replayProbes(snap: HostSnapshot, nodes: PlanNode[], snippets: st
   const unknown = new Map<string, string>()
   const data = nodes.map((n, i) => {
     const r = Object.hasOwn(snap.probes, n.id) ? snap.probes[n.id] : undefined
-    const why = !r ? '' : r.type !== n.kind.type ? ` (recorded as a ${r.type})` : r.probe !== probeHash(snippets[i] as string) ? ' (its probe changed since the recording)' : undefined
+    const why = !r
+      ? ''
+      : r.type !== n.kind.type
+        ? ` (recorded as a ${r.type})`
+        : r.probe !== probeHash(snippets[i] as string)
+          ? ' (its probe changed since the recording)'
+          : r.masked
+            ? ' (what it printed held a secret, masked in the snapshot)'
+            : undefined
     if (why !== undefined) {
       unknown.set(n.id, `${NOT_IN_SNAPSHOT}${why}`)
       return undefined

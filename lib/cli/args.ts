@@ -33,6 +33,7 @@ export interface CliArgs {
 }
 
 export const USAGE = `Usage: npx tsx provision.ts [--recipe NAME|PATH] (--host NAME[,NAME] | --group NAME) [options]
+       npx tsx provision.ts [--recipe NAME|PATH] --simulate FILE [--simulate FILE]... [options]
 
 Converge hosts to the state a recipe describes: read, plan, apply what differs, verify.
 

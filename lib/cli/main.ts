@@ -47,6 +47,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     // --simulate: the hosts are the snapshots; no inventory is read and nothing is reached.
     const simulated = args.simulate.length > 0 ? simulatedHosts(args.simulate, io.cwd) : undefined
     const recipe = await loadRecipe(simulated ? simulatedRecipe(simulated.snapshots, args.recipe) : args.recipe, io.cwd)
+    for (const s of simulated?.snapshots ?? []) io.stderr(`statecraft: ${s.host}: planned from a snapshot of ${s.recorded}, ${s.origin}; nothing is contacted\n`)
     const set = parseSetArgs(args.set, recipe)
     const invFile = args.inventory ? resolve(io.cwd, args.inventory) : resolve(io.cwd, 'hosts.yaml')
     const inv: Inventory | null = !simulated && (args.inventory || existsSync(invFile)) ? loadInventory(invFile) : null

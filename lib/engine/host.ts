@@ -113,7 +113,7 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
     // One batch: under sudo when any resource needs it, so a no-op still costs one probe exec.
     const flags = { verifyArtifacts: o.verifyArtifacts }
     const snippets = probed.map((n) => n.kind.probe(n.desired, facts, flags))
-    const replayed = o.replay ? replayProbes(o.replay, probed, snippets) : undefined
+    const replayed = o.replay ? replayProbes(o.replay, probed, snippets, secrets) : undefined
     const data = replayed ? replayed.data : await session.probe(snippets, probed.some((n) => n.become), probed.map((n) => n.id))
     if (o.onSnapshot) {
       const probes = Object.fromEntries(probed.map((n, i) => [n.id, recordProbe(n, snippets[i] as string, data[i] as Map<string, string>, secrets)]))

@@ -52,7 +52,11 @@ export class SnapshotError extends StatecraftError {
   }
 }
 
-export const probeHash = (snippet: string): string => createHash('sha256').update(snippet).digest('hex')
+/**
+ * Which probe answered: the script's hash with the run's secrets masked first, so a simulation
+ * with another token (CI's, not the recording host's) still finds the recorded answer.
+ */
+export const probeHash = (snippet: string, secrets: string[]): string => createHash('sha256').update(redact(snippet, secrets)).digest('hex')
 
 const MASK = '********'
 
@@ -82,14 +86,14 @@ export function recordProbe(node: PlanNode, snippet: string, data: ProbeData, se
   const kept = node.kind.snapshotProbe ? node.kind.snapshotProbe(data, node.desired) : data
   const out = Object.fromEntries([...kept].map(([k, v]) => [k, maskSecrets(v, secrets)]))
   const masked = Object.entries(out).some(([k, v]) => v !== kept.get(k))
-  return { type: node.kind.type, probe: probeHash(snippet), data: out, ...(masked ? { masked: true as const } : {}) }
+  return { type: node.kind.type, probe: probeHash(snippet, secrets), data: out, ...(masked ? { masked: true as const } : {}) }
 }
 
 /**
  * The recorded output for each probed node, or why there is none: a new resource, another type
  * under the same id, or a probe that asks something else than the recorded one did.
  */
-export function replayProbes(snap: HostSnapshot, nodes: PlanNode[], snippets: string[]): { data: (ProbeData | undefined)[]; unknown: Map<string, string> } {
+export function replayProbes(snap: HostSnapshot, nodes: PlanNode[], snippets: string[], secrets: string[]): { data: (ProbeData | undefined)[]; unknown: Map<string, string> } {
   const unknown = new Map<string, string>()
   const data = nodes.map((n, i) => {
     const r = Object.hasOwn(snap.probes, n.id) ? snap.probes[n.id] : undefined
@@ -97,7 +101,7 @@ export function replayProbes(snap: HostSnapshot, nodes: PlanNode[], snippets: st
       ? ''
       : r.type !== n.kind.type
         ? ` (recorded as a ${r.type})`
-        : r.probe !== probeHash(snippets[i] as string)
+        : r.probe !== probeHash(snippets[i] as string, secrets)
           ? ' (its probe changed since the recording)'
           : r.masked
             ? ' (what it printed held a secret, masked in the snapshot)'

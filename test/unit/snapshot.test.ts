@@ -1,7 +1,8 @@
 import { readdirSync, writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { converge, defineRecipe, directory, file, line } from '../../lib/index.ts'
-import { maskSecrets, readSnapshot, type HostSnapshot } from '../../lib/engine/snapshot.ts'
+import { maskSecrets, probeHash, readSnapshot, type HostSnapshot } from '../../lib/engine/snapshot.ts'
+import { download } from '../../lib/resources/download/download.ts'
 import { relevantLines } from '../../lib/resources/line.ts'
 import demo from '../../recipes/demo.ts'
 import { FakeHost, ok } from '../helpers/fake-host.ts'
@@ -85,6 +86,26 @@ describe('snapshot redaction', () => {
     expect(live[0]).toEqual(['file:/Users/ana/app/config.toml', 'changed', 'update content of /Users/ana/app/config.toml (12 bytes, was 12 bytes)'])
     expect(live[1]).toEqual(['line:/Users/ana/.zprofile:^export GREETING=', 'changed', 'replace line 4 of /Users/ana/.zprofile: "export GREETING=old" with "export GREETING=hi"'])
     expect(h).toMatchObject({ ok: false, status: 'failed', connections: 0, roundTrips: 0, error: { code: 'E_SNAPSHOT' } })
+  })
+
+  it('keeps what a download plan reads of the HEAD, not a signed redirect query nor cookies', () => {
+    const head = [
+      'HTTP/2 302', 'location: https://cdn.example/repos/ab/cd?X-Amz-Signature=deadbeef&X-Amz-Credential=AKIA', 'x-linked-size: 4265380512',
+      'x-linked-etag: "c6bbc15e3224e6973459ba78de4998b80b50112b0ae5b5c67113d56b4e366b19"', 'set-cookie: session=s3cr3t', '', 'HTTP/2 200', 'content-length: 4265380512', '',
+    ].join('\r\n')
+    const d = { url: 'https://huggingface.co/a/resolve/main/m.ckpt', dest: '/m.ckpt' }
+    const data = new Map([['stampok', '0'], ['head', hex(head)]])
+    const kept = download.type.snapshotProbe!(data, d as never)
+    const text = Buffer.from(kept.get('head')!, 'hex').toString()
+    expect(text).not.toMatch(/Signature|AKIA|s3cr3t/)
+    expect(text).toContain('location: https://cdn.example/repos/ab/cd?(query not recorded)\r\n')
+    expect(download.type.parse(kept, d as never)).toEqual(download.type.parse(data, d as never))
+  })
+
+  it("identifies a probe by its script with the run's secrets masked: another token finds the same record", () => {
+    const script = (t: string): string => `cfg='header = "Authorization: Bearer ${t}"'`
+    expect(probeHash(script('hf_aaaaaaaa'), ['hf_aaaaaaaa'])).toBe(probeHash(script('hf_bbbbbbbb'), ['hf_bbbbbbbb']))
+    expect(probeHash(script('hf_aaaaaaaa'), [])).not.toBe(probeHash(script('hf_bbbbbbbb'), []))
   })
 
   it('keeps the lines a line resource could touch, with their CRLF endings and numbers', () => {

@@ -85,18 +85,18 @@ describe('--snapshot and --simulate', () => {
 })
 
 describe('--junit', () => {
-  it('one testcase per host and resource: a passing and a failing host of one run validate against the XSD', async () => {
+  it('one testcase per host and resource: a passing, a failing and a reboot-required host of one run validate against the XSD', async () => {
     const home = tempDir()
     writeFileSync(
       `${home}/r.ts`,
       `import { command, defineRecipe, file } from ${JSON.stringify(INDEX)}\n` +
-        "export default defineRecipe({ name: 'ci', options: { fail: { type: 'boolean', default: false } }, resources: ({ options, host }) => [\n" +
+        "export default defineRecipe({ name: 'ci', options: { fail: { type: 'string', default: 'no' } }, resources: ({ options, host }) => [\n" +
         '  file({ path: `~/ci-${host.name}.txt`, content: "ok\\n" }),\n' +
-        "  command({ id: 'check', argv: options.fail ? ['sh', '-c', 'echo broken >&2; exit 3'] : ['touch', `done-${host.name}`], cwd: '~', creates: `~/done-${host.name}` }),\n" +
+        "  command({ id: 'check', argv: options.fail === 'yes' ? ['sh', '-c', 'echo broken >&2; exit 3'] : options.fail === 'reboot' ? ['sh', '-c', 'exit 194'] : ['touch', `done-${host.name}`], cwd: '~', creates: `~/done-${host.name}`, rebootExitCodes: [194] }),\n" +
         "  file({ path: `~/after-${host.name}.txt`, content: 'x', after: ['check'] }),\n] })\n",
     )
-    writeFileSync(`${home}/hosts.yaml`, 'hosts:\n  good:\n    connection: local\n  bad:\n    connection: local\n    vars:\n      fail: true\n')
-    const r = await cli(['--recipe', 'r.ts', '--host', 'good,bad', '--concurrency', '1', '--junit', 'ci.xml'], { cwd: home, home })
+    writeFileSync(`${home}/hosts.yaml`, 'hosts:\n  good:\n    connection: local\n  bad:\n    connection: local\n    vars:\n      fail: "yes"\n  fw:\n    connection: local\n    vars:\n      fail: reboot\n')
+    const r = await cli(['--recipe', 'r.ts', '--host', 'good,bad,fw', '--concurrency', '1', '--junit', 'ci.xml'], { cwd: home, home })
     expect(r.code).toBe(1)
     const xml = readFileSync(`${home}/ci.xml`, 'utf8')
     const v = validateJunit(xml)
@@ -108,7 +108,13 @@ describe('--junit', () => {
       ['statecraft.bad', `file:${home}/ci-bad.txt`, 'passed'],
       ['statecraft.bad', 'check', 'failure'],
       ['statecraft.bad', `file:${home}/after-bad.txt`, 'skipped'],
+      ['statecraft.fw', `file:${home}/ci-fw.txt`, 'passed'],
+      ['statecraft.fw', 'check', 'failure'],
+      ['statecraft.fw', `file:${home}/after-fw.txt`, 'skipped'],
+      ['statecraft.fw', '(host)', 'failure'],
     ])
+    expect(xml).toMatch(/<failure message="host fw: sh -c [^"]* finished \(exit 194\) and needs the host to restart[^"]*" type="E_REBOOT_REQUIRED">reboot-required: /)
+    expect(xml).toContain('<property name="status" value="reboot-required"/>')
     expect(xml).toMatch(/<failure message="sh -c [^"]*exited with 3: broken" type="E_COMMAND">/)
     expect(xml).toContain('<skipped message="skipped: check failed"/>')
   })

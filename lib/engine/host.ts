@@ -11,7 +11,7 @@ import { graphNode, prepare, select, type PlanNode } from './node.ts'
 import { planAll } from './plan.ts'
 import { hostStatus, redact, summarise, type ContentDiff, type HostReport, type ResourceReport } from './report.ts'
 import { HostSession, type BecomeSettings, type Log } from './session.ts'
-import { recordProbe, replayProbes, SnapshotError, type HostSnapshot } from './snapshot.ts'
+import { hostRecord, replayProbes, SnapshotError, unknownError, type HostSnapshot } from './snapshot.ts'
 
 export interface HostRunOptions {
   mode: 'plan' | 'apply'
@@ -115,10 +115,7 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
     const snippets = probed.map((n) => n.kind.probe(n.desired, facts, flags))
     const replayed = o.replay ? replayProbes(o.replay, probed, snippets, secrets) : undefined
     const data = replayed ? replayed.data : await session.probe(snippets, probed.some((n) => n.become), probed.map((n) => n.id))
-    if (o.onSnapshot) {
-      const probes = Object.fromEntries(probed.map((n, i) => [n.id, recordProbe(n, snippets[i] as string, data[i] as Map<string, string>, secrets)]))
-      o.onSnapshot({ host: o.name, facts, vars: redact(o.vars, secrets), groupVars: redact(o.groupVars, secrets), probes })
-    }
+    if (!replayed) o.onSnapshot?.(hostRecord({ host: o.name, facts, vars: o.vars, groupVars: o.groupVars }, probed, snippets, data, secrets))
     const unknown = replayed?.unknown ?? new Map<string, string>()
     const currents = new Map<string, unknown>(probed.flatMap((n, i) => (unknown.has(n.id) ? [] : [[n.id, n.kind.parse(data[i] as Map<string, string>, n.desired)] as const])))
     // Before the first change: the password for steps that run sudo themselves, if any may run.
@@ -142,12 +139,7 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
     resources = nodes.map((n) => toReport(n, outcomes.get(n.id) as Outcome, o.diff))
     const aborted = [...outcomes.values()].find((x) => hasCode(x.error, 'E_ABORTED') || hasCode(x.error, 'E_REBOOT_REQUIRED'))
     if (aborted) error = toStatecraftError(aborted.error)
-    else if (unknown.size > 0) {
-      error = new SnapshotError(
-        `host ${o.name}: ${unknown.size} resource(s) the snapshot cannot answer for: ${[...unknown.keys()].join(', ')}; ` +
-          'their plan is unknown. Record the snapshot again (--snapshot) from a host like this one to plan them',
-      )
-    }
+    else if (unknown.size > 0) error = unknownError(o.name, unknown)
   } catch (e) {
     error = toStatecraftError(e)
   } finally {

@@ -89,6 +89,20 @@ export function recordProbe(node: PlanNode, snippet: string, data: ProbeData, se
   return { type: node.kind.type, probe: probeHash(snippet, secrets), data: out, ...(masked ? { masked: true as const } : {}) }
 }
 
+/** What `--snapshot` records of a host after its probe, redacted. */
+export function hostRecord(h: Omit<HostSnapshot, 'probes'>, nodes: PlanNode[], snippets: string[], data: (ProbeData | undefined)[], secrets: string[]): HostSnapshot {
+  const probes = Object.fromEntries(nodes.map((n, i) => [n.id, recordProbe(n, snippets[i] as string, data[i] as ProbeData, secrets)]))
+  return { host: h.host, facts: h.facts, vars: redact(h.vars, secrets), groupVars: redact(h.groupVars, secrets), probes }
+}
+
+/** The host's error when some resources could not be planned from its snapshot. */
+export function unknownError(host: string, unknown: Map<string, string>): SnapshotError {
+  return new SnapshotError(
+    `host ${host}: ${unknown.size} resource(s) the snapshot cannot answer for: ${[...unknown.keys()].join(', ')}; ` +
+      'their plan is unknown. Record the snapshot again (--snapshot) from a host like this one to plan them',
+  )
+}
+
 /**
  * The recorded output for each probed node, or why there is none: a new resource, another type
  * under the same id, or a probe that asks something else than the recorded one did.

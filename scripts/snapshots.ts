@@ -1,6 +1,6 @@
 /**
- * Records the snapshots the project ships for a recipe (`npm run snapshots -- [RECIPE]`, default
- * demo), into recipes/snapshots/<recipe>/:
+ * Records the snapshots the project ships for a recipe (`npm run snapshots -- [RECIPE] [--out DIR]`,
+ * default demo), into recipes/snapshots/<recipe>/ (or DIR):
  * - debian12-fresh / debian12-converged: recorded from this machine (a Debian 12 host), as
  *   `--snapshot` records, with HOME a fresh directory: a plan before, and a plan after an apply.
  * - macos-arm64-* and windows11-*: built from replayed outputs (scripts/replayed-snapshot.ts) of
@@ -11,6 +11,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { loadRecipe } from '../lib/cli/load-recipe.ts'
 import { version } from '../lib/cli/main.ts'
@@ -75,17 +76,19 @@ async function runWithHome<T>(home: string, f: () => Promise<T>): Promise<T> {
 }
 
 async function main(): Promise<void> {
-  const name = process.argv[2] ?? 'demo'
-  const recipe = await loadRecipe(name, ROOT)
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { out: { type: 'string' } } })
+  const recipe = await loadRecipe(positionals[0] ?? 'demo', ROOT)
   const state = converged[recipe.name]
   if (!state) throw new Error(`no converged state for recipe ${recipe.name} in scripts/snapshots.ts: add one to build its macOS and Windows snapshots`)
-  const out = join(ROOT, 'recipes', 'snapshots', recipe.name)
+  const out = values.out ?? join(ROOT, 'recipes', 'snapshots', recipe.name)
   mkdirSync(out, { recursive: true })
   const write = (file: string, h: HostSnapshot, origin: string): void => {
     writeFileSync(join(out, `${file}.json`), `${JSON.stringify(snapshotFile(h, { statecraft: version(), recipe: recipe.name, origin }), null, 2)}\n`)
-    console.log(`wrote recipes/snapshots/${recipe.name}/${file}.json (${Object.keys(h.probes).length} resources)`)
+    console.log(`wrote ${join(out, `${file}.json`)} (${Object.keys(h.probes).length} resources)`)
   }
   const local = await recordLocal(recipe)
+  const here = local.fresh.facts
+  if (here.distro?.id !== 'debian' || here.osVersion !== '12') throw new Error(`the debian12 snapshots are recorded on a Debian 12 machine; this one is ${here.distro?.id ?? here.os} ${here.osVersion ?? ''}`)
   const os: OsName = local.fresh.facts.os
   write('debian12-fresh', local.fresh, `recorded from a ${os} host (${local.fresh.facts.distro?.id} ${local.fresh.facts.osVersion}) by a plan, HOME a fresh directory`)
   write('debian12-converged', local.converged, `recorded from a ${os} host (${local.fresh.facts.distro?.id} ${local.fresh.facts.osVersion}) by a plan after an apply`)

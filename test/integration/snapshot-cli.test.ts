@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process'
-import { readFileSync, symlinkSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { cli, ROOT } from '../helpers/cli.ts'
+import { cli, ROOT, tsNodeArgs } from '../helpers/cli.ts'
 import { testcases, validateJunit } from '../helpers/junit.ts'
 import { tempDir } from '../helpers/tmp.ts'
 
@@ -56,6 +56,20 @@ describe('--snapshot and --simulate', () => {
     expect(validateJunit(xml).ok).toBe(true)
     expect(testcases(xml).filter(([, , o]) => o === 'failure').map(([, n]) => n)).toEqual([`file:${home}/statecraft-demo/new.txt`, '(host)'])
     expect(xml).toContain('type="E_SNAPSHOT"')
+  })
+
+  it('npm run snapshots records Debian 12 here and builds macOS and Windows: each converged one plans nothing to do', async () => {
+    const out = tempDir()
+    const r = spawnSync(process.execPath, [...tsNodeArgs(), `${ROOT}scripts/snapshots.ts`, 'demo', '--out', out], { encoding: 'utf8', env: { ...process.env, HOME: tempDir() } })
+    expect(r.status, r.stderr).toBe(0)
+    expect(readdirSync(out).sort()).toEqual(['debian12-converged.json', 'debian12-fresh.json', 'macos-arm64-converged.json', 'macos-arm64-fresh.json', 'windows11-converged.json', 'windows11-fresh.json'])
+    expect(JSON.parse(readFileSync(`${out}/debian12-fresh.json`, 'utf8')).origin).toMatch(/^recorded from a linux host \(debian 12\) by a plan/)
+    for (const os of ['debian12', 'macos-arm64', 'windows11']) {
+      const home = tempDir()
+      const fresh = await cli(['--simulate', `${out}/${os}-fresh.json`], { cwd: home, home })
+      const conv = await cli(['--simulate', `${out}/${os}-converged.json`], { cwd: home, home })
+      expect([os, fresh.code, conv.code]).toEqual([os, 2, 0])
+    }
   })
 
   it('refuses --snapshot without exactly one host, and --simulate with hosts', async () => {

@@ -13,9 +13,10 @@ export default defineRecipe({
   },
   resources: ({ options, facts }) => {
     const dir = options.dir
-    // Windows has no POSIX modes (ACLs are not managed) and no sh: the same tour, minus those.
-    const posix = facts.os !== 'windows'
-    const mode = (m: string): { mode?: string } => (posix ? { mode: m } : {})
+    // Windows has ACLs, not modes, and no sh: the same tour there without them (a plan of it is
+    // shipped as a snapshot, recipes/snapshots/demo/).
+    const win = facts.os === 'windows'
+    const mode = (m: string): { mode?: string } => (win ? {} : { mode: m })
     return [
       directory({ path: dir, ...mode('0755') }),
       directory({ path: `${dir}/conf`, ...mode('0700') }),
@@ -25,7 +26,7 @@ export default defineRecipe({
       symlink({ path: `${dir}/current`, target: 'hello.txt' }),
       command({
         id: 'stamp',
-        argv: posix ? ['sh', '-c', 'date -u > stamp.txt'] : ['powershell', '-NoProfile', '-Command', "[DateTime]::UtcNow.ToString('u') | Set-Content stamp.txt"],
+        argv: win ? ['powershell.exe', '-NoProfile', '-Command', 'Get-Date -Format u | Set-Content stamp.txt'] : ['sh', '-c', 'date -u > stamp.txt'],
         cwd: dir,
         creates: `${dir}/stamp.txt`,
       }),

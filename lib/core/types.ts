@@ -223,6 +223,12 @@ export interface ResourceType<D, C, O extends ChangeOp = ChangeOp> {
    */
   markSensitive?(d: D): D
   /**
+   * What a snapshot (`--snapshot`) keeps of this probe's output: file content the plan does not
+   * need in full is replaced by what it does need (a hash, a size). Absent: kept as printed
+   * (secrets are masked either way). The result must parse to the same diff texts.
+   */
+  snapshotProbe?(data: ProbeData, d: D): ProbeData
+  /**
    * Desired states built around a path and an arbitrary (hostile) value, for the shell lint tests;
    * `current` is what apply is run against.
    */

@@ -37,6 +37,8 @@ export interface ResourceSpec<D extends object, C, O extends ChangeOp> {
   secrets?(d: D): string[]
   /** Its steps may call `sudo -A` themselves (see ResourceType.askpass). */
   askpass?(d: D): boolean
+  /** What a snapshot keeps of the probe's output (ResourceType.snapshotProbe). */
+  snapshotProbe?(data: ProbeData, d: D): ProbeData
   examples?(v: { path: string; value: string }): Example<D, C>[]
 }
 
@@ -113,6 +115,7 @@ export function defineResource<D extends object, C, O extends ChangeOp>(spec: Re
   if (spec.notified) type.notified = spec.notified
   if (spec.secrets) type.secrets = spec.secrets
   if (spec.askpass) type.askpass = spec.askpass
+  if (spec.snapshotProbe) type.snapshotProbe = spec.snapshotProbe
   if ('sensitive' in spec.fields) type.markSensitive = (d) => ({ ...d, sensitive: true })
   if (spec.examples) type.examples = spec.examples
   const declarer = (opts?: D & CommonOptions): Resource<D> => declare(type, opts ?? ({} as D & CommonOptions))

@@ -13,6 +13,7 @@ export interface DebianTool {
 export const DEBIAN_TOOLS: DebianTool[] = [
   { pkg: 'shellcheck', commands: ['shellcheck'], why: 'lints every generated POSIX script' },
   { pkg: 'strace', commands: ['strace'], why: 'watches argv for secrets' },
+  { pkg: 'libxml2-utils', commands: ['xmllint'], why: 'validates --junit output against the JUnit XSD' },
   { pkg: 'openssh-server', commands: ['/usr/sbin/sshd'], why: 'each SSH test file starts its own sshd' },
   { pkg: 'openssh-client', commands: ['ssh-keygen', 'ssh-agent'], why: 'keys and the agent of the SSH tests' },
   { pkg: 'sudo', commands: ['sudo'], why: 'the become and askpass tests' },

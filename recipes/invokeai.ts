@@ -98,7 +98,8 @@ export default defineRecipe({
         ...(ckpt.sha256 ? { sha256: ckpt.sha256 } : {}),
         ...(ckpt.size !== undefined ? { size: ckpt.size } : {}),
         ...(o.hfToken ? { token: o.hfToken } : { hubToken: true }),
-        after: ['models'],
+        // No `after`: ordered after models by its path, yet planned from the batched probe, whose
+        // HEAD (with the token) reports a gated checkpoint in the plan, before the 7.7 GB start.
         ...(o.service ? { notify: ['service'] } : {}),
       }),
       ...(ckpt.sha256 ? [file({ id: 'model-sha256', path: `${modelDir}${sep}model.sha256`, content: ckpt.sha256, after: ['checkpoint'] })] : []),

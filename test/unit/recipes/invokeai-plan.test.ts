@@ -54,7 +54,7 @@ describe('recipes/invokeai: --plan against a fresh host of each OS', () => {
     ])
     const get = (id: string) => r.order.find((x) => x.id === id)
     expect(get('prereq/tools')?.changes).toEqual(['install git 2.39.5 (apt)', 'install curl 7.88.1 (apt)', 'install build-essential 12.9 (apt)'])
-    expect(get('checkpoint')?.changes).toEqual(['download https://huggingface.co/CompVis/stable-diffusion-v-1-4-original/resolve/main/sd-v1-4-full-ema.ckpt to /home/ana/invokeai/models/ldm/stable-diffusion-v1/model.ckpt (7.2 GiB), sha256 from the recipe'])
+    expect(get('checkpoint')?.changes).toEqual(['download https://huggingface.co/CompVis/stable-diffusion-v-1-4-original/resolve/main/sd-v1-4-full-ema.ckpt to /home/ana/invokeai/models/ldm/stable-diffusion-v1/model.ckpt (7.70 GB), sha256 from the recipe'])
     expect(r.warnings).toEqual([])
     expect(JSON.stringify(r)).not.toContain('hf_secretvalue')
   })

@@ -31,7 +31,7 @@ export const USAGE = `Usage: npx tsx provision.ts [--recipe NAME|PATH] (--host N
 Converge hosts to the state a recipe describes: read, plan, apply what differs, verify.
 
 Options:
-  --recipe NAME|PATH   recipe from recipes/ by name, or a module path (default: demo)
+  --recipe NAME|PATH   recipe from recipes/ by name, or a module path (default: invokeai)
   --host NAME[,NAME]   host(s) from the inventory; 'local' is this machine (repeatable)
   --group NAME         every host of an inventory group
   --inventory FILE     inventory file (default: ./hosts.yaml if present)
@@ -99,7 +99,7 @@ export function parseCli(argv: string[]): CliArgs {
     throw new ValidationError(`--concurrency must be a whole number of at least 1 (got ${JSON.stringify(values.concurrency)})`)
   }
   const args: CliArgs = {
-    recipe: values.recipe ?? 'demo',
+    recipe: values.recipe ?? 'invokeai',
     hosts: list(values.host),
     plan: values.plan ?? false,
     json: values.json ?? false,

@@ -1,6 +1,8 @@
 import { BecomeError, hasCode, RebootRequiredError, toStatecraftError, ValidationError, type StatecraftError } from '../core/errors.ts'
 import { composeResources } from '../core/compose.ts'
 import { declaredFacts } from '../core/declared-facts.ts'
+import { optionTable } from '../core/option-table.ts'
+import { unknownVars } from '../core/unknown-vars.ts'
 import { resolveOptions, secretValues, type Recipe } from '../core/recipe.ts'
 import type { Change, Dialect, Facts, OsName } from '../core/types.ts'
 import type { Transport } from '../transport/types.ts'
@@ -72,6 +74,8 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
     started = facts
     const options = resolveOptions(o.recipe, { groupVars: o.groupVars, hostVars: o.vars, set: o.set, env: o.env }, o.name)
     secrets.push(...secretValues(o.recipe, options))
+    const varLayers = [...o.groupVars.map((vars) => ({ where: `the group vars of host ${o.name}`, vars })), { where: `the vars of host ${o.name}`, vars: o.vars }]
+    session.warnings.push(...unknownVars(optionTable(o.recipe), varLayers, o.recipe.name))
     const decls = composeResources(o.recipe, { facts, options, host: { name: o.name, vars: o.vars } })
     const nodes = select(prepare(decls, facts, o.become?.default ?? false, secrets), o.only, o.skip)
     const needsBecome = nodes.some((n) => n.become)

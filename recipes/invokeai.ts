@@ -1,6 +1,6 @@
 import { condaEnv, condaRun, defineRecipe, directory, download, file, git, httpCheck, include, service, ValidationError, command } from '../lib/index.ts'
 import type { Resource } from '../lib/index.ts'
-import prerequisites, { toolsId } from './prerequisites.ts'
+import prerequisites, { TOKENIZERS_TOOLCHAIN, toolsId } from './prerequisites.ts'
 import { absolute, factChecks, isLoopback } from './invokeai/checks.ts'
 import { firewall } from './invokeai/firewall.ts'
 import { preflight } from './invokeai/preflight.ts'
@@ -29,7 +29,7 @@ export default defineRecipe({
   facts: ['gpu'],
   include: [include(prerequisites, {
     prefix: 'prereq',
-    options: { conda: (o) => o.conda, condaPrefix: (o) => o.condaPrefix, after: ['preflight'] },
+    options: { conda: (o) => o.conda, condaPrefix: (o) => o.condaPrefix, rustToolchain: TOKENIZERS_TOOLCHAIN, after: ['preflight'] },
   })],
   options: {
     repo: { type: 'string', default: 'https://github.com/nunocoracao/InvokeAI.git', description: 'any git URL: the fork, https://github.com/invoke-ai/InvokeAI.git, a mirror, file://' },
@@ -72,7 +72,7 @@ export default defineRecipe({
       conda: condaPrefix,
       variables,
       // tokenizers < 0.14.1 builds from source on arm64 and fails on rustc >= 1.73: pip's cargo is the pinned one.
-      env: win ? { RUSTUP_TOOLCHAIN: '1.72.1' } : { RUSTUP_TOOLCHAIN: '1.72.1', PATH: `${facts.home}/.cargo/bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin` },
+      env: win ? { RUSTUP_TOOLCHAIN: TOKENIZERS_TOOLCHAIN } : { RUSTUP_TOOLCHAIN: TOKENIZERS_TOOLCHAIN, PATH: `${facts.home}/.cargo/bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin` },
       after: ['invokeai', 'prereq/conda', 'prereq/rustup'],
       notify: ['preload', ...(o.service ? ['service'] : [])],
     })

@@ -21,6 +21,11 @@ export default defineRecipe({
     conda: { type: 'enum', values: ['miniforge', 'miniconda', 'anaconda'], default: 'miniforge', description: 'conda flavour to install (miniconda/anaconda accept the default channels\' Terms of Service)' },
     condaPrefix: { type: 'path', description: 'where the conda is (or goes); default ~/miniforge3, ~/miniconda3 or ~/anaconda3' },
     rustToolchain: { type: 'string', default: TOKENIZERS_TOOLCHAIN, description: 'extra Rust toolchain installed beside stable' },
+    // A mirror, or a test's stand-in: each URL needs its sha256 (the conda and rustup resources refuse one without).
+    condaUrl: { type: 'string', description: 'the conda installer from here instead of the vendor (with condaSha256)' },
+    condaSha256: { type: 'string', description: 'sha256 of condaUrl' },
+    rustupUrl: { type: 'string', description: 'rustup-init from here instead of static.rust-lang.org (with rustupSha256)' },
+    rustupSha256: { type: 'string', description: 'sha256 of rustupUrl' },
     // Ids every resource here waits for (an includer's preflight); fixed by the includer.
     after: { default: [] as string[], description: 'ids of resources to converge first' },
   },
@@ -47,9 +52,17 @@ export default defineRecipe({
       flavor,
       ...(options.condaPrefix !== undefined ? { prefix: options.condaPrefix } : {}),
       ...(flavor !== 'miniforge' ? { acceptTos: true } : {}),
+      ...(options.condaUrl !== undefined ? { url: options.condaUrl } : {}),
+      ...(options.condaSha256 !== undefined ? { sha256: options.condaSha256 } : {}),
       after,
     }))
-    out.push(rustup({ id: 'rustup', toolchains: [options.rustToolchain], after: facts.os === 'darwin' ? [...after, 'xcode'] : after }))
+    out.push(rustup({
+      id: 'rustup',
+      toolchains: [options.rustToolchain],
+      ...(options.rustupUrl !== undefined ? { url: options.rustupUrl } : {}),
+      ...(options.rustupSha256 !== undefined ? { sha256: options.rustupSha256 } : {}),
+      after: facts.os === 'darwin' ? [...after, 'xcode'] : after,
+    }))
     return out
   },
 })

@@ -126,7 +126,7 @@ if (Get-NetTCPConnection -State Listen -LocalPort ${d.port} -ErrorAction Silentl
   },
   examples: ({ path, value }) => [
     {
-      desired: { root: path, checkpoint: `${path}/model.ckpt`, checkpointBytes: 10, envBytes: 10, marginBytes: 1, condaPrefix: `${path}/${value}`, envName: 'invokeai', port: 9090, token: false, appleSilicon: false, problems: [], notes: [] },
+      desired: { root: path, checkpoint: `${path}/model.ckpt`, checkpointBytes: 10, envBytes: 10, marginBytes: 1, condaPrefix: `${path}/${value}`, envName: 'invokeai', port: 9090, token: true, appleSilicon: false, problems: [], notes: [] },
       current: { checkpoint: false, env: false, hostToken: false, portUsed: false, portOurs: false, condaX86: false },
     },
   ],

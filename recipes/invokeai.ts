@@ -84,6 +84,7 @@ export default defineRecipe({
         id: 'preflight',
         root, checkpoint: `${modelDir}${sep}model.ckpt`, checkpointBytes: ckpt.size ?? 0, envBytes: 12 * GiB, marginBytes: 2 * GiB,
         condaPrefix, envName: o.envName, port: o.port, token: Boolean(o.hfToken), appleSilicon: facts.appleSilicon,
+        checkpointUrl: ckpt.url, ...(o.hfToken ? { hubToken: o.hfToken } : {}),
         problems: facts2.problems, notes: facts2.notes,
       }),
     ]

@@ -1,5 +1,7 @@
 import * as v from 'valibot'
-import { defineResource, normalisePath, psQuote, quote, StatecraftError } from '../../lib/kit.ts'
+import { decodeHex, defineResource, normalisePath, psQuote, quote, StatecraftError } from '../../lib/kit.ts'
+import { curlConfig, HOST_TOKEN } from '../../lib/resources/download/script.ts'
+import { parseHead, type HeadInfo } from '../../lib/resources/download/http-head.ts'
 
 /**
  * Everything the recipe checks before it changes anything, in one resource that every other one
@@ -25,6 +27,13 @@ export interface PreflightOptions {
   token: boolean
   /** The conda must be arm64 (Apple Silicon). */
   appleSilicon: boolean
+  /**
+   * The checkpoint's URL: while it is missing, the probe sends it a HEAD with the token (POSIX
+   * hosts), so a gated model stops the run before anything changes, not after the prerequisites.
+   */
+  checkpointUrl?: string
+  /** The recipe's token (secret); without it, the host's own HF_TOKEN or token file. */
+  hubToken?: string
   /** Problems the recipe found in the facts. */
   problems: string[]
   /** Warnings the recipe found in the facts (shown, never a failure). */
@@ -41,6 +50,7 @@ export interface PreflightCurrent {
   portOurs: boolean
   longPaths?: boolean
   condaX86: boolean
+  head?: HeadInfo
 }
 
 type PreflightOp = { op: 'refuse'; problems: string[] }
@@ -63,6 +73,8 @@ export const preflight = defineResource<PreflightOptions, PreflightCurrent, Pref
     port: v.number(),
     token: v.boolean(),
     appleSilicon: v.boolean(),
+    checkpointUrl: v.optional(v.string()),
+    hubToken: v.optional(v.string()),
     problems: v.array(v.string()),
     notes: v.array(v.string()),
   },
@@ -84,6 +96,7 @@ export const preflight = defineResource<PreflightOptions, PreflightCurrent, Pref
     }
     if (/^\d+$/.test(data.get('avail') ?? '')) c.availKiB = Number(data.get('avail'))
     if (data.has('longpaths')) c.longPaths = data.get('longpaths') === '1'
+    if (data.has('head')) c.head = parseHead(decodeHex(data.get('head')))
     return c
   },
   diff(d, c) {
@@ -106,7 +119,14 @@ else sc_l=$(netstat -an 2>/dev/null | grep LISTEN | grep -c "[:.]$sc_port ")
 fi
 if [ "\${sc_l:-0}" -gt 0 ]; then echo portused=1
   if curl -fsS -m 2 -o /dev/null "http://127.0.0.1:$sc_port${HEALTH}" 2>/dev/null; then echo portours=1; fi
-else echo portused=0; fi`,
+else echo portused=0; fi${d.checkpointUrl ? `
+if [ ! -f ${quote(d.checkpoint)} ] && command -v curl >/dev/null 2>&1; then
+  cfg=$(cat <<'SC_CURL_EOF'
+${curlConfig(d.checkpointUrl, d.hubToken ? { Authorization: `Bearer ${d.hubToken}` } : {}, undefined, 15)}SC_CURL_EOF
+)
+  hubtok=1
+${HOST_TOKEN}  printf 'head='; printf '%s\n' "$cfg" | curl -sS -I -L --max-redirs 10 --connect-timeout 10 --max-time 20 --config - 2>&1 | sc_hex; echo
+fi` : ''}`,
     apply: (d, _c, changes) => refuse(changes),
   },
   powershell: {
@@ -124,10 +144,15 @@ if (Get-NetTCPConnection -State Listen -LocalPort ${d.port} -ErrorAction Silentl
 } else { 'portused=0' }`,
     apply: (_d, _c, changes) => refuse(changes),
   },
+  secrets: (d) => (d.hubToken ? [d.hubToken] : []),
   examples: ({ path, value }) => [
     {
       desired: { root: path, checkpoint: `${path}/model.ckpt`, checkpointBytes: 10, envBytes: 10, marginBytes: 1, condaPrefix: `${path}/${value}`, envName: 'invokeai', port: 9090, token: true, appleSilicon: false, problems: [], notes: [] },
       current: { checkpoint: false, env: false, hostToken: false, portUsed: false, portOurs: false, condaX86: false },
+    },
+    {
+      desired: { root: path, checkpoint: `${path}/m.ckpt`, checkpointBytes: 1, envBytes: 1, marginBytes: 1, condaPrefix: path, envName: 'x', port: 1, token: true, appleSilicon: true, checkpointUrl: `https://hub.example/${encodeURIComponent(value)}`, hubToken: 'hf_x', problems: [], notes: [] },
+      current: { checkpoint: true, env: true, hostToken: true, portUsed: false, portOurs: false, condaX86: false },
     },
   ],
 })
@@ -142,6 +167,11 @@ function probedProblems(d: PreflightOptions, c: PreflightCurrent): string[] {
   }
   if (!c.checkpoint && !d.token && !c.hostToken) {
     out.push('no Hugging Face token and the checkpoint is not there yet: accept the licence at https://huggingface.co/CompVis/stable-diffusion-v-1-4-original, create a read token, then run with HF_TOKEN=hf_… in the environment')
+  }
+  const h = c.head
+  if (!c.checkpoint && d.checkpointUrl && (h?.status === 401 || h?.status === 403)) {
+    const page = d.checkpointUrl.replace(/\/resolve\/.*$/, '')
+    out.push(`${d.checkpointUrl} ${h.errorCode === 'GatedRepo' ? 'is gated' : `was refused (HTTP ${h.status})`}${h.errorMessage ? ` (${h.errorMessage})` : ''}: ${h.status === 401 ? 'the token was not accepted or there is none; ' : ''}accept the licence at ${page} with the account the token (HF_TOKEN) belongs to`)
   }
   if (c.portUsed && !c.portOurs) out.push(`port ${d.port} is taken by another program on the host; stop it or set port to a free one`)
   if (c.longPaths === false) {

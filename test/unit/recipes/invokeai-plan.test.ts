@@ -122,6 +122,18 @@ describe('recipes/invokeai: preflight lists every problem at once, before any ch
     expect(r.order.filter((x) => x.id !== 'preflight').every((x) => x.status === 'skipped')).toBe(true)
   })
 
+  it('a gated checkpoint stops the run in the preflight, before the prerequisites: its HEAD answered 403 GatedRepo', () => {
+    const head = 'HTTP/2 403\r\nx-error-code: GatedRepo\r\nx-error-message: Access to model CompVis/stable-diffusion-v-1-4-original is restricted and you are not in the authorized list.\r\n\r\n'
+    const r = planRecipe(invokeai, linux, { env: TOKEN, probes: { ...fresh.linux, preflight: { ...fresh.linux!.preflight, head: hex(head) } } })
+    const pre = r.order.find((x) => x.id === 'preflight')
+    expect(pre?.status).toBe('failed')
+    expect(pre?.error).toMatch(/1\. https:\/\/huggingface\.co\/CompVis\/stable-diffusion-v-1-4-original\/resolve\/main\/sd-v1-4-full-ema\.ckpt is gated \(Access to model .* authorized list\.\): accept the licence at https:\/\/huggingface\.co\/CompVis\/stable-diffusion-v-1-4-original with the account the token \(HF_TOKEN\) belongs to/)
+    expect(r.order.find((x) => x.id === 'prereq/tools')?.status).toBe('skipped')
+    // Unreachable: no problem here (the checkpoint's own probe warns "not checked").
+    const offline = planRecipe(invokeai, linux, { env: TOKEN, probes: { ...fresh.linux, preflight: { ...fresh.linux!.preflight, head: hex('curl: (6) Could not resolve host: huggingface.co\n') } } })
+    expect(offline.order.find((x) => x.id === 'preflight')?.status).toBe('unchanged')
+  })
+
   it('macOS older than 12.3 and an x86_64 conda on Apple Silicon', () => {
     const r = planRecipe(invokeai, { ...mac, osVersion: '12.2.1' }, { env: TOKEN, probes: { ...fresh.darwin, preflight: { ...fresh.darwin!.preflight, condax86: '1' } } })
     const msg = r.order.find((x) => x.id === 'preflight')?.error ?? ''

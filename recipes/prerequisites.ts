@@ -31,11 +31,13 @@ export default defineRecipe({
   },
   resources: ({ facts, options }) => {
     const after = (options.after as string[] | undefined) ?? []
+    // `--skip prerequisites` (or one id, `--skip prereq/tools`) where they are known to be there.
+    const tags = ['prerequisites']
     const out: Resource[] = []
     if (facts.os === 'darwin') {
-      out.push(xcodeCommandLineTools({ id: 'xcode', become: true, after }))
+      out.push(xcodeCommandLineTools({ id: 'xcode', become: true, after, tags }))
     } else if (facts.os === 'windows') {
-      out.push(pkg({ id: 'git', name: 'git', winget: 'Git.Git', acceptAgreements: true, after }))
+      out.push(pkg({ id: 'git', name: 'git', winget: 'Git.Git', acceptAgreements: true, after, tags }))
     } else {
       out.push(pkg({
         id: 'tools',
@@ -44,6 +46,7 @@ export default defineRecipe({
         pacman: ['git', 'curl', 'base-devel'],
         become: true,
         after,
+        tags,
       }))
     }
     const flavor = options.conda
@@ -55,6 +58,7 @@ export default defineRecipe({
       ...(options.condaUrl !== undefined ? { url: options.condaUrl } : {}),
       ...(options.condaSha256 !== undefined ? { sha256: options.condaSha256 } : {}),
       after,
+      tags,
     }))
     out.push(rustup({
       id: 'rustup',
@@ -62,6 +66,7 @@ export default defineRecipe({
       ...(options.rustupUrl !== undefined ? { url: options.rustupUrl } : {}),
       ...(options.rustupSha256 !== undefined ? { sha256: options.rustupSha256 } : {}),
       after: facts.os === 'darwin' ? [...after, 'xcode'] : after,
+      tags,
     }))
     return out
   },

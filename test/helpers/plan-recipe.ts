@@ -2,7 +2,7 @@ import { composeResources } from '../../lib/core/compose.ts'
 import { resolveOptions, type Recipe } from '../../lib/core/recipe.ts'
 import type { Facts } from '../../lib/core/types.ts'
 import { buildGraph } from '../../lib/engine/graph.ts'
-import { graphNode, prepare } from '../../lib/engine/node.ts'
+import { graphNode, prepare, select } from '../../lib/engine/node.ts'
 import { planAll } from '../../lib/engine/plan.ts'
 
 export interface PlannedResource {
@@ -23,10 +23,10 @@ export type Probes = Record<string, Record<string, string>> | ((id: string, desi
  * test gave no output for is probed as printing nothing (a fresh host: every parser reads
  * "absent"); `warnings` are those the resources report for what they could not check.
  */
-export function planRecipe(recipe: Recipe<any>, facts: Facts, o: { probes?: Probes; set?: Record<string, unknown>; vars?: Record<string, unknown>; env?: Record<string, string> } = {}): { order: PlannedResource[]; warnings: string[] } {
+export function planRecipe(recipe: Recipe<any>, facts: Facts, o: { probes?: Probes; set?: Record<string, unknown>; vars?: Record<string, unknown>; env?: Record<string, string>; skip?: string[] } = {}): { order: PlannedResource[]; warnings: string[] } {
   const options = resolveOptions(recipe, { set: o.set ?? {}, hostVars: o.vars ?? {}, env: o.env ?? {} }, 'test-host')
   const decls = composeResources(recipe, { facts, options, host: { name: 'test-host', vars: o.vars ?? {} } })
-  const nodes = prepare(decls, facts, false, [])
+  const nodes = select(prepare(decls, facts, false, []), [], o.skip ?? [])
   const byId = new Map(nodes.map((n) => [n.id, n]))
   const graph = buildGraph(nodes.map(graphNode))
   const currents = new Map<string, unknown>()

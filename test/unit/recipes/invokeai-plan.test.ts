@@ -102,6 +102,12 @@ describe('recipes/invokeai: --plan against a fresh host of each OS', () => {
     expect(r.order.map((x) => x.id)).toEqual(expect.arrayContaining(['firewall-ufw', 'firewall-firewalld']))
   })
 
+  it('--skip prerequisites (a host that has them): the checkout is planned at once', () => {
+    const r = planRecipe(invokeai, linux, { env: TOKEN, probes: fresh.linux, skip: ['prerequisites'] })
+    expect(r.order.map((x) => x.id).filter((id) => id.startsWith('prereq/'))).toEqual([])
+    expect(r.order.find((x) => x.id === 'invokeai')?.changes).toEqual([`clone https://github.com/nunocoracao/InvokeAI.git to /home/ana/invokeai at ${FORK_COMMIT}`])
+  })
+
   it('service: false plans no service and no health check', () => {
     const r = planRecipe(invokeai, linux, { env: TOKEN, probes: fresh.linux, set: { service: false } })
     expect(r.order.map((x) => x.id)).not.toContain('service')

@@ -20,9 +20,23 @@ const interrupt = (): void => {
 process.on('SIGINT', interrupt)
 process.on('SIGTERM', interrupt)
 
+// A reader that went away (`--plan | head`, a pager that quit): stop quietly, like a pipeline
+// expects, and end the run the way Ctrl-C does so each host's lock is released.
+let readerGone = false
+const onWriteError = (e: NodeJS.ErrnoException): void => {
+  if (e.code !== 'EPIPE') throw e
+  if (!readerGone) controller.abort()
+  readerGone = true
+}
+process.stdout.on('error', onWriteError)
+process.stderr.on('error', onWriteError)
+const write = (stream: NodeJS.WriteStream) => (s: string): void => {
+  if (!readerGone) stream.write(s)
+}
+
 const code = await main(process.argv.slice(2), {
-  stdout: (s) => process.stdout.write(s),
-  stderr: (s) => process.stderr.write(s),
+  stdout: write(process.stdout),
+  stderr: write(process.stderr),
   color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
   cwd: process.cwd(),
   env: process.env,

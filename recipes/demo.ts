@@ -13,16 +13,20 @@ export default defineRecipe({
   },
   resources: ({ options, facts }) => {
     const dir = options.dir
+    // Windows has ACLs, not modes, and no sh: the same tour there without them (a plan of it is
+    // shipped as a snapshot, recipes/snapshots/demo/).
+    const win = facts.os === 'windows'
+    const mode = (m: string): { mode?: string } => (win ? {} : { mode: m })
     return [
-      directory({ path: dir, mode: '0755' }),
-      directory({ path: `${dir}/conf`, mode: '0700' }),
-      file({ path: `${dir}/hello.txt`, content: `${options.greeting}\n`, mode: '0644' }),
-      file({ path: `${dir}/conf/host.env`, content: `HOST_OS=${facts.os}\nHOST_ARCH=${facts.arch}\n`, mode: '0600' }),
+      directory({ path: dir, ...mode('0755') }),
+      directory({ path: `${dir}/conf`, ...mode('0700') }),
+      file({ path: `${dir}/hello.txt`, content: `${options.greeting}\n`, ...mode('0644') }),
+      file({ path: `${dir}/conf/host.env`, content: `HOST_OS=${facts.os}\nHOST_ARCH=${facts.arch}\n`, ...mode('0600') }),
       line({ path: `${dir}/profile`, match: '^export DEMO_GREETING=', line: `export DEMO_GREETING='${options.greeting.replaceAll("'", '')}'` }),
       symlink({ path: `${dir}/current`, target: 'hello.txt' }),
       command({
         id: 'stamp',
-        argv: ['sh', '-c', 'date -u > stamp.txt'],
+        argv: win ? ['powershell.exe', '-NoProfile', '-Command', 'Get-Date -Format u | Set-Content stamp.txt'] : ['sh', '-c', 'date -u > stamp.txt'],
         cwd: dir,
         creates: `${dir}/stamp.txt`,
       }),

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { toStatecraftError } from '../core/errors.ts'
 import { parseSetArgs } from '../core/recipe.ts'
@@ -6,9 +6,12 @@ import { loadInventory, selectHosts, type Inventory } from '../inventory/load.ts
 import { hostTarget } from '../inventory/targets.ts'
 import { parseCli, shardOf, USAGE } from './args.ts'
 import { loadRecipe } from './load-recipe.ts'
+import { recipeHelp } from './recipe-help.ts'
 import { renderHost, renderSummary } from './render.ts'
 import { progressReporter } from './progress.ts'
 import { loadPatch } from './patch.ts'
+import { renderJunit } from './junit.ts'
+import { simulatedHosts, simulatedRecipe, snapshotRecorder } from './snapshots.ts'
 
 export interface CliIo {
   stdout: (s: string) => void
@@ -33,23 +36,29 @@ export function version(): string {
 /** The whole CLI as a function: returns the exit code and never exits the process. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
+    if (argv[0] === 'check') return await (await import('./check.ts')).runCheck(argv.slice(1), io)
     const args = parseCli(argv)
     if (args.help) {
-      io.stdout(`${USAGE}\n`)
+      io.stdout(`${USAGE}\n\n${await helpOfRecipe(args.recipe, io.cwd)}\n`)
       return 0
     }
     if (args.version) {
       io.stdout(`statecraft ${version()}\n`)
       return 0
     }
-    const recipe = await loadRecipe(args.recipe, io.cwd)
+    // --simulate: the hosts are the snapshots; no inventory is read and nothing is reached.
+    const simulated = args.simulate.length > 0 ? simulatedHosts(args.simulate, io.cwd) : undefined
+    const recipe = await loadRecipe(simulated ? simulatedRecipe(simulated.snapshots, args.recipe) : args.recipe, io.cwd)
+    for (const s of simulated?.snapshots ?? []) io.stderr(`statecraft: ${s.host}: planned from a snapshot of ${s.recorded}, ${s.origin}; nothing is contacted\n`)
     const set = parseSetArgs(args.set, recipe)
     const invFile = args.inventory ? resolve(io.cwd, args.inventory) : resolve(io.cwd, 'hosts.yaml')
-    const inv: Inventory | null = args.inventory || existsSync(invFile) ? loadInventory(invFile) : null
-    const selected = selectHosts(inv, args.hosts, args.group)
+    const inv: Inventory | null = !simulated && (args.inventory || existsSync(invFile)) ? loadInventory(invFile) : null
+    const selected = simulated ? [] : selectHosts(inv, args.hosts, args.group)
     const hosts = args.shard ? shardOf(selected, args.shard) : selected
-    const render = { color: io.color, verbose: args.verbose, ...(args.diff ? { patch: await loadPatch() } : {}) }
-    const mode = args.plan ? 'plan' : 'apply'
+    const render = { color: io.color, verbose: args.verbose, recipe: recipe.name, ...(args.diff ? { patch: await loadPatch() } : {}) }
+    const recorder = args.snapshot ? snapshotRecorder(args.snapshot, io.cwd) : undefined
+    // A snapshot is recorded by a plan, and a simulation is one: neither changes anything.
+    const mode = args.plan || recorder || simulated ? 'plan' : 'apply'
     const progress = progressReporter({ tty: io.color, write: io.stderr })
     // The engine (and the shell scripts it sends) loads only for a run: --help, --version and bad
     // arguments answer without it.
@@ -58,7 +67,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const report = await converge({
       recipe,
       mode,
-      hosts: hosts.map((h) => hostTarget(inv, h)),
+      hosts: simulated ? simulated.targets : hosts.map((h) => hostTarget(inv, h)),
       ...(asker ? { askBecomePassword: asker } : {}),
       set,
       env: io.env,
@@ -75,10 +84,17 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       ...(io.signal ? { signal: io.signal } : {}),
       ...(args.verbose ? { log: (l: string) => io.stderr(`${l}\n`) } : {}),
       onProgress: progress,
+      ...(recorder ? { onSnapshot: recorder.onSnapshot } : {}),
       ...(args.json ? {} : { onHost: (h) => io.stdout(`${renderHost(h, mode, render)}\n`) }),
     })
     if (args.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`)
     else io.stdout(`${renderSummary(report, render)}\n`)
+    if (args.junit) writeFileSync(resolve(io.cwd, args.junit), renderJunit(report, { name: recipe.name }))
+    if (recorder) {
+      const origin = `recorded from host ${args.hosts[0]} by a plan`
+      if (recorder.write(recipe, version(), origin)) io.stderr(`statecraft: snapshot of ${args.hosts[0]} written to ${args.snapshot}\n`)
+      else io.stderr(`statecraft: no snapshot written: host ${args.hosts[0]} failed before its probe\n`)
+    }
     if (io.signal?.aborted) return 130
     // A host that waits for a restart is not converged: 1, as for a failure; its status says which.
     if (!report.ok) return 1
@@ -88,6 +104,15 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const err = toStatecraftError(e)
     io.stderr(`statecraft: ${err.message}\n`)
     return 1
+  }
+}
+
+/** The options of the recipe a run would use; its loading error instead, when it does not load. */
+async function helpOfRecipe(spec: string, cwd: string): Promise<string> {
+  try {
+    return recipeHelp(await loadRecipe(spec, cwd), spec)
+  } catch (e) {
+    return `Recipe ${spec}: ${toStatecraftError(e).message}`
   }
 }
 

@@ -3,6 +3,8 @@ import type { HostReport, Report, ResourceReport } from '../engine/report.ts'
 export interface RenderOptions {
   color: boolean
   verbose: boolean
+  /** The recipe's name, shown on each host line. */
+  recipe?: string
   /** Unified diff of a content change; given only with --diff (the diff library loads lazily). */
   patch?: (path: string, before: string, after: string) => string
 }
@@ -48,8 +50,10 @@ export function renderResource(r: ResourceReport, mode: Report['mode'], o: Rende
 export function renderHost(h: HostReport, mode: Report['mode'], o: RenderOptions): string {
   const paint = painter(o.color)
   const s = h.summary
-  const status = h.status === 'ok' ? paint('green', 'ok') : h.status === 'reboot-required' ? paint('yellow', 'REBOOT REQUIRED') : paint('red', 'FAILED')
-  const head = `${paint('bold', h.host)}: ${status} ${paint('dim', `(${h.ms} ms, ${h.roundTrips} round trips)`)}`
+  // A plan with changes is not "ok" in green: it is what --plan exits 2 for.
+  const pending = h.status === 'ok' && mode === 'plan' && s.changed + s.pending > 0
+  const state = pending ? paint('yellow', 'changes pending') : h.status === 'ok' ? paint('green', 'ok') : h.status === 'reboot-required' ? paint('yellow', 'REBOOT REQUIRED') : paint('red', 'FAILED')
+  const head = `${paint('bold', h.host)}: ${state} ${paint('dim', `(${o.recipe ? `recipe ${o.recipe}, ` : ''}${h.ms} ms, ${h.roundTrips} round trips)`)}`
   const lines = [head]
   for (const [i, b] of h.reboots.entries()) lines.push(`  ${paint('cyan', `restarted ${i + 1}/${h.reboots.length} at ${b.at}, back after ${(b.ms / 1000).toFixed(1)}s`)}`)
   if (h.error) lines.push(`  ${paint('red', `${h.error.code}: ${h.error.message}`)}`)

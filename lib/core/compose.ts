@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util'
 import { factsForRecipe } from './declared-facts.ts'
-import { ValidationError } from './errors.ts'
+import { hasCode, RecipeError, ValidationError } from './errors.ts'
+import { copySite, recipeFrame } from './site.ts'
 import { localOptions, optionTable, recipeTree, type RecipeNode } from './option-table.ts'
 import type { Recipe, RecipeContext } from './recipe.ts'
 import type { Resource } from './types.ts'
@@ -26,7 +27,7 @@ export function composeResources(recipe: Recipe<any>, ctx: RecipeContext): Resou
   // Children before their includer: prerequisites first, as a reader of the recipe expects.
   const emit = (node: RecipeNode): void => {
     for (const child of nodes.filter((n) => n.parent === node)) emit(child)
-    const own = node.recipe.resources({ ...ctx, facts: factsForRecipe(ctx.facts, node.recipe), options: localOptions(table, ctx.options, node.at) })
+    const own = recipeResources(node, { ...ctx, facts: factsForRecipe(ctx.facts, node.recipe), options: localOptions(table, ctx.options, node.at) })
     const prefix = node.at.join('/')
     const ownIds = new Set(own.flatMap((r) => (r.id !== undefined ? [r.id] : [])))
     // A recipe names its includes' resources as it sees them (`b/say`); included itself, those move too.
@@ -35,6 +36,7 @@ export function composeResources(recipe: Recipe<any>, ctx: RecipeContext): Resou
     const rename = (id: string): string => (prefix && mine(id) ? `${prefix}/${id}` : id)
     for (const r of own) {
       const renamed: Resource = prefix ? { ...r, ...(r.id !== undefined ? { id: rename(r.id) } : {}), after: r.after.map(rename), notify: r.notify.map(rename) } : r
+      copySite(r, renamed)
       const id = renamed.id ?? safeDefaultId(renamed, ctx)
       const twin = id === undefined ? undefined : out.find((d) => d.id === id && d.node !== node)
       if (!twin || id === undefined) {
@@ -52,6 +54,30 @@ export function composeResources(recipe: Recipe<any>, ctx: RecipeContext): Resou
   }
   emit(nodes[0] as RecipeNode)
   return out.map((d) => d.r)
+}
+
+/**
+ * A recipe's resources() call: what it throws is the recipe's mistake, reported at the recipe's
+ * own line (the first stack frame outside the library), not as an internal error.
+ */
+function recipeResources(node: RecipeNode, ctx: RecipeContext): Resource[] {
+  let own: unknown
+  try {
+    own = node.recipe.resources(ctx)
+  } catch (e) {
+    const at = recipeFrame((e as { stack?: string } | null)?.stack)
+    const where = `${at ? `${at}: ` : ''}recipe '${node.recipe.name}'`
+    const what = e instanceof Error ? `${e.name}: ${e.message}` : `it threw ${String(e)}`
+    const err = hasCode(e, 'E_VALIDATION') || hasCode(e, 'E_RECIPE')
+      ? new ValidationError(`${where}: ${(e as Error).message}`, { cause: e })
+      : new RecipeError(`${where} failed while building its resources: ${what}; fix the recipe there (npx tsx provision.ts check --recipe FILE type-checks it)`, { cause: e })
+    // The report counts the recipe as the failed item (see ResourceFault in engine/node.ts).
+    throw Object.assign(err, { resource: { id: `recipe:${node.recipe.name}`, type: 'recipe' } })
+  }
+  if (!Array.isArray(own)) {
+    throw new RecipeError(`recipe '${node.recipe.name}': resources() returned ${own === null ? 'null' : typeof own}, not an array; return the list of resources, e.g. resources: () => [file({ … })]`)
+  }
+  return own as Resource[]
 }
 
 function who(n: RecipeNode): string {

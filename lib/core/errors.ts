@@ -18,6 +18,16 @@ export class ValidationError extends StatecraftError {
   }
 }
 
+/**
+ * A recipe's own mistake found while it builds its resources: it threw (a TypeError, a missing
+ * value). The message names the recipe's file:line:column.
+ */
+export class RecipeError extends StatecraftError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('E_RECIPE', message, options)
+  }
+}
+
 /** A hosts.yaml problem, with the file, line and column of the offending node. */
 export class InventoryError extends StatecraftError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -1,4 +1,5 @@
 /** Shared shapes of the resource model. Everything here is data; behaviour lives in the engine. */
+import { recordSite } from './site.ts'
 
 export type OsName = 'linux' | 'darwin' | 'windows'
 export type Dialect = 'posix' | 'powershell'
@@ -227,6 +228,12 @@ export interface ResourceType<D, C, O extends ChangeOp = ChangeOp> {
    */
   markSensitive?(d: D): D
   /**
+   * What a snapshot (`--snapshot`) keeps of this probe's output: file content the plan does not
+   * need in full is replaced by what it does need (a hash, a size). Absent: kept as printed
+   * (secrets are masked either way). The result must parse to the same diff texts.
+   */
+  snapshotProbe?(data: ProbeData, d: D): ProbeData
+  /**
    * Desired states built around a path and an arbitrary (hostile) value, for the shell lint tests;
    * `current` is what apply is run against.
    */
@@ -246,7 +253,7 @@ export interface Resource<D = any> {
 
 export function declare<D extends object>(kind: ResourceType<D, any, any>, input: D & CommonOptions): Resource<D> {
   const { id, after, notify, tags, become, ...desired } = input
-  return {
+  const r: Resource<D> = {
     kind,
     desired: desired as D,
     id,
@@ -255,4 +262,6 @@ export function declare<D extends object>(kind: ResourceType<D, any, any>, input
     notify: notify ?? [],
     tags: tags ?? [],
   }
+  recordSite(r)
+  return r
 }

@@ -11,6 +11,8 @@ import { DEFAULT_REBOOT, runHostRebooting } from './reboot.ts'
 import { DEFAULT_LOCK_PATH } from './lock.ts'
 import { fleetReport, type HostReport, type Report, type ResourceReport } from './report.ts'
 import type { BecomeSettings, Log } from './session.ts'
+import type { HostSnapshot } from './snapshot.ts'
+import { SnapshotTransport } from '../transport/snapshot.ts'
 
 export interface HostTarget {
   name: string
@@ -29,6 +31,8 @@ export interface HostTarget {
   vars?: Record<string, unknown>
   /** Vars of the host's groups, lowest precedence first. */
   groupVars?: Record<string, unknown>[]
+  /** Plan against this recorded host (`--simulate`): nothing is sent anywhere; plan mode only. */
+  snapshot?: HostSnapshot
 }
 
 export interface ConvergeOptions {
@@ -86,6 +90,8 @@ export interface ConvergeOptions {
   onHost?: (r: HostReport) => void
   /** Bytes of a running transfer (downloads), a few times a second at most. */
   onProgress?: (host: string, id: string, bytes: number, total?: number) => void
+  /** Each host's facts and probe outputs, redacted, once probed (`--snapshot`; see snapshot.ts). */
+  onSnapshot?: (s: HostSnapshot) => void
   /** Controller-side SSH settings. */
   ssh?: { home?: string; acceptNewHostKeys?: boolean; agentSocket?: string; connectTimeoutMs?: number }
 }
@@ -137,7 +143,7 @@ function resolveTargets(opts: ConvergeOptions): HostTarget[] {
 }
 
 async function runTarget(t: HostTarget, opts: ConvergeOptions, mode: 'plan' | 'apply'): Promise<HostReport> {
-  const transport = t.transport ?? (t.local || (!t.ssh && t.name === 'local') ? new LocalTransport() : t.ssh ? await sshTransport(t.ssh, opts) : undefined)
+  const transport = t.snapshot ? new SnapshotTransport(t.name) : t.transport ?? (t.local || (!t.ssh && t.name === 'local') ? new LocalTransport() : t.ssh ? await sshTransport(t.ssh, opts) : undefined)
   if (!transport) {
     return notStarted(t.name, `host ${t.name}: no way to reach it: give an address (SSH) or connection: local`, 'E_CONNECT')
   }
@@ -156,7 +162,7 @@ async function runTarget(t: HostTarget, opts: ConvergeOptions, mode: 'plan' | 'a
       skip: opts.skip ?? [],
       diff: opts.diff ?? false,
       lockPath: t.lockPath ?? opts.lockPath ?? DEFAULT_LOCK_PATH,
-      ...(t.os ? { osHint: t.os } : {}),
+      ...(t.os || transport.osHint ? { osHint: t.os ?? transport.osHint } : {}),
       ...(t.become ? { become: becomeSettings(t, opts.env ?? process.env) } : {}),
       resourceConcurrency: opts.resourceConcurrency ?? 4,
       ...(opts.probeTimeout ? { probeTimeout: opts.probeTimeout } : {}),
@@ -166,6 +172,8 @@ async function runTarget(t: HostTarget, opts: ConvergeOptions, mode: 'plan' | 'a
       ...(opts.log ? { log: opts.log } : {}),
       ...(opts.onResource ? { onResource: opts.onResource } : {}),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      ...(opts.onSnapshot ? { onSnapshot: opts.onSnapshot } : {}),
+      ...(t.snapshot ? { replay: t.snapshot } : {}),
     }, policy)
   } finally {
     if (!t.transport) await transport.close()

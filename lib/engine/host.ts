@@ -9,10 +9,11 @@ import type { Transport } from '../transport/types.ts'
 import { applyAll } from './apply.ts'
 import type { Outcome } from './decide.ts'
 import { buildGraph } from './graph.ts'
-import { graphNode, prepare, select, type PlanNode } from './node.ts'
+import { graphNode, prepare, select, type PlanNode, type ResourceFault } from './node.ts'
 import { planAll } from './plan.ts'
 import { hostStatus, redact, summarise, type ContentDiff, type HostReport, type ResourceReport } from './report.ts'
 import { HostSession, type BecomeSettings, type Log } from './session.ts'
+import { hostRecord, replayProbes, SnapshotError, unknownError, type HostSnapshot } from './snapshot.ts'
 
 export interface HostRunOptions {
   mode: 'plan' | 'apply'
@@ -47,6 +48,10 @@ export interface HostRunOptions {
   reboot?: { until: Date; onHandover: (h: Handover) => void }
   /** The lock text this run marked before it restarted the host: the next pass takes it back. */
   resumeLock?: string
+  /** Plan from this recording instead of the host: no lock, no exec (snapshot.ts). */
+  replay?: HostSnapshot
+  /** Gets the host's facts and probe outputs, redacted, right after the probe (`--snapshot`). */
+  onSnapshot?: (s: HostSnapshot) => void
 }
 
 /** What a pass that restarted the host leaves to the next one (reboot.ts waits, then runs it). */
@@ -70,21 +75,22 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
   let error: StatecraftError | undefined
   let started: Facts | undefined
   try {
-    const facts = await session.start(declaredFacts(o.recipe), { sudo: o.become !== undefined, ...(o.resumeLock ? { resume: o.resumeLock } : {}) })
+    if (o.replay && o.mode !== 'plan') throw new SnapshotError(`host ${o.name}: a snapshot can only be planned against (--simulate), never applied`)
+    const facts = o.replay ? o.replay.facts : await session.start(declaredFacts(o.recipe), { sudo: o.become !== undefined, ...(o.resumeLock ? { resume: o.resumeLock } : {}) })
     started = facts
     const options = resolveOptions(o.recipe, { groupVars: o.groupVars, hostVars: o.vars, set: o.set, env: o.env }, o.name)
     secrets.push(...secretValues(o.recipe, options))
     const varLayers = [...o.groupVars.map((vars) => ({ where: `the group vars of host ${o.name}`, vars })), { where: `the vars of host ${o.name}`, vars: o.vars }]
     session.warnings.push(...unknownVars(optionTable(o.recipe), varLayers, o.recipe.name))
     const decls = composeResources(o.recipe, { facts, options, host: { name: o.name, vars: o.vars } })
-    const nodes = select(prepare(decls, facts, o.become?.default ?? false, secrets), o.only, o.skip)
+    const nodes = select(prepare(decls, facts, o.become?.default ?? false, secrets), o.only, o.skip, (w) => session.warnings.push(w))
     const needsBecome = nodes.some((n) => n.become)
     const becomeUser = o.become?.user ?? 'root'
     if (needsBecome && facts.dialect === 'powershell') {
       throw new BecomeError(`host ${o.name}: become (sudo) is not available on Windows hosts; connect as a user with the rights the resources need`)
     }
     // Already that user (root logging in as root): nothing to escalate, and sudo may not exist.
-    if (needsBecome && !(becomeUser === 'root' ? facts.uid === 0 : facts.user === becomeUser)) {
+    if (needsBecome && !o.replay && !(becomeUser === 'root' ? facts.uid === 0 : facts.user === becomeUser)) {
       session.become = await becomeFor(o, facts)
       if (session.become.password !== undefined) secrets.push(session.become.password)
     }
@@ -95,7 +101,7 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
       for (const h of n.notify) {
         const target = byId.get(h)
         if (target && !target.kind.notified) {
-          throw new ValidationError(`resource '${n.id}': notify names '${h}', which is not a handler and cannot be notified (a ${target.kind.type} has no notified change); notify a command with onlyIfNotified: true, or a resource whose type can be notified`)
+          throw new ValidationError(`${n.site ? `${n.site}: ` : ''}resource '${n.id}': notify names '${h}', which is not a handler and cannot be notified (a ${target.kind.type} has no notified change); notify a command with onlyIfNotified: true, or a resource whose type can be notified`)
         }
       }
     }
@@ -110,16 +116,20 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
     const probed = nodes.filter((n) => !n.handler)
     // One batch: under sudo when any resource needs it, so a no-op still costs one probe exec.
     const flags = { verifyArtifacts: o.verifyArtifacts }
-    const data = await session.probe(probed.map((n) => n.kind.probe(n.desired, facts, flags)), probed.some((n) => n.become), probed.map((n) => n.id))
-    const currents = new Map<string, unknown>(probed.map((n, i) => [n.id, n.kind.parse(data[i] as Map<string, string>, n.desired)]))
-    for (const n of probed) for (const w of n.kind.warnings?.(n.desired, currents.get(n.id)) ?? []) session.warnings.push(`${n.id}: ${w}`)
+    const snippets = probed.map((n) => n.kind.probe(n.desired, facts, flags))
+    const replayed = o.replay ? replayProbes(o.replay, probed, snippets, secrets) : undefined
+    const data = replayed ? replayed.data : await session.probe(snippets, probed.some((n) => n.become), probed.map((n) => n.id))
+    if (!replayed) o.onSnapshot?.(hostRecord({ host: o.name, facts, vars: o.vars, groupVars: o.groupVars }, probed, snippets, data, secrets))
+    const unknown = replayed?.unknown ?? new Map<string, string>()
+    const currents = new Map<string, unknown>(probed.flatMap((n, i) => (unknown.has(n.id) ? [] : [[n.id, n.kind.parse(data[i] as Map<string, string>, n.desired)] as const])))
+    for (const n of probed) if (currents.has(n.id)) for (const w of n.kind.warnings?.(n.desired, currents.get(n.id)) ?? []) session.warnings.push(`${n.id}: ${w}`)
     // Before the first change: the password for steps that run sudo themselves, if any may run.
     const mayAskpass = (n: PlanNode): boolean =>
       !n.become && n.kind.askpass?.(n.desired) === true && (n.handler || (graph.preds.get(n.id) ?? []).some((e) => e.defers) || n.kind.diff(n.desired, currents.get(n.id)).length > 0)
     if (o.mode === 'apply' && o.become && facts.dialect === 'posix' && nodes.some(mayAskpass)) await askpassFor(o, facts, session, secrets)
     const outcomes =
       o.mode === 'plan'
-        ? planAll(byId, graph, currents, facts)
+        ? planAll(byId, graph, currents, facts, unknown)
         : await applyAll({
             nodes: byId,
             graph,
@@ -134,8 +144,15 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
     resources = nodes.map((n) => toReport(n, outcomes.get(n.id) as Outcome, o.diff))
     const aborted = [...outcomes.values()].find((x) => hasCode(x.error, 'E_ABORTED') || hasCode(x.error, 'E_REBOOT_REQUIRED'))
     if (aborted) error = toStatecraftError(aborted.error)
+    else if (unknown.size > 0) error = unknownError(o.name, unknown)
   } catch (e) {
     error = toStatecraftError(e)
+    // A resource's own mistake is that resource's failure: the summary counts it, the host line shows it once.
+    const fault = (e as Partial<ResourceFault> | null | undefined)?.resource
+    if (fault && resources.length === 0) {
+      resources = [{ id: fault.id, type: fault.type, status: 'failed', changes: [], ms: 0, error: { code: error.code, message: error.message } }]
+      error = undefined
+    }
   } finally {
     if (o.reboot && o.mode === 'apply' && started && error?.code === 'E_REBOOT_REQUIRED') {
       try {

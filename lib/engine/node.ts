@@ -1,4 +1,5 @@
-import { ValidationError } from '../core/errors.ts'
+import { hasCode, ValidationError } from '../core/errors.ts'
+import { siteOf } from '../core/site.ts'
 import type { Facts, Resource, ResourceType } from '../core/types.ts'
 import type { GraphNode } from './graph.ts'
 
@@ -12,6 +13,29 @@ export interface PlanNode {
   notify: string[]
   handler: boolean
   become: boolean
+  /** Where the recipe declared it (`recipe.ts:12:7`), for messages about it. */
+  site?: string
+}
+
+/** An error about one resource: the report counts that resource as failed. */
+export interface ResourceFault {
+  resource: { id: string; type: string }
+}
+
+/** The resource's recipe line in front of a validation message, and the resource attached. */
+function atResource(e: unknown, r: Resource, id: string): unknown {
+  if (!hasCode(e, 'E_VALIDATION')) return e
+  const site = siteOf(r)
+  const err = new ValidationError(`${site ? `${site}: ` : ''}${(e as Error).message}`, { cause: e })
+  return Object.assign(err, { resource: { id, type: r.kind.type } } satisfies ResourceFault)
+}
+
+function safeDefaultId(r: Resource): string | undefined {
+  try {
+    return r.kind.defaultId(r.desired)
+  } catch {
+    return undefined
+  }
 }
 
 /** Secrets shorter than this are not redacted (see report.ts) and do not make a resource sensitive. */
@@ -19,11 +43,18 @@ const MIN_SECRET = 3
 
 export function prepare(decls: Resource[], facts: Facts, hostBecome = false, secrets: string[] = []): PlanNode[] {
   const needles = secrets.filter((s) => s.length >= MIN_SECRET).map((s) => JSON.stringify(s).slice(1, -1))
-  const nodes = decls.map((r): PlanNode => {
-    let desired = r.kind.validate(r.desired, facts)
+  const nodes = decls.map((r, i): PlanNode => {
+    let desired: unknown
+    try {
+      desired = r.kind.validate(r.desired, facts)
+    } catch (e) {
+      throw atResource(e, r, r.id ?? safeDefaultId(r) ?? `${r.kind.type} #${i + 1}`)
+    }
     // A desired state holding a secret hides its content: the old value read back may be a secret too.
     if (r.kind.markSensitive && needles.some((n) => JSON.stringify(desired).includes(n))) desired = r.kind.markSensitive(desired)
+    const site = siteOf(r)
     return {
+      ...(site ? { site } : {}),
       id: r.id ?? r.kind.defaultId(desired),
       kind: r.kind,
       desired,
@@ -57,7 +88,8 @@ function refuseTwins(nodes: PlanNode[]): void {
       continue
     }
     const both = twin.id === n.id ? `resource id '${n.id}' is used twice` : `resources '${twin.id}' and '${n.id}' are one ${n.kind.type}`
-    throw new ValidationError(`${both}: both manage ${managed.path} (paths are compared normalised: '..', '.' and repeated separators resolved); declare it once`)
+    const sites = twin.site && n.site ? ` (declared at ${twin.site} and ${n.site})` : ''
+    throw new ValidationError(`${both}: both manage ${managed.path} (paths are compared normalised: '..', '.' and repeated separators resolved); declare it once${sites}`)
   }
 }
 
@@ -66,11 +98,24 @@ export function graphNode(n: PlanNode): GraphNode {
 }
 
 /** `--only` / `--skip`: by id or tag. Deselected resources are left out of the run entirely. */
-export function select(nodes: PlanNode[], only: string[] = [], skip: string[] = []): PlanNode[] {
+export function select(nodes: PlanNode[], only: string[] = [], skip: string[] = [], warn: (w: string) => void = () => {}): PlanNode[] {
   const hit = (n: PlanNode, keys: string[]): boolean => keys.some((k) => k === n.id || n.tags.includes(k))
   const kept = nodes.filter((n) => (only.length === 0 || hit(n, only)) && !hit(n, skip))
+  // --only that selects nothing would be a green run that did nothing (a typo in CI): an error.
+  // One key that matches nothing while others select is a warning: in a fleet, a tag may exist only on some OSes.
+  if (only.length > 0 && kept.length === 0 && nodes.length > 0) {
+    throw new ValidationError(`--only ${only.join(',')} matches no resource${skip.length ? ` (after --skip ${skip.join(',')})` : ''}; ${known(nodes)}`)
+  }
+  for (const [flag, keys] of [['--only', only], ['--skip', skip]] as const) {
+    for (const k of keys) if (!nodes.some((n) => hit(n, [k]))) warn(`${flag} ${k} matches no resource on this host; ${known(nodes)}`)
+  }
   const left = new Set(nodes.filter((n) => !kept.includes(n)).map((n) => n.id))
   // Edges to deselected resources are dropped: the user chose to run only these. Unknown ids stay,
   // so the graph still reports them.
   return kept.map((n) => ({ ...n, after: n.after.filter((a) => !left.has(a)), notify: n.notify.filter((h) => !left.has(h)) }))
+}
+
+function known(nodes: PlanNode[]): string {
+  const tags = [...new Set(nodes.flatMap((n) => n.tags))].sort()
+  return `the ids are: ${nodes.map((n) => n.id).join(', ')}; the tags are: ${tags.join(', ') || 'none (give resources tags: [...])'}`
 }

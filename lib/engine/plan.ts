@@ -8,7 +8,7 @@ import type { PlanNode } from './node.ts'
  * Plan mode: the changes an apply would make, from the one batched probe. A resource whose probe
  * depends on an earlier planned change is `pending` ("re-checked after <id>"), never guessed.
  */
-export function planAll(nodes: Map<string, PlanNode>, graph: Graph, currents: Map<string, unknown>, facts: Facts): Map<string, Outcome> {
+export function planAll(nodes: Map<string, PlanNode>, graph: Graph, currents: Map<string, unknown>, facts: Facts, unknown: Map<string, string> = new Map()): Map<string, Outcome> {
   const out = new Map<string, Outcome>()
   const get = (id: string): Outcome | undefined => out.get(id)
   for (const id of graph.order) {
@@ -24,6 +24,12 @@ export function planAll(nodes: Map<string, PlanNode>, graph: Graph, currents: Ma
       if (by.pending.length > 0) out.set(id, { status: 'pending', changes: [recheck(by.pending[0] as string)], ms: 0 })
       else if (by.changed.length > 0) out.set(id, { status: 'changed', changes: [notifiedChange(node, by.changed)], ms: 0 })
       else out.set(id, { status: 'unchanged', changes: [], ms: 0 })
+      continue
+    }
+    // Simulated from a snapshot that never probed it: pending, so what depends on it is re-checked.
+    const why = unknown.get(id)
+    if (why !== undefined) {
+      out.set(id, { status: 'pending', changes: [{ op: 'unknown', text: why }], ms: 0 })
       continue
     }
     const deferred = deferringPred(edges, get)

@@ -1,4 +1,6 @@
 import * as nodeFs from 'node:fs'
+import { isAbsolute, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { isMap, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml'
 import { safeParse, type BaseIssue } from 'valibot'
 import { InventoryError } from '../core/errors.ts'
@@ -26,7 +28,7 @@ export function loadInventory(file: string, fs: InventoryFs = nodeFs): Inventory
   try {
     text = fs.readFileSync(file, 'utf8')
   } catch (e) {
-    throw new InventoryError(`${file}: cannot read the inventory (${(e as Error).message}). Copy hosts.example.yaml to hosts.yaml, or pass --inventory FILE`, { cause: e })
+    throw new InventoryError(`${file}: cannot read the inventory (${(e as Error).message}). Create it from the example (${copyExample()}), or pass --inventory FILE`, { cause: e })
   }
   if (text.length > MAX_INVENTORY_CHARS) {
     throw new InventoryError(
@@ -153,14 +155,38 @@ export function selectHosts(inv: Inventory | null, names: string[], group?: stri
     for (const h of [...all.values()].sort((a, b) => a.name.localeCompare(b.name))) if (h.groups.includes(group)) out.push(h)
   }
   for (const n of names) {
-    const h = all.get(n) ?? (n === 'local' ? { name: 'local', connection: 'local' as const, groups: [], vars: {} } : undefined)
+    const h = all.get(n) ?? (n === 'local' ? { name: 'local', connection: 'local' as const, groups: [], vars: {} } : adHocHost(n))
     if (!h) {
       const known = [...all.keys()]
-      throw new InventoryError(`host '${n}' is not in ${inv ? inv.file : 'any inventory (no hosts.yaml found)'}; known hosts: ${['local', ...known].join(', ')}`)
+      const direct = `or name it directly: --host user@address[:port]`
+      throw new InventoryError(
+        inv
+          ? `host '${n}' is not in ${inv.file}; known hosts: ${['local', ...known].join(', ')}; add it there, ${direct}`
+          : `host '${n}' is not known: there is no hosts.yaml here (only 'local' is built in). Create one from the example: ${copyExample()}, then describe '${n}' in it; ${direct}`,
+      )
     }
     if (!out.includes(h)) out.push(h)
   }
   return out
+}
+
+/**
+ * `--host ana@192.168.1.20:2222` without an inventory: an SSH host named as written. The address
+ * still goes through ~/.ssh/config (HostName, IdentityFile, ProxyJump) and known_hosts.
+ */
+export function adHocHost(n: string): InventoryHost | undefined {
+  const m = /^([^@\s:/]+)@(\[[0-9A-Fa-f:.]+\]|[^@\s:/[\]]+)(?::(\d+))?$/.exec(n)
+  if (!m) return undefined
+  const port = m[3] === undefined ? undefined : Number(m[3])
+  if (port !== undefined && !(port >= 1 && port <= 65535)) throw new InventoryError(`--host ${n}: port ${m[3]} is not between 1 and 65535`)
+  return { name: n, user: m[1] as string, address: (m[2] as string).replace(/^\[|\]$/g, ''), ...(port !== undefined ? { port } : {}), groups: [], vars: {} }
+}
+
+/** The command that makes a hosts.yaml from the example shipped with the package, from here. */
+export function copyExample(cwd = process.cwd()): string {
+  const example = fileURLToPath(new URL('../../hosts.example.yaml', import.meta.url.endsWith('.js') ? new URL('../', import.meta.url) : import.meta.url))
+  const rel = relative(cwd, example)
+  return `cp ${rel.startsWith('..') || isAbsolute(rel) ? example : rel} hosts.yaml`
 }
 
 export function groupVarsOf(inv: Inventory | null, h: InventoryHost): Record<string, unknown>[] {

@@ -132,6 +132,17 @@ export const file = defineResource<FileOptions, FileCurrent, FileOp>({
     },
   },
   secrets: (d) => (d.sensitive && d.content ? [d.content] : []),
+  // A snapshot keeps the hash and the size, never the bytes: the plan still tells equal content
+  // from different content, and says how large it was (as for a file over READ_LIMIT).
+  snapshotProbe(data) {
+    const content = data.get('content')
+    if (content === undefined) return data
+    const bytes = Buffer.from(content, 'hex')
+    const out = new Map([...data].filter(([k]) => k !== 'content'))
+    out.set('sha256', createHash('sha256').update(bytes).digest('hex'))
+    out.set('size', String(bytes.length))
+    return out
+  },
   examples: ({ path, value }) => [
     { desired: { path, content: `${value}\n` }, current: { kind: 'file', contentHex: '00' } },
     { desired: { path, state: 'absent' }, current: { kind: 'file' } },

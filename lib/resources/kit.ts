@@ -39,6 +39,8 @@ export interface ResourceSpec<D extends object, C, O extends ChangeOp> {
   warnings?(d: D, c: C): string[]
   /** Its steps may call `sudo -A` themselves (see ResourceType.askpass). */
   askpass?(d: D): boolean
+  /** What a snapshot keeps of the probe's output (ResourceType.snapshotProbe). */
+  snapshotProbe?(data: ProbeData, d: D): ProbeData
   examples?(v: { path: string; value: string }): Example<D, C>[]
 }
 
@@ -116,6 +118,7 @@ export function defineResource<D extends object, C, O extends ChangeOp>(spec: Re
   if (spec.secrets) type.secrets = spec.secrets
   if (spec.warnings) type.warnings = spec.warnings
   if (spec.askpass) type.askpass = spec.askpass
+  if (spec.snapshotProbe) type.snapshotProbe = spec.snapshotProbe
   if ('sensitive' in spec.fields) type.markSensitive = (d) => ({ ...d, sensitive: true })
   if (spec.examples) type.examples = spec.examples
   const declarer = (opts?: D & CommonOptions): Resource<D> => declare(type, opts ?? ({} as D & CommonOptions))

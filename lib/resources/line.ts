@@ -114,6 +114,13 @@ export const line = defineResource<LineOptions, LineCurrent, LineOp>({
     },
   },
   secrets: (d) => (d.sensitive ? [d.line] : []),
+  // The edit needs only the lines it could touch and where they are: the others are kept empty,
+  // so line numbers, line endings and the plan's text stay as a live plan prints them.
+  snapshotProbe(data, d) {
+    const content = data.get('content')
+    if (content === undefined) return data
+    return new Map([...data].map(([k, v]) => [k, k === 'content' ? Buffer.from(relevantLines(d, decodeHex(v)), 'utf8').toString('hex') : v]))
+  },
   examples: ({ path, value }) => [{ desired: { path, line: value.replace(/[\r\n]/g, ' '), match: '^x' }, current: { kind: 'file', content: 'x=1\r\n' } }],
 })
 
@@ -148,6 +155,18 @@ export function editLines(d: LineOptions, content: string): { text: string; afte
   }
   if (lines.includes(d.line)) return null
   return { text: `append line ${show(d)} to ${d.path}`, after: `${join(lines)}${trailingNewline ? '' : eol}${d.line}${eol}` }
+}
+
+/** `content` with every line that neither matches nor equals the line emptied (its ending kept). */
+export function relevantLines(d: LineOptions, content: string): string {
+  const re = d.match !== undefined ? recipeRegex(d.match) : null
+  return content
+    .split('\n')
+    .map((l) => {
+      const bare = l.endsWith('\r') ? l.slice(0, -1) : l
+      return (re ? re.test(bare) : false) || bare === d.line ? l : l.endsWith('\r') ? '\r' : ''
+    })
+    .join('\n')
 }
 
 function contentDiff(d: LineOptions, before: string, after: string): Partial<ChangeText> {

@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process'
+import { spawn as nodeSpawn } from 'node:child_process'
+import type { OsName } from '../core/types.ts'
 import { AbortedError, TransportError } from '../core/errors.ts'
 import type { ExecOptions, ExecResult, Transport, TransportStats } from './types.ts'
 import { Deadline } from './deadline.ts'
@@ -7,8 +8,12 @@ import { StdinDriver, type SudoFailure } from './sudo.ts'
 export interface LocalTransportOptions {
   /** Environment for every command; defaults to this process's. Tests pass a temp HOME here. */
   env?: NodeJS.ProcessEnv
-  /** The shell that runs command lines; POSIX sh by default. */
+  /** The shell that runs command lines; POSIX sh by default (cmd.exe on Windows). */
   shell?: string
+  /** The OS this process runs on; tests replay Windows with 'win32'. */
+  platform?: NodeJS.Platform
+  /** Starts processes; tests replay a host through it. */
+  spawn?: typeof nodeSpawn
 }
 
 /** After a command exits, how long what it left behind may hold its output pipes open. */
@@ -17,12 +22,28 @@ const EXIT_GRACE_MS = 500
 /** Runs on the controller itself: one spawned process per round trip. */
 export class LocalTransport implements Transport {
   readonly stats: TransportStats = { roundTrips: 0, connections: 1 }
+  /**
+   * Windows: the engine asks in PowerShell first, as it does an SSH host with `os: windows`. The
+   * command lines it sends then are ones OpenSSH's default shell, cmd.exe, would run.
+   */
+  readonly osHint: OsName | undefined
   private readonly env: NodeJS.ProcessEnv
   private readonly shell: string
+  private readonly windows: boolean
+  private readonly spawn: typeof nodeSpawn
 
   constructor(opts: LocalTransportOptions = {}) {
     this.env = opts.env ?? process.env
-    this.shell = opts.shell ?? '/bin/sh'
+    this.windows = (opts.platform ?? process.platform) === 'win32'
+    this.osHint = this.windows ? 'windows' : undefined
+    this.shell = opts.shell ?? (this.windows ? (this.env.ComSpec ?? 'cmd.exe') : '/bin/sh')
+    this.spawn = opts.spawn ?? nodeSpawn
+  }
+
+  /** How one command line starts: `sh -c LINE` in its own process group, or `cmd.exe /d /s /c "LINE"` (what Node's shell option runs). */
+  private start(command: string) {
+    if (!this.windows) return this.spawn(this.shell, ['-c', command], { env: this.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true })
+    return this.spawn(this.shell, ['/d', '/s', '/c', `"${command}"`], { env: this.env, stdio: ['pipe', 'pipe', 'pipe'], windowsVerbatimArguments: true, windowsHide: true })
   }
 
   exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
@@ -30,8 +51,13 @@ export class LocalTransport implements Transport {
     return new Promise((resolve, reject) => {
       if (opts.signal?.aborted) return reject(new AbortedError())
       // Own process group, so a timeout or Ctrl-C stops the command's children too (a `sleep` holding the pipes).
-      const child = spawn(this.shell, ['-c', command], { env: this.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true })
+      const child = this.start(command)
       const killGroup = (sig: NodeJS.Signals): void => {
+        // Windows has no process groups: taskkill /T ends the tree under cmd.exe.
+        if (this.windows && child.pid) {
+          this.spawn('taskkill', ['/pid', String(child.pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true }).on('error', () => child.kill())
+          return
+        }
         try {
           if (child.pid) process.kill(-child.pid, sig)
         } catch {

@@ -5,7 +5,7 @@ export interface ExecResult {
   stderr: string
 }
 
-import type { StdinSource } from '../core/types.ts'
+import type { OsName, StdinSource } from '../core/types.ts'
 import type { SudoExchange } from './sudo.ts'
 
 export interface ExecOptions {
@@ -44,6 +44,8 @@ export interface TransportStats {
  */
 export interface Transport {
   readonly stats: TransportStats
+  /** What the transport knows of the host's OS before asking (the local one on Windows): its shell is tried first. */
+  readonly osHint?: OsName
   exec(command: string, opts?: ExecOptions): Promise<ExecResult>
   close(): Promise<void>
 }

@@ -57,7 +57,8 @@ const recipe = (v: Version) =>
       directory({ id: 'lab-www', path: '/home/lab/www', owner: 'lab', mode: '0755' }),
       file({ id: 'lab-page', path: '/home/lab/www/index.html', content: v.userPage, owner: 'lab', mode: '0644', after: ['lab-www'], notify: ['userweb'] }),
       // lab's user unit: root reaches lab's manager; lingering keeps it up with nobody logged in.
-      service({ id: 'userweb', name: 'sc-userweb', argv: ['/bin/busybox', 'httpd', '-f', '-p', '8082', '-h', '/home/lab/www'], cwd: '/home/lab/www', scope: 'user', user: 'lab' }),
+      // Its env holds a token: the unit is written 0600 and the token appears in no report.
+      service({ id: 'userweb', name: 'sc-userweb', argv: ['/bin/busybox', 'httpd', '-f', '-p', '8082', '-h', '/home/lab/www'], cwd: '/home/lab/www', env: { TOKEN: 'tok_secret_42' }, sensitive: true, scope: 'user', user: 'lab' }),
     ],
   })
 
@@ -91,6 +92,8 @@ describe('service on booted Debian hosts (systemd 252)', () => {
     expect(await sh('ps -o user= -p "$(systemctl show -P MainPID sc-web.service)"')).toBe('www-data')
     expect(await sh('systemctl is-enabled sc-web.service; test -e /var/lib/systemd/linger/lab && echo linger')).toBe('enabled\nlinger')
     expect(await sh('stat -c %U /home/lab/.config /home/lab/.config/systemd/user /home/lab/.config/systemd/user/sc-userweb.service')).toBe('lab\nlab\nlab')
+    expect(await sh('stat -c %a /home/lab/.config/systemd/user/sc-userweb.service /etc/systemd/system/sc-web.service')).toBe('600\n644')
+    expect(JSON.stringify(first)).not.toContain('tok_secret_42')
 
     const second = await run(v1)
     expect(second.summary).toMatchObject({ changed: 0, failed: 0, pending: 0 })

@@ -68,7 +68,7 @@ describe('provision.ts', () => {
 
   it.each([
     [['--recipe', 'demo', '--host', 'local', '--set', 'colour=red'], /--set colour: recipe 'demo' has no option 'colour'. Valid options: dir, greeting/],
-    [['--host', 'nowhere'], /host 'nowhere' is not in any inventory \(no hosts.yaml found\); known hosts: local/],
+    [['--host', 'nowhere'], /host 'nowhere' is not known: there is no hosts.yaml here \(only 'local' is built in\)\. Create one from the example: cp \S*hosts.example.yaml hosts.yaml/],
     [['--plan'], /no hosts given: use --host NAME/],
     [['--host', 'local', '--frobnicate'], /Unknown option '--frobnicate'/],
     [['--host', 'local', '--recipe', 'nosuch'], /--recipe nosuch: there is no built-in recipe of that name/],

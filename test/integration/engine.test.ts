@@ -172,7 +172,9 @@ describe('engine on the local host', () => {
     ]
     for (const [resources, err] of cases) {
       const r = await converge({ recipe: defineRecipe({ name: 'bad', resources: () => resources }), hosts: local(home) })
-      expect(r.hosts[0]!.error).toMatchObject({ code: 'E_VALIDATION', message: expect.stringMatching(err) })
+      // A resource's own bad input is that resource's failure; the others are the host's.
+      expect(r.hosts[0]!.error ?? r.hosts[0]!.resources[0]?.error).toMatchObject({ code: 'E_VALIDATION', message: expect.stringMatching(err) })
+      expect(r.ok).toBe(false)
       expect(r.hosts[0]!.roundTrips).toBe(2) // facts+lock, unlock: nothing probed
     }
   })

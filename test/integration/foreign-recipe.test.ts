@@ -14,8 +14,12 @@ describe('a recipe with its own copy of the library (loaded from outside the pac
 export default defineRecipe({ name: 'typo', resources: () => [file({ path: ${JSON.stringify(`${dir}/x`)}, contnet: 'x' })] })
 `)
     const r = await cli(['--recipe', recipe, '--host', 'local', '--json'], { cwd: dir, home: tempDir() })
-    const report = JSON.parse(r.stdout) as { hosts: { ok: boolean; error?: { code: string; message: string } }[] }
-    expect(report.hosts[0]!.error).toMatchObject({ code: 'E_VALIDATION', message: expect.stringMatching(/contnet is not a known field/) })
+    type Failure = { code: string; message: string }
+    const report = JSON.parse(r.stdout) as { summary: { failed: number }; hosts: { ok: boolean; error?: Failure; resources: { status: string; error?: Failure }[] }[] }
+    // The resource is the failure, at the recipe's line (its site found across the two copies).
+    expect(report.hosts[0]!.ok).toBe(false)
+    expect(report.hosts[0]!.resources[0]).toMatchObject({ status: 'failed', error: { code: 'E_VALIDATION', message: expect.stringMatching(/^recipe\.mjs:2:\d+: file .*: contnet is not a known field/) } })
+    expect(report.summary.failed).toBe(1)
     expect(r.code).toBe(1)
   })
 })

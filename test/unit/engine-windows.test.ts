@@ -172,7 +172,8 @@ describe('engine against a replayed Windows host (cmd.exe login shell, PowerShel
   it('refuses POSIX permissions on a Windows host, naming the field', async () => {
     const bad = defineRecipe({ name: 'bad', resources: () => [file({ path: '~/x', content: 'x', mode: '0644' })] })
     const r = await converge({ recipe: bad, hosts: [{ name: 'gaming-pc', transport: windowsHost().host, os: 'windows' }], mode: 'plan' })
-    expect(r.hosts[0]!.error!.message).toMatch(/file ~\/x: mode is a POSIX permission and cannot be set on a Windows host/)
+    expect(r.hosts[0]!.resources[0]).toMatchObject({ id: 'file:~/x', status: 'failed' })
+    expect(r.hosts[0]!.resources[0]!.error!.message).toMatch(/^test\/unit\/engine-windows\.test\.ts:140:\d+: file ~\/x: mode is a POSIX permission and cannot be set on a Windows host/)
   })
 
   it("reads the new facts, and the GPU only for a recipe with facts: ['gpu'], still in 3 round trips", async () => {

@@ -70,7 +70,7 @@ describe('inventory', () => {
   })
 
   it('names the file and the fix when it cannot be read', () => {
-    expect(() => load('').hosts && loadInventory('/inv/missing.yaml', fsWith(''))).toThrow(/\/inv\/missing.yaml: cannot read the inventory .*Copy hosts.example.yaml/)
+    expect(() => load('').hosts && loadInventory('/inv/missing.yaml', fsWith(''))).toThrow(/\/inv\/missing.yaml: cannot read the inventory .*Create it from the example \(cp \S*hosts.example.yaml hosts.yaml\)/)
   })
 
   it('names unknown hosts and lists the known ones', () => {

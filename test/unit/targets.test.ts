@@ -54,10 +54,18 @@ describe('inventory -> targets (shared by the CLI and converge())', () => {
     expect(selectTargets(INV, [], 'gpus').map((t) => t.name)).toEqual(['gpu-1'])
   })
 
+  it('takes user@address[:port] as an SSH host without an inventory, and refuses a bad port', () => {
+    expect(selectTargets(null, ['ana@192.168.1.20'])).toEqual([{ name: 'ana@192.168.1.20', vars: {}, groupVars: [], ssh: { name: 'ana@192.168.1.20', address: '192.168.1.20', user: 'ana' } }])
+    expect(selectTargets(INV, ['ops@[fe80::1]:2222'])[0]?.ssh).toEqual({ name: 'ops@[fe80::1]:2222', address: 'fe80::1', port: 2222, user: 'ops' })
+    expect(selectTargets(null, ['me@studio.local:22'])[0]?.ssh).toMatchObject({ address: 'studio.local', port: 22 })
+    expect(() => selectTargets(null, ['ana@box:70000'])).toThrow(/--host ana@box:70000: port 70000 is not between 1 and 65535/)
+    expect(() => selectTargets(null, ['box'])).toThrow(/or name it directly: --host user@address\[:port\]/)
+  })
+
   it('converge() resolves names through a loaded inventory as --host does, before touching any host', async () => {
     const recipe = defineRecipe({ name: 'r', resources: () => [] })
     await expect(converge({ recipe, inventory: INV, hosts: ['box'] })).rejects.toThrow(/host 'box' is not in \/inv\/hosts.yaml; known hosts: local/)
     await expect(converge({ recipe, inventory: '/nonexistent/hosts.yaml', hosts: ['box'] })).rejects.toThrow(/\/nonexistent\/hosts.yaml: cannot read the inventory/)
-    await expect(converge({ recipe, hosts: ['box'] })).rejects.toThrow(/host 'box' is not in any inventory \(no hosts.yaml found\)/)
+    await expect(converge({ recipe, hosts: ['box'] })).rejects.toThrow(/host 'box' is not known: there is no hosts.yaml here/)
   })
 })

@@ -165,6 +165,18 @@ export const download = defineResource<DownloadOptions, DownloadCurrent, Downloa
     const why = c.head.curlError ?? 'no answer'
     return [`${d.url} not checked (${why}): the gated access, size and checksum the hub announces are checked when the download starts`]
   },
+  // A snapshot keeps the HEAD's status and headers, not the signed query of a CDN redirect (a
+  // credential for a while) nor cookies: the plan reads neither.
+  snapshotProbe(data) {
+    const head = data.get('head')
+    if (head === undefined) return data
+    const kept = decodeHex(head)
+      .split('\n')
+      .filter((l) => !/^set-cookie:/i.test(l))
+      .map((l) => (/^location:/i.test(l) ? l.replace(/\?[^\r]*/, '?(query not recorded)') : l))
+      .join('\n')
+    return new Map([...data].map(([k, v]) => [k, k === 'head' ? Buffer.from(kept, 'utf8').toString('hex') : v]))
+  },
   examples: ({ path, value }) => [
     { desired: { url: `https://hub.example/m/resolve/main/${encodeURIComponent(value)}`, dest: path, sha256: 'a'.repeat(64), size: 10, token: 'hf_x' }, current: { stampOk: false, exists: false, head: { status: 200 } } },
     { desired: { url: 'https://hub.example/x', dest: path, sha256: 'a'.repeat(64) }, current: { stampOk: false, exists: true, hash: 'a'.repeat(64) } },

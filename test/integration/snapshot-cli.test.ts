@@ -92,7 +92,7 @@ describe('--snapshot and --simulate', () => {
     expect(readFileSync(trace, 'utf8')).toMatch(/socket\(AF_INET/)
     const sim = run([`${out}/provision.js`, '--simulate', `${ROOT}recipes/snapshots/demo/macos-arm64-fresh.json`])
     expect(sim.status, sim.stderr).toBe(2)
-    expect(sim.stdout).toContain('studio-mac: ok')
+    expect(sim.stdout).toContain('studio-mac: changes pending (recipe demo')
     expect(sim.stdout).toContain('7 to change')
     expect(readFileSync(trace, 'utf8').split('\n').filter((l) => /socket|connect/.test(l))).toEqual([])
   })

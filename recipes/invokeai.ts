@@ -1,4 +1,4 @@
-import { condaEnv, condaRun, defineRecipe, directory, download, file, git, httpCheck, include, service, ValidationError, command } from '../lib/index.ts'
+import { command, condaEnv, condaRun, defineRecipe, directory, download, file, git, httpCheck, include, service } from '../lib/index.ts'
 import type { Resource } from '../lib/index.ts'
 import prerequisites, { TOKENIZERS_TOOLCHAIN, toolsId } from './prerequisites.ts'
 import { absolute, factChecks, isLoopback } from './invokeai/checks.ts'
@@ -49,8 +49,8 @@ export default defineRecipe({
     state: { type: 'enum', values: ['present', 'absent'], default: 'present', description: 'absent: remove what the recipe installed, in reverse order' },
     removeModels: { type: 'boolean', default: false, description: 'with state absent: remove the checkpoint too' },
     checkpointUrl: { type: 'string', description: 'TEST ONLY: download the checkpoint from here instead of the hub' },
-    checkpointSha256: { type: 'string', description: 'TEST ONLY: with checkpointUrl, its sha256' },
-    checkpointSize: { type: 'number', description: 'TEST ONLY: with checkpointUrl, its size in bytes' },
+    checkpointSha256: { type: 'string', description: 'TEST ONLY: the checkpoint\'s sha256 instead of the known one (a stand-in hub\'s small file)' },
+    checkpointSize: { type: 'number', description: 'TEST ONLY: the checkpoint\'s size in bytes instead of the known one' },
   },
   resources: ({ facts, options: o }) => {
     const win = facts.os === 'windows'
@@ -135,14 +135,13 @@ export default defineRecipe({
   },
 })
 
-/** The checkpoint's URL and what it must be: the hub's file, or a test's stand-in (checkpointUrl). */
+/**
+ * The checkpoint's URL and what it must be: the hub's file with the known size and hash, or, when a
+ * test overrides any of checkpointUrl / checkpointSha256 / checkpointSize, exactly what it gives
+ * (an override without a hash trusts the hub's X-Linked-Etag, as `download` does).
+ */
 function checkpointOf(o: { checkpoint: keyof typeof CHECKPOINTS; hubUrl: string; checkpointUrl?: string | undefined; checkpointSha256?: string | undefined; checkpointSize?: number | undefined }): { url: string; sha256?: string; size?: number } {
-  if (o.checkpointUrl !== undefined) {
-    return { url: o.checkpointUrl, ...(o.checkpointSha256 ? { sha256: o.checkpointSha256.toLowerCase() } : {}), ...(o.checkpointSize !== undefined ? { size: o.checkpointSize } : {}) }
-  }
-  if (o.checkpointSha256 !== undefined || o.checkpointSize !== undefined) {
-    throw new ValidationError('recipe invokeai: checkpointSha256 and checkpointSize describe a checkpointUrl (test only); set checkpointUrl too, or leave them out')
-  }
-  const known = CHECKPOINTS[o.checkpoint]
-  return { url: `${o.hubUrl.replace(/\/+$/, '')}/${MODEL_REPO}/resolve/main/${o.checkpoint}`, sha256: known.sha256, size: known.size }
+  const url = o.checkpointUrl ?? `${o.hubUrl.replace(/\/+$/, '')}/${MODEL_REPO}/resolve/main/${o.checkpoint}`
+  if (o.checkpointUrl === undefined && o.checkpointSha256 === undefined && o.checkpointSize === undefined) return { url, ...CHECKPOINTS[o.checkpoint] }
+  return { url, ...(o.checkpointSha256 ? { sha256: o.checkpointSha256.toLowerCase() } : {}), ...(o.checkpointSize !== undefined ? { size: o.checkpointSize } : {}) }
 }

@@ -185,7 +185,14 @@ describe('recipes/invokeai: hub and options', () => {
     expect(c?.error).toMatch(/huggingface\.co\/CompVis\/stable-diffusion-v-1-4-original/)
   })
 
-  it('test-only checkpointSha256 without checkpointUrl is refused', () => {
-    expect(() => planRecipe(invokeai, linux, { env: TOKEN, set: { checkpointSha256: 'a'.repeat(64) } })).toThrow(/set checkpointUrl too/)
+  it('test-only overrides: a stand-in hub (HF_ENDPOINT) with its small file, or another URL; the model.sha256 follows the hash', () => {
+    const probes = { ...fresh.linux, invokeai: { git: 'present', exists: 'repo', head: FORK_COMMIT, dirty: '0', origin: hex('https://github.com/nunocoracao/InvokeAI.git') }, models: { kind: 'directory', perm: 'drwxr-xr-x', owner: 'ana' } }
+    const small = planRecipe(invokeai, linux, { env: { ...TOKEN, HF_ENDPOINT: 'http://10.0.0.1:8080' }, set: { checkpointSha256: 'A'.repeat(64), checkpointSize: 1024 }, probes })
+    expect(small.order.find((x) => x.id === 'checkpoint')?.changes).toEqual(['download http://10.0.0.1:8080/CompVis/stable-diffusion-v-1-4-original/resolve/main/sd-v1-4-full-ema.ckpt to /home/ana/invokeai/models/ldm/stable-diffusion-v1/model.ckpt (1024 bytes), sha256 from the recipe'])
+    expect(small.order.find((x) => x.id === 'model-sha256')?.status).toBe('pending')
+    const other = planRecipe(invokeai, linux, { env: TOKEN, set: { checkpointUrl: 'http://10.0.0.1:8080/x.ckpt' }, probes })
+    expect(other.order.find((x) => x.id === 'checkpoint')?.changes[0]).toMatch(/^download http:\/\/10\.0\.0\.1:8080\/x\.ckpt to .*model\.ckpt, no checksum: size only$|^download http:\/\/10\.0\.0\.1:8080\/x\.ckpt to .*, /)
+    // Without a hash there is no model.sha256 to write: InvokeAI hashes it at first start.
+    expect(other.order.map((x) => x.id)).not.toContain('model-sha256')
   })
 })

@@ -63,7 +63,7 @@ export default defineRecipe({
     const python = absolute(win ? `${condaPrefix}\\envs\\${o.envName}\\python.exe` : `${condaPrefix}/envs/${o.envName}/bin/python`, facts)
     if (o.state === 'absent') return removal(facts, { root: absolute(root, facts), condaPrefix: absolute(condaPrefix, facts), envName: o.envName, removeModels: o.removeModels, python })
 
-    const facts2 = factChecks(facts, { root, condaPrefix })
+    const checks = factChecks(facts, { root, condaPrefix })
     const variables: Record<string, string> = mac ? { PYTORCH_ENABLE_MPS_FALLBACK: '1' } : {}
     const env = condaEnv({
       id: 'env',
@@ -85,10 +85,8 @@ export default defineRecipe({
         root, checkpoint: `${modelDir}${sep}model.ckpt`, checkpointBytes: ckpt.size ?? 0, envBytes: 12 * GiB, marginBytes: 2 * GiB,
         condaPrefix, envName: o.envName, port: o.port, token: Boolean(o.hfToken), appleSilicon: facts.appleSilicon,
         checkpointUrl: ckpt.url, ...(o.hfToken ? { hubToken: o.hfToken } : {}),
-        problems: facts2.problems, notes: facts2.notes,
+        problems: checks.problems, notes: checks.notes,
       }),
-    ]
-    out.push(
       // On Windows git.ts passes -c core.longpaths=true itself.
       git({ id: 'invokeai', repo: o.repo, dest: root, ref: o.ref, after: ['preflight', `prereq/${toolsId(facts)}`], ...(o.service ? { notify: ['service'] } : {}) }),
       directory({ id: 'models', path: modelDir, after: ['invokeai'] }),
@@ -100,14 +98,15 @@ export default defineRecipe({
         ...(ckpt.size !== undefined ? { size: ckpt.size } : {}),
         ...(o.hfToken ? { token: o.hfToken } : { hubToken: true }),
         // No `after`: ordered after models by its path, yet planned from the batched probe, whose
-        // HEAD (with the token) reports a gated checkpoint in the plan, before the 7.7 GB start.
+        // HEAD (with the token) reports a gated checkpoint in the plan; the preflight's own HEAD
+        // stops an apply before anything changes. It downloads while the env builds.
         ...(o.service ? { notify: ['service'] } : {}),
       }),
       ...(ckpt.sha256 ? [file({ id: 'model-sha256', path: `${modelDir}${sep}model.sha256`, content: ckpt.sha256, after: ['checkpoint'] })] : []),
       env,
       // From the repo root, inside the env: BERT/CLIP tokenizers, GFPGAN, CodeFormer, Real-ESRGAN weights.
       command({ id: 'preload', ...condaRun(env, ['python', 'scripts/preload_models.py'], facts, { cwd: root }), onlyIfNotified: true, idleTimeout: 1800 }),
-    )
+    ]
     if (o.service) {
       out.push(service({
         id: 'service',

@@ -95,3 +95,33 @@ describe('recipes/invokeai: the real 2.0 ymls drive the env', () => {
     expect(r.order.find((x) => x.id === 'preload')?.status).toBe('skipped')
   })
 })
+
+describe('recipes/invokeai on an M1 Mac whose SSH shell runs under Rosetta', () => {
+  it('builds the env from environment-mac.yml for osx-arm64 (the hardware decides), under arch -arm64, with MPS fallback for every command run inside', async () => {
+    const { macRosettaFacts } = await import('../../helpers/mac-facts.ts')
+    const MAC_YML = readFileSync(new URL('../../fixtures/invokeai-2.0/environment-mac.yml', import.meta.url))
+    const mac: Facts = { ...macRosettaFacts, gpu: { vendor: 'apple', devices: [{ name: 'Apple M1 Pro' }] } }
+    const CLT = '/Library/Developer/CommandLineTools'
+    const info = `${JSON.stringify({ conda_prefix: '/Users/ana/miniforge3', conda_version: '25.3.1', platform: 'osx-arm64', root_prefix: '/Users/ana/miniforge3' }, null, 2)}\n`
+    const probes: Record<string, Record<string, string>> = {
+      preflight: { avail: String(400 * 1024 * 1024), ckpt: '1', env: '0', hosttoken: '0', condax86: '0', portused: '0' },
+      'prereq/xcode': { uid: '0', selectrc: '0', path: hex(`${CLT}\n`), answerrc: '0', answer: hex(`${CLT}/usr/bin/clang\n`) },
+      'prereq/conda': { found: 'prefix', exists: '1', info: hex(info) },
+      'prereq/rustup': { present: '1', version: hex('rustup 1.28.2 (e4f3ad6f8 2025-04-28)\n'), toolchains: hex('stable-aarch64-apple-darwin (default)\n1.72.1-aarch64-apple-darwin\n') },
+      invokeai: { exists: 'repo', head: FORK_COMMIT, dirty: '0', origin: hex('https://github.com/nunocoracao/InvokeAI.git') },
+      models: { kind: 'directory', perm: 'drwxr-xr-x', owner: 'ana' },
+      checkpoint: { stampok: '1', exists: '1' },
+      'model-sha256': { kind: 'file', perm: '-rw-r--r--', owner: 'ana', size: '64', content: hex(CHECKPOINTS['sd-v1-4-full-ema.ckpt'].sha256) },
+      env: { ymlkind: 'file', yml: hex(String(MAC_YML)), conda: '1', envs: hex(`${JSON.stringify({ envs: ['/Users/ana/miniforge3'] }, null, 2)}\n`) },
+    }
+    const r = planRecipe(invokeai, mac, { env: TOKEN, probes })
+    const env = r.order.find((x) => x.id === 'env')
+    expect(env?.changes[0]).toContain(`conda env invokeai with /Users/ana/miniforge3/bin/conda (CONDA_SUBDIR=osx-arm64) from /Users/ana/invokeai/environment-mac.yml (sha256 ${sha256Of(MAC_YML)})`)
+    const create = env?.steps?.find((s) => s.argv.includes('create'))
+    expect(create?.argv.slice(0, 3)).toEqual(['/usr/bin/arch', '-arm64', '/Users/ana/miniforge3/bin/conda'])
+    expect(create?.env).toMatchObject({ CONDA_SUBDIR: 'osx-arm64', PIP_EXISTS_ACTION: 'w', RUSTUP_TOOLCHAIN: '1.72.1' })
+    const preload = r.order.find((x) => x.id === 'preload')
+    expect(preload?.steps?.[0]?.env).toMatchObject({ PYTORCH_ENABLE_MPS_FALLBACK: '1', PYTHONUNBUFFERED: '1' })
+    expect(r.order.filter((x) => x.status !== 'unchanged').map((x) => `${x.id}: ${x.status}`)).toEqual(['env: changed', 'preload: changed', 'service: pending', 'health: pending'])
+  })
+})

@@ -3,7 +3,7 @@ import invokeai from '../../../recipes/invokeai.ts'
 import { preflightType } from '../../../recipes/invokeai/preflight.ts'
 import { removalType } from '../../../recipes/invokeai/absent.ts'
 import { HOSTILE } from '../../helpers/hostile.ts'
-import { examplesOf, lintPosix, lintPowerShell, shellcheck } from '../../helpers/lint.ts'
+import { examplesOf, lintPosix, lintPowerShell, psSyntaxError, shellcheck } from '../../helpers/lint.ts'
 import { linuxFacts, macFacts, windowsFacts } from '../../helpers/facts.ts'
 import { composeResources } from '../../../lib/core/compose.ts'
 import { resolveOptions } from '../../../lib/core/recipe.ts'
@@ -45,6 +45,14 @@ describe('recipes/invokeai: generated shell', () => {
       const d = removalType.validate(s.desired, linuxFacts)
       for (const st of removalType.apply(d, s.current, removalType.diff(d, s.current), linuxFacts)) if (st.argv[0] === 'sh') expect(shellcheck(st.argv[2] as string).out).toBe('')
     }
+  })
+
+  it('the Windows firewall rule and its guard parse as PowerShell, the program path quoted', () => {
+    const options = resolveOptions(invokeai, { set: { bind: '0.0.0.0', condaPrefix: "C:\\it's conda" }, env: { HF_TOKEN: 'hf_x' } }, 'h')
+    const fw = composeResources(invokeai, { facts: { ...windowsFacts, gpu: { vendor: 'none', devices: [] } }, options, host: { name: 'h', vars: {} } }).find((r) => r.id === 'firewall')
+    const scripts = [(fw?.desired.argv as string[])[4] as string, (fw?.desired.unless as string[])[4] as string]
+    for (const sc of scripts) expect(psSyntaxError(sc), sc).toBe('')
+    expect(scripts[0]).toContain("-Program 'C:\\it''s conda\\envs\\invokeai\\python.exe'")
   })
 
   it('state absent on Windows is refused with what to remove by hand', () => {

@@ -35,6 +35,14 @@ describe('provision.ts', () => {
     expect(r.stdout).not.toContain('hf_clitesttoken')
   })
 
+  it('check validates the default recipe for Linux, macOS and Windows (a Mac\'s LaunchAgent plist built by Node\'s own loader)', async () => {
+    const home = tempDir()
+    const r = await cli(['check'], { cwd: home, home })
+    expect(r.stdout).toMatch(/Checking recipe invokeai/)
+    for (const os of ['Linux', 'macOS', 'Windows']) expect(r.stdout).toMatch(new RegExp(`${os} \\(.*\\): ok, 12 resources valid`))
+    expect(r.code).toBe(0)
+  })
+
   it('runs the demo recipe with no inventory: plan exits 2, apply 0, plan again 0', async () => {
     const home = tempDir()
     const plan = await cli(['--recipe', 'demo', '--host', 'local', '--plan'], { cwd: home, home })

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { command, converge, defineRecipe, directory, file, line, versionSatisfies, type Facts } from '../../lib/index.ts'
 import { PS_COMMAND } from '../../lib/shell/powershell/quote.ts'
@@ -173,7 +174,9 @@ describe('engine against a replayed Windows host (cmd.exe login shell, PowerShel
     const bad = defineRecipe({ name: 'bad', resources: () => [file({ path: '~/x', content: 'x', mode: '0644' })] })
     const r = await converge({ recipe: bad, hosts: [{ name: 'gaming-pc', transport: windowsHost().host, os: 'windows' }], mode: 'plan' })
     expect(r.hosts[0]!.resources[0]).toMatchObject({ id: 'file:~/x', status: 'failed' })
-    expect(r.hosts[0]!.resources[0]!.error!.message).toMatch(/^test\/unit\/engine-windows\.test\.ts:140:\d+: file ~\/x: mode is a POSIX permission and cannot be set on a Windows host/)
+    // The error names the recipe's own line: the line of the file({ … mode }) call above.
+    const line = readFileSync(new URL(import.meta.url), 'utf8').split('\n').findIndex((l) => l.includes("file({ path: '~/x', content: 'x', mode: '0644' })")) + 1
+    expect(r.hosts[0]!.resources[0]!.error!.message).toMatch(new RegExp(`^test/unit/engine-windows\\.test\\.ts:${line}:\\d+: file ~/x: mode is a POSIX permission and cannot be set on a Windows host`))
   })
 
   it("reads the new facts, and the GPU only for a recipe with facts: ['gpu'], still in 3 round trips", async () => {

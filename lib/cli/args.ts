@@ -38,7 +38,7 @@ export const USAGE = `Usage: npx tsx provision.ts [--recipe NAME|PATH] (--host N
 Converge hosts to the state a recipe describes: read, plan, apply what differs, verify.
 
 Options:
-  --recipe NAME|PATH   recipe from recipes/ by name, or a module path (default: demo)
+  --recipe NAME|PATH   recipe from recipes/ by name, or a module path (default: invokeai)
   --host NAME[,NAME]   host(s) from the inventory; 'local' is this machine; user@address[:port]
                        needs no inventory (~/.ssh/config and known_hosts apply) (repeatable)
   --group NAME         every host of an inventory group
@@ -129,7 +129,7 @@ export function parseCli(argv: string[]): CliArgs {
   }
   const args: CliArgs = {
     // Simulating, the snapshot names the recipe unless --recipe says otherwise (main.ts).
-    recipe: values.recipe ?? (values.simulate ? '' : 'demo'),
+    recipe: values.recipe ?? (values.simulate ? '' : 'invokeai'),
     hosts: list(values.host),
     plan: values.plan ?? false,
     json: values.json ?? false,

@@ -28,7 +28,7 @@ export async function runCheck(argv: string[], io: CliIo): Promise<number> {
   } catch (e) {
     throw new ValidationError(`check: ${(e as Error).message}. Usage: check [--recipe NAME|PATH] [--set KEY=VALUE]… [--os linux,darwin,windows]`)
   }
-  const spec = values.recipe ?? 'demo'
+  const spec = values.recipe ?? 'invokeai'
   const oses = (values.os ?? OSES.join(',')).split(',').map((s) => s.trim()) as OsName[]
   for (const os of oses) if (!OSES.includes(os)) throw new ValidationError(`check --os ${values.os}: '${os}' is not one of ${OSES.join(', ')}`)
   const file = recipePath(spec, io.cwd)

@@ -1,6 +1,8 @@
 import { BecomeError, hasCode, RebootRequiredError, toStatecraftError, ValidationError, type StatecraftError } from '../core/errors.ts'
 import { composeResources } from '../core/compose.ts'
 import { declaredFacts } from '../core/declared-facts.ts'
+import { optionTable } from '../core/option-table.ts'
+import { unknownVars } from '../core/unknown-vars.ts'
 import { resolveOptions, secretValues, type Recipe } from '../core/recipe.ts'
 import type { Change, Dialect, Facts, OsName } from '../core/types.ts'
 import type { Transport } from '../transport/types.ts'
@@ -78,6 +80,8 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
     started = facts
     const options = resolveOptions(o.recipe, { groupVars: o.groupVars, hostVars: o.vars, set: o.set, env: o.env }, o.name)
     secrets.push(...secretValues(o.recipe, options))
+    const varLayers = [...o.groupVars.map((vars) => ({ where: `the group vars of host ${o.name}`, vars })), { where: `the vars of host ${o.name}`, vars: o.vars }]
+    session.warnings.push(...unknownVars(optionTable(o.recipe), varLayers, o.recipe.name))
     const decls = composeResources(o.recipe, { facts, options, host: { name: o.name, vars: o.vars } })
     const nodes = select(prepare(decls, facts, o.become?.default ?? false, secrets), o.only, o.skip, (w) => session.warnings.push(w))
     const needsBecome = nodes.some((n) => n.become)
@@ -118,6 +122,7 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
     if (!replayed) o.onSnapshot?.(hostRecord({ host: o.name, facts, vars: o.vars, groupVars: o.groupVars }, probed, snippets, data, secrets))
     const unknown = replayed?.unknown ?? new Map<string, string>()
     const currents = new Map<string, unknown>(probed.flatMap((n, i) => (unknown.has(n.id) ? [] : [[n.id, n.kind.parse(data[i] as Map<string, string>, n.desired)] as const])))
+    for (const n of probed) if (currents.has(n.id)) for (const w of n.kind.warnings?.(n.desired, currents.get(n.id)) ?? []) session.warnings.push(`${n.id}: ${w}`)
     // Before the first change: the password for steps that run sudo themselves, if any may run.
     const mayAskpass = (n: PlanNode): boolean =>
       !n.become && n.kind.askpass?.(n.desired) === true && (n.handler || (graph.preds.get(n.id) ?? []).some((e) => e.defers) || n.kind.diff(n.desired, currents.get(n.id)).length > 0)

@@ -22,17 +22,38 @@ describe('provision.ts', () => {
     expect(version.stdout.trim()).toBe(`statecraft ${JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')).version}`)
   })
 
-  it('runs the default recipe with no inventory: plan exits 2, apply 0, plan again 0 (the fresh-clone quick start)', async () => {
+  it('plans the default recipe (invokeai) on this machine with no network: exit 2, an unreachable hub is a warning, nothing is touched', async () => {
     const home = tempDir()
-    const plan = await cli(['--host', 'local', '--plan'], { cwd: home, home })
+    // A port nothing listens on: the hub is unreachable whatever network this machine has.
+    const r = await cli(['--host', 'local', '--plan', '--json'], { cwd: home, home, env: { HF_TOKEN: 'hf_clitesttoken', HF_ENDPOINT: 'http://127.0.0.1:9' } })
+    expect(r.code).toBe(2)
+    const host = JSON.parse(r.stdout).hosts[0]
+    expect(host.resources.map((x: { id: string }) => x.id)).toEqual(expect.arrayContaining(['preflight', 'prereq/conda', 'prereq/rustup', 'invokeai', 'checkpoint', 'env', 'preload']))
+    expect(host.resources.find((x: { id: string }) => x.id === 'checkpoint').changes[0]).toMatch(/^download http:\/\/127\.0\.0\.1:9\/CompVis\/stable-diffusion-v-1-4-original\/resolve\/main\/sd-v1-4-full-ema\.ckpt/)
+    expect(host.warnings).toEqual(expect.arrayContaining([expect.stringMatching(/^checkpoint: http:\/\/127\.0\.0\.1:9\/.* not checked \(curl: \(7\)/)]))
+    expect(existsSync(`${home}/invokeai`)).toBe(false)
+    expect(r.stdout).not.toContain('hf_clitesttoken')
+  })
+
+  it('check validates the default recipe for Linux, macOS and Windows (a Mac\'s LaunchAgent plist built by Node\'s own loader)', async () => {
+    const home = tempDir()
+    const r = await cli(['check'], { cwd: home, home })
+    expect(r.stdout).toMatch(/Checking recipe invokeai/)
+    for (const os of ['Linux', 'macOS', 'Windows']) expect(r.stdout).toMatch(new RegExp(`${os} \\(.*\\): ok, 12 resources valid`))
+    expect(r.code).toBe(0)
+  })
+
+  it('runs the demo recipe with no inventory: plan exits 2, apply 0, plan again 0', async () => {
+    const home = tempDir()
+    const plan = await cli(['--recipe', 'demo', '--host', 'local', '--plan'], { cwd: home, home })
     expect(plan.stderr).toBe('')
     expect(plan.code).toBe(2)
     expect(plan.stdout).toMatch(/create directory .*statecraft-demo/)
     expect(existsSync(`${home}/statecraft-demo`)).toBe(false)
-    const apply = await cli(['--host', 'local'], { cwd: home, home })
+    const apply = await cli(['--recipe', 'demo', '--host', 'local'], { cwd: home, home })
     expect(apply.code).toBe(0)
     expect(readFileSync(`${home}/statecraft-demo/hello.txt`, 'utf8')).toBe('hello from statecraft\n')
-    const again = await cli(['--host', 'local', '--plan', '--json'], { cwd: home, home })
+    const again = await cli(['--recipe', 'demo', '--host', 'local', '--plan', '--json'], { cwd: home, home })
     expect(again.code).toBe(0)
     const report = JSON.parse(again.stdout)
     expect(report).toMatchObject({ schemaVersion: 4, mode: 'plan', ok: true, summary: { hosts: 1, failedHosts: 0, changed: 0, pending: 0 } })
@@ -43,18 +64,18 @@ describe('provision.ts', () => {
   it('applies --set, --only and --skip', async () => {
     const home = tempDir()
     const only = `directory:${home}/statecraft-demo,file:${home}/statecraft-demo/hello.txt`
-    const r = await cli(['--host', 'local', '--set', 'greeting=hi there', '--only', only, '--json'], { cwd: home, home })
+    const r = await cli(['--recipe', 'demo', '--host', 'local', '--set', 'greeting=hi there', '--only', only, '--json'], { cwd: home, home })
     expect(r.code).toBe(0)
     const report = JSON.parse(r.stdout)
     expect(report.hosts[0].resources.map((x: { id: string }) => x.id)).toEqual(only.split(','))
     expect(existsSync(`${home}/statecraft-demo/conf`)).toBe(false)
     expect(readFileSync(`${home}/statecraft-demo/hello.txt`, 'utf8')).toBe('hi there\n')
-    const skip = await cli(['--host', 'local', '--skip', 'stamp', '--plan', '--json'], { cwd: home, home })
+    const skip = await cli(['--recipe', 'demo', '--host', 'local', '--skip', 'stamp', '--plan', '--json'], { cwd: home, home })
     expect(JSON.parse(skip.stdout).hosts[0].resources.some((x: { id: string }) => x.id === 'stamp')).toBe(false)
   })
 
   it.each([
-    [['--host', 'local', '--set', 'colour=red'], /--set colour: recipe 'demo' has no option 'colour'. Valid options: dir, greeting/],
+    [['--recipe', 'demo', '--host', 'local', '--set', 'colour=red'], /--set colour: recipe 'demo' has no option 'colour'. Valid options: dir, greeting/],
     [['--host', 'nowhere'], /host 'nowhere' is not known: there is no hosts.yaml here \(only 'local' is built in\)\. Create one from the example: cp \S*hosts.example.yaml hosts.yaml/],
     [['--plan'], /no hosts given: use --host NAME/],
     [['--host', 'local', '--frobnicate'], /Unknown option '--frobnicate'/],

@@ -70,7 +70,7 @@ const MISTAKES: Mistake[] = [
   {
     name: 'an unknown --recipe',
     args: ['--recipe', 'invokai', '--host', 'local', '--plan'],
-    lines: ['statecraft: --recipe invokai: there is no built-in recipe of that name; the built-in recipes are: demo. For your own recipe, give its path (--recipe ./my-recipe.ts)'],
+    lines: ['statecraft: --recipe invokai: there is no built-in recipe of that name; the built-in recipes are: demo, invokeai, prerequisites. For your own recipe, give its path (--recipe ./my-recipe.ts)'],
   },
   {
     name: 'a host name without a hosts.yaml',
@@ -176,7 +176,7 @@ describe('the first runs', () => {
 
   it('a plan with changes says "changes pending" and names the recipe, not "ok"', async () => {
     const home = tempDir()
-    const r = await cli(['--host', 'local', '--plan'], { cwd: home, home })
+    const r = await cli(['--recipe', 'demo', '--host', 'local', '--plan'], { cwd: home, home })
     expect(r.code).toBe(2)
     expect(r.stdout.split('\n')[0]).toMatch(/^local: changes pending \(recipe demo, \d+ ms, \d round trips\)$/)
   })
@@ -204,7 +204,7 @@ describe('the first runs', () => {
     const home = tempDir()
     const dir = tempDir('sc-user-')
     writeFileSync(join(dir, 'hosts.yaml'), 'hosts:\n  one: { connection: local }\n  two: { connection: local }\n')
-    const run = startCli(['--host', 'one,two', '--concurrency', '1', '--set', `dir=${dir}/demo`], { cwd: dir, home })
+    const run = startCli(['--recipe', 'demo', '--host', 'one,two', '--concurrency', '1', '--set', `dir=${dir}/demo`], { cwd: dir, home })
     run.child.stdout?.destroy()
     const r = await run.done
     expect(r.stderr).toBe('')

@@ -84,6 +84,14 @@ describe('the library from plain Node (dist/, no tsx)', () => {
     expect(refused).toBe(`ValidationError: option 'db.port' of recipe 'service' must be a number (got "abc"); fix --set db.port`)
   })
 
+  it("imports the flagship recipe as 'statecraft/recipes/invokeai' from plain Node", async () => {
+    const { dir, home } = consumerDir()
+    writeFileSync(`${dir}/main.mjs`, `import invokeai from 'statecraft/recipes/invokeai'\nimport prerequisites from 'statecraft/recipes/prerequisites'\nconsole.log(invokeai.name, prerequisites.name, Object.keys(invokeai.options).join(','))\n`)
+    const r = await plainNode([`${dir}/main.mjs`], dir, home)
+    expect(r.stderr).toBe('')
+    expect(r.stdout.trim()).toMatch(/^invokeai prerequisites repo,ref,root,checkpoint,conda,condaPrefix,.*port.*service,hfToken,hubUrl/)
+  })
+
   it('loads a .ts recipe with the CLI of dist/ where Node strips types, and says how to otherwise', async () => {
     const { dir, home } = consumerDir()
     writeFileSync(`${dir}/recipe.ts`, `const r: { name: string; resources: () => never[] } = { name: 'bare', resources: () => [] }\nexport default r\n`)

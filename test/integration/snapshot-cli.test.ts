@@ -19,10 +19,10 @@ describe('--snapshot and --simulate', () => {
   it('round trip on this machine: a simulation plans what the live plan plans, fresh and converged; a new resource is unknown, exit 1', async () => {
     const home = tempDir()
     const io = { cwd: home, home }
-    const rec = await cli(['--host', 'local', '--snapshot', 'fresh.json'], io)
+    const rec = await cli(['--recipe', 'demo', '--host', 'local', '--snapshot', 'fresh.json'], io)
     expect(rec.stderr).toBe('statecraft: snapshot of local written to fresh.json\n')
     expect(rec.code).toBe(2)
-    const live = await cli(['--host', 'local', '--plan', '--json'], io)
+    const live = await cli(['--recipe', 'demo', '--host', 'local', '--plan', '--json'], io)
     // Another HOME, so nothing of this machine's run could answer the simulation.
     const sim = await cli(['--simulate', 'fresh.json', '--json'], { cwd: home, home: tempDir() })
     expect([live.code, sim.code]).toEqual([2, 2])
@@ -31,8 +31,8 @@ describe('--snapshot and --simulate', () => {
     expect(simulated.resources.filter((r) => r.status === 'changed')).toHaveLength(7)
     expect([simulated.connections, simulated.roundTrips]).toEqual([0, 0])
 
-    expect((await cli(['--host', 'local'], io)).code).toBe(0)
-    const conv = await cli(['--host', 'local', '--snapshot', 'converged.json'], io)
+    expect((await cli(['--recipe', 'demo', '--host', 'local'], io)).code).toBe(0)
+    const conv = await cli(['--recipe', 'demo', '--host', 'local', '--snapshot', 'converged.json'], io)
     expect(conv.code).toBe(0)
     const snap = readFileSync(`${home}/converged.json`, 'utf8')
     // What the files hold stays on the host: hashes and sizes only.
@@ -92,7 +92,7 @@ describe('--snapshot and --simulate', () => {
     expect(readFileSync(trace, 'utf8')).toMatch(/socket\(AF_INET/)
     const sim = run([`${out}/provision.js`, '--simulate', `${ROOT}recipes/snapshots/demo/macos-arm64-fresh.json`])
     expect(sim.status, sim.stderr).toBe(2)
-    expect(sim.stdout).toContain('studio-mac: changes pending')
+    expect(sim.stdout).toContain('studio-mac: changes pending (recipe demo')
     expect(sim.stdout).toContain('7 to change')
     expect(readFileSync(trace, 'utf8').split('\n').filter((l) => /socket|connect/.test(l))).toEqual([])
   })

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { command, converge, defineRecipe, directory, file, line, versionSatisfies, type Facts } from '../../lib/index.ts'
 import { PS_COMMAND } from '../../lib/shell/powershell/quote.ts'
@@ -170,10 +171,11 @@ describe('engine against a replayed Windows host (cmd.exe login shell, PowerShel
   })
 
   it('refuses POSIX permissions on a Windows host, naming the field', async () => {
-    const line = Number(new Error().stack?.match(/engine-windows\.test\.ts:(\d+)/)?.[1]) + 2 // the file() call's line, below
     const bad = defineRecipe({ name: 'bad', resources: () => [file({ path: '~/x', content: 'x', mode: '0644' })] })
     const r = await converge({ recipe: bad, hosts: [{ name: 'gaming-pc', transport: windowsHost().host, os: 'windows' }], mode: 'plan' })
     expect(r.hosts[0]!.resources[0]).toMatchObject({ id: 'file:~/x', status: 'failed' })
+    // The error names the recipe's own line: the line of the file({ … mode }) call above.
+    const line = readFileSync(new URL(import.meta.url), 'utf8').split('\n').findIndex((l) => l.includes("file({ path: '~/x', content: 'x', mode: '0644' })")) + 1
     expect(r.hosts[0]!.resources[0]!.error!.message).toMatch(new RegExp(`^test/unit/engine-windows\\.test\\.ts:${line}:\\d+: file ~/x: mode is a POSIX permission and cannot be set on a Windows host`))
   })
 

@@ -1,6 +1,7 @@
 import { Volume, createFsFromVolume } from 'memfs'
 import { describe, expect, it } from 'vitest'
 import { groupVarsOf, loadInventory, selectHosts } from '../../lib/inventory/load.ts'
+import { selectTargets } from '../../lib/inventory/targets.ts'
 
 function fsWith(text: string) {
   return createFsFromVolume(Volume.fromJSON({ '/inv/hosts.yaml': text })) as unknown as { readFileSync(p: string, e: 'utf8'): string }
@@ -85,5 +86,22 @@ describe('hosts.example.yaml', () => {
     const inv = load(text)
     expect([...inv.hosts.values()].map((h) => h.os)).toEqual(['darwin', 'windows', 'linux', undefined])
     expect(selectHosts(inv, [], 'workstations').map((h) => h.name)).toEqual(['gaming-pc', 'studio-mac', 'this-laptop'])
+  })
+
+  it("has vars that are all options of the default recipe, invokeai, and resolve for each host", async () => {
+    const { readFileSync } = await import('node:fs')
+    const { default: invokeai } = await import('../../recipes/invokeai.ts')
+    const { optionTable } = await import('../../lib/core/option-table.ts')
+    const { unknownVars } = await import('../../lib/core/unknown-vars.ts')
+    const { resolveOptions } = await import('../../lib/core/recipe.ts')
+    const inv = load(readFileSync(new URL('../../hosts.example.yaml', import.meta.url), 'utf8'))
+    const table = optionTable(invokeai)
+    for (const t of selectTargets(inv, [...inv.hosts.keys()])) {
+      const layers = [...(t.groupVars ?? []).map((vars) => ({ where: 'group', vars })), { where: 'host', vars: t.vars ?? {} }]
+      expect(unknownVars(table, layers, 'invokeai'), t.name).toEqual([])
+      resolveOptions(invokeai, { groupVars: t.groupVars ?? [], hostVars: t.vars ?? {}, env: {} }, t.name)
+    }
+    const gpu = selectTargets(inv, ['gpu-box-1'])[0]
+    expect(resolveOptions(invokeai, { groupVars: gpu?.groupVars ?? [], hostVars: gpu?.vars ?? {}, env: {} }, 'gpu-box-1')).toMatchObject({ bind: '0.0.0.0', port: 9090, ref: 'v2.0.2' })
   })
 })

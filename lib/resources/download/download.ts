@@ -160,6 +160,11 @@ export const download = defineResource<DownloadOptions, DownloadCurrent, Downloa
     },
   },
   secrets: (d) => (d.token ? [d.token] : []),
+  warnings(d, c) {
+    if (c.stampOk || c.head === undefined || c.head.status !== undefined) return []
+    const why = c.head.curlError ?? 'no answer'
+    return [`${d.url} not checked (${why}): the gated access, size and checksum the hub announces are checked when the download starts`]
+  },
   // A snapshot keeps the HEAD's status and headers, not the signed query of a CDN redirect (a
   // credential for a while) nor cookies: the plan reads neither.
   snapshotProbe(data) {

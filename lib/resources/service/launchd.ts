@@ -1,4 +1,6 @@
-import * as plist from 'plist'
+// plist is CommonJS: Node's ESM loader gives its exports only as the default (a namespace import has no build()).
+import plist from 'plist'
+import type { PlistValue } from 'plist'
 import type { ProbeData, Step } from '../../core/types.ts'
 import { atomicWrite } from '../../shell/posix/write.ts'
 import { quote } from '../../shell/posix/quote.ts'
@@ -20,10 +22,10 @@ export function plistPath(d: ServiceOptions, home: string): string {
 }
 
 /** The launchd job, keys in a fixed order so the same declaration always gives the same bytes. */
-export function plistObject(d: ServiceOptions, home: string): Record<string, plist.PlistValue> {
+export function plistObject(d: ServiceOptions, home: string): Record<string, PlistValue> {
   const log = `${home.replace(/\/$/, '')}/Library/Logs/${d.name}.log`
   const restart = d.restart ?? 'always'
-  const job: Record<string, plist.PlistValue> = { Label: d.name, ProgramArguments: d.argv }
+  const job: Record<string, PlistValue> = { Label: d.name, ProgramArguments: d.argv }
   if (d.cwd) job.WorkingDirectory = d.cwd
   if (d.env && Object.keys(d.env).length > 0) job.EnvironmentVariables = Object.fromEntries(Object.keys(d.env).sort().map((k) => [k, d.env?.[k] as string]))
   if (isDaemon(d) && d.user) job.UserName = d.user

@@ -58,6 +58,16 @@ describe('git', () => {
     expect(() => gitType.apply(d, c, ch, linuxFacts)).toThrow(/git is not installed on the host. Install it first \(Debian\/Ubuntu: apt-get install git; macOS: xcode-select --install/)
   })
 
+  it('a branch whose remote cannot be reached (offline --plan): no change, a "not checked" warning; a ref the remote lacks is still refused', () => {
+    const d = gitType.validate({ repo, dest: '/srv/ai', ref: 'main' }, linuxFacts)
+    const offline = gitType.parse(checkout({ tag: undefined, lsremote: hex("fatal: unable to access 'https://github.com/invoke-ai/InvokeAI.git/': Could not resolve host: github.com\n") }), d)
+    expect(gitType.diff(d, offline)).toEqual([])
+    expect(gitType.warnings?.(d, offline)).toEqual([`${repo} not checked (fatal: unable to access 'https://github.com/invoke-ai/InvokeAI.git/': Could not resolve host: github.com): where main points upstream is unknown, so the checkout was left at aaaaaaa`])
+    const lacking = gitType.parse(checkout({ tag: undefined, lsremote: hex(`${A}\trefs/heads/other\n`) }), d)
+    expect(gitType.diff(d, lacking).map((x) => x.op)).toEqual(['missing-ref'])
+    expect(gitType.warnings?.(d, lacking)).toEqual([])
+  })
+
   it('local changes without force are refused, naming what is kept', () => {
     const d = gitType.validate({ repo, dest: '/srv/ai', ref: 'v2' }, linuxFacts)
     const c = gitType.parse(checkout({ tag: B, lsremote: undefined, dirty: '1' }), d)

@@ -210,6 +210,12 @@ export interface ResourceType<D, C, O extends ChangeOp = ChangeOp> {
   /** The change to make when a resource that notifies this one changed; absent: cannot be notified. */
   notified?(d: D, by: string[]): Change<O>
   /**
+   * True when its own changes in this run already do what being notified would (a service that is
+   * started or restarted anyway, an env just built): the notified change is then left out, so a
+   * first install does not start a service and restart it at once.
+   */
+  notifiedCoveredBy?(own: Change<O>[]): boolean
+  /**
    * Its steps may run sudo themselves (Step.askpass): before the first change of such a resource,
    * the engine settles the run's become password, to hand it to them through SUDO_ASKPASS.
    */

@@ -1,6 +1,6 @@
 import { hasCode, toStatecraftError, VerifyError } from '../core/errors.ts'
 import type { Change, Facts, RunFlags } from '../core/types.ts'
-import { brokenPred, notifiedBy, notifiedChange, skipped, type Outcome } from './decide.ts'
+import { brokenPred, notifiedBy, notifiedChange, skipped, withNotified, type Outcome } from './decide.ts'
 import type { Graph } from './graph.ts'
 import type { PlanNode } from './node.ts'
 import type { HostSession } from './session.ts'
@@ -96,10 +96,11 @@ async function runOne(ctx: ApplyContext, id: string, out: Map<string, Outcome>):
       }
     }
     // Converged first, then notified (a service restarts with its new config); an action, so not verified.
-    if (by.length > 0) {
-      const notified = notifiedChange(node, by)
-      changes = [...changes, notified]
-      await run([notified])
+    const all = withNotified(node, changes, by)
+    if (all.length > changes.length) {
+      const notified = all.slice(changes.length)
+      changes = all
+      await run(notified)
     }
     return { status: 'changed', changes, ms: ms(), ...(Object.keys(details).length ? { details } : {}) }
   } catch (e) {

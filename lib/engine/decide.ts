@@ -57,3 +57,11 @@ export const skipped = (why: string): Change => ({ op: 'skip', text: `skipped: $
  * outside the package) throws that copy's error classes.
  */
 
+/**
+ * A resource's changes in this run: its own, then what being notified by `by` adds — unless its
+ * own changes already cover that (its type's notifiedCoveredBy: a service started anyway).
+ */
+export function withNotified(node: PlanNode, own: Change[], by: string[]): Change[] {
+  if (by.length === 0 || (own.length > 0 && node.kind.notifiedCoveredBy?.(own))) return own
+  return [...own, notifiedChange(node, by)]
+}

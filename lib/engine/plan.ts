@@ -1,6 +1,6 @@
 import { toStatecraftError } from '../core/errors.ts'
 import type { Facts } from '../core/types.ts'
-import { brokenPred, deferringPred, notifiedBy, notifiedChange, recheck, skipped, type Outcome } from './decide.ts'
+import { brokenPred, deferringPred, notifiedBy, notifiedChange, recheck, skipped, withNotified, type Outcome } from './decide.ts'
 import type { Graph } from './graph.ts'
 import type { PlanNode } from './node.ts'
 
@@ -46,7 +46,7 @@ export function planAll(nodes: Map<string, PlanNode>, graph: Graph, currents: Ma
       out.set(id, { status: 'pending', changes: [recheck(by.pending[0] as string)], ms: 0 })
       continue
     }
-    const changes = by.changed.length > 0 ? [...own, notifiedChange(node, by.changed)] : own
+    const changes = withNotified(node, own, by.changed)
     if (changes.length === 0) {
       out.set(id, { status: 'unchanged', changes, ms: 0 })
       continue

@@ -34,6 +34,8 @@ export interface ResourceSpec<D extends object, C, O extends ChangeOp> {
   onlyIfNotified?(d: D): boolean
   /** The change to make when a resource that notifies this one changed; without it, it cannot be notified. */
   notified?(d: D, by: string[]): Change<O>
+  /** Its own changes already do what being notified would (started anyway): the notification is dropped. */
+  notifiedCoveredBy?(own: Change<O>[]): boolean
   secrets?(d: D): string[]
   /** What the probe could not check, shown as host warnings (see ResourceType.warnings). */
   warnings?(d: D, c: C): string[]
@@ -115,6 +117,7 @@ export function defineResource<D extends object, C, O extends ChangeOp>(spec: Re
   }
   if (spec.onlyIfNotified) type.onlyIfNotified = spec.onlyIfNotified
   if (spec.notified) type.notified = spec.notified
+  if (spec.notifiedCoveredBy) type.notifiedCoveredBy = spec.notifiedCoveredBy
   if (spec.secrets) type.secrets = spec.secrets
   if (spec.warnings) type.warnings = spec.warnings
   if (spec.askpass) type.askpass = spec.askpass

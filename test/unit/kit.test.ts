@@ -114,6 +114,28 @@ describe('a resource defined with defineResource', () => {
     expect(readFileSync(`${dir}/ready.log`, 'utf8')).toBe('notified by conf\nnotified by conf\n')
   })
 
+  it('leaves the notified change out when its own changes cover it (notifiedCoveredBy), in the plan and the apply', async () => {
+    // A marker whose own write does what being notified would: like a service started anyway.
+    const covering = defineResource<MarkerOptions, MarkerCurrent, MarkerOp>({ ...spec, type: 'covering-marker', posix, powershell, notified, notifiedCoveredBy: (own) => own.some((c) => c.op === 'write') })
+    const home = tempDir()
+    const dir = tempDir()
+    const recipe = defineRecipe<{ v: string }>({
+      name: 'covering',
+      options: { v: { default: '1' } },
+      resources: ({ options }) => [file({ id: 'conf', path: `${dir}/conf`, content: options.v, notify: ['m'] }), covering({ id: 'm', path: `${dir}/ready`, label: 'up' })],
+    })
+    const run = (mode: 'plan' | 'apply', v = '1') => converge({ recipe, hosts: [{ name: 'local', transport: localHost(home) }], mode, set: { v } })
+    const plan = await run('plan')
+    expect(plan.hosts[0]!.resources[1]).toMatchObject({ id: 'm', status: 'changed', changes: [`write marker ${dir}/ready`] })
+    const first = await run('apply')
+    expect(first.hosts[0]!.resources[1]!.changes).toEqual([`write marker ${dir}/ready`])
+    expect(existsSync(`${dir}/ready.log`)).toBe(false)
+    // Converged itself, its notifier changed: now the notification is all it does.
+    const second = await run('apply', '2')
+    expect(second.hosts[0]!.resources[1]!.changes).toEqual([`note in ${dir}/ready.log (notified by conf)`])
+    expect(readFileSync(`${dir}/ready.log`, 'utf8')).toBe('notified by conf\n')
+  })
+
   it('a notify naming a resource whose type cannot be notified is a ValidationError naming both ids, before any change', async () => {
     const home = tempDir()
     const dir = tempDir()

@@ -130,6 +130,8 @@ export const condaEnv = defineResource<CondaEnvOptions, CondaEnvCurrent, CondaEn
     probe: (d) => psProbe(where(d)),
     apply,
   },
+  // Just created, updated or recreated from the file: an update on top would redo the same build.
+  notifiedCoveredBy: (own) => own.some((c) => c.op === 'create' || c.op === 'update' || c.op === 'recreate'),
   notified: (d, by) => ({ op: 'update', text: `update conda env ${label(d)} from ${d.file} (notified by ${by.join(', ')})` }),
   examples: ({ path, value }) => [
     { desired: { name: 'invokeai', file: path, env: { V: value }, onDrift: 'recreate', conda: path }, current: example(['-e git+https://x.example/y.git#egg=k_diffusion'], '/e') },

@@ -164,6 +164,8 @@ export const httpCheck = defineResource<HttpCheckOptions, HttpCheckCurrent, Http
     apply: (d, c, _changes, facts) => [waitStep(d, c, facts)],
   },
   // After a restart the service must answer again, even if the probe (before the restart) saw it answer.
+  // Its own wait ran after the notifiers (they come first): waiting again would ask the same question.
+  notifiedCoveredBy: (own) => own.some((c) => c.op === 'wait'),
   notified: (d, by) => ({ op: 'wait', text: `${goal(d)}; notified by ${by.join(', ')})` }),
   examples: ({ path: p, value }) => [
     { desired: { url: `http://127.0.0.1:9090/${encodeURIComponent(value)}`, expect: { status: [200, 204], bodyIncludes: value.replace(/[\r\n\0]/g, '') || 'x' }, timeout: 2, logs: { file: p } }, current: { curl: true, exit: 7, status: 0, match: false, body: '', err: '' } },

@@ -138,6 +138,8 @@ export const service = defineResource<ServiceOptions, ServiceCurrent, ServiceOp>
     (d.state ?? 'running') === 'running'
       ? { op: 'restart', text: `restart service ${d.name} (notified by ${by.join(', ')})` }
       : { op: 'restart', text: `leave service ${d.name} ${d.state} (notified by ${by.join(', ')})` },
+  // Started or restarted by its own changes: it already runs with what its notifiers changed.
+  notifiedCoveredBy: (own) => own.some((c) => c.op === 'start' || c.op === 'restart'),
   examples: ({ path: p, value }): Example<ServiceOptions, ServiceCurrent>[] => [
     // [desired, current] pairs: a first install, a changed definition to stop, a removal
     // (on every OS the lint tests run: Linux-only and macOS-only fields are linted in service.test.ts).

@@ -15,6 +15,10 @@ export interface OptionDef {
   description?: string
   /** Secret options are read from `env` only, never from argv or the inventory, and are redacted. */
   secret?: boolean
+  /**
+   * An environment variable of the controller: a secret option's only source; for other options a
+   * layer above the default and below the inventory (`HF_ENDPOINT`, as the tool it configures reads it).
+   */
   env?: string
   required?: boolean
 }
@@ -174,6 +178,9 @@ export function resolveOptions(recipe: Recipe<any>, layers: OptionLayers, hostNa
     } else {
       let v = def.default
       let from: string | undefined
+      // A non-secret option may name a variable users already set (HF_ENDPOINT): above the default, below the inventory.
+      const fromEnv = def.env ? (layers.env ?? process.env)[def.env] : undefined
+      if (fromEnv !== undefined && fromEnv !== '') [v, from] = [fromEnv, `the environment variable ${def.env}`]
       for (const layer of vars) {
         const hit = lookupVar(layer, e.address)
         if (hit.found) [v, from] = [hit.value, inventory]

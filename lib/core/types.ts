@@ -216,6 +216,11 @@ export interface ResourceType<D, C, O extends ChangeOp = ChangeOp> {
   /** Values to redact from diffs and messages. */
   secrets?(d: D): string[]
   /**
+   * What the probe could not check (a hub or git remote out of reach: `--plan` must work without
+   * network): shown as the host's warnings, never a failure. Pure, from the probed state.
+   */
+  warnings?(d: D, c: C): string[]
+  /**
    * The same desired state with its content hidden from plans and diffs. The engine uses it when
    * the desired state holds a secret: what is read back from the host (the value before a rotation)
    * may be one too, and only the new value is known to redact.

@@ -108,6 +108,7 @@ export async function runHost(o: HostRunOptions): Promise<HostReport> {
     const flags = { verifyArtifacts: o.verifyArtifacts }
     const data = await session.probe(probed.map((n) => n.kind.probe(n.desired, facts, flags)), probed.some((n) => n.become), probed.map((n) => n.id))
     const currents = new Map<string, unknown>(probed.map((n, i) => [n.id, n.kind.parse(data[i] as Map<string, string>, n.desired)]))
+    for (const n of probed) for (const w of n.kind.warnings?.(n.desired, currents.get(n.id)) ?? []) session.warnings.push(`${n.id}: ${w}`)
     // Before the first change: the password for steps that run sudo themselves, if any may run.
     const mayAskpass = (n: PlanNode): boolean =>
       !n.become && n.kind.askpass?.(n.desired) === true && (n.handler || (graph.preds.get(n.id) ?? []).some((e) => e.defers) || n.kind.diff(n.desired, currents.get(n.id)).length > 0)

@@ -30,12 +30,16 @@ interface GitCurrent {
   target?: string
   refKind?: 'commit' | 'tag' | 'branch'
   lsRemote?: string
+  /** ls-remote could not reach the remote (offline): the branch tip is unknown, not missing. */
+  unreachable?: string
 }
 
 /** 'conflict' and 'missing-ref': apply refuses them with the reason. */
 type GitOp = { op: 'clone' } | { op: 'set-remote' } | { op: 'checkout' } | { op: 'conflict' } | { op: 'missing-ref' }
 
 const SHA = /^[0-9a-f]{40}$/
+/** What git prints when it cannot reach a remote at all (as opposed to a ref it does not have). */
+const UNREACHABLE = /unable to access|Could not resolve host|Connection refused|Connection timed out|Network is unreachable|could not read from remote|does not appear to be a git repository|unable to connect/i
 
 const short = (sha?: string): string => (sha ? sha.slice(0, 7) : 'nothing')
 
@@ -87,6 +91,8 @@ export const git = defineResource<GitOptions, GitCurrent, GitOp>({
     const branch = find(`refs/heads/${d.ref}`)
     if (branch) return { ...c, target: branch, refKind: 'branch' }
     if (peeled) return { ...c, target: peeled, refKind: 'tag' }
+    const err = ls.split('\n').find((l) => UNREACHABLE.test(l))
+    if (lines.length === 0 && err) c.unreachable = err.trim()
     return c
   },
   diff(d, c) {
@@ -95,10 +101,12 @@ export const git = defineResource<GitOptions, GitCurrent, GitOp>({
     if (c.exists === 'other') return [{ op: 'conflict', text: `clone ${d.repo} to ${d.dest}: the directory is not empty and not a git checkout` }]
     const out: Change<GitOp>[] = []
     if (c.origin !== d.repo) out.push({ op: 'set-remote', text: `set remote origin to ${d.repo} (was ${c.origin || 'none'})` })
+    if (!c.target && c.unreachable) return out
     if (!c.target) out.push({ op: 'missing-ref', text: `check out ${d.ref}: not found on ${d.repo}${c.lsRemote ? ` (${c.lsRemote.trim().split('\n')[0]})` : ''}` })
     else if (c.head !== c.target) out.push({ op: 'checkout', text: `check out ${d.ref} (was ${short(c.head)})${c.dirty && d.force ? ', discarding local changes to tracked files' : ''}` })
     return out
   },
+  warnings: (d, c) => (c.unreachable ? [`${d.repo} not checked (${c.unreachable}): where ${d.ref} points upstream is unknown, so the checkout was left at ${short(c.head)}`] : []),
   posix: { probe: (d) => posixProbe(d), apply: (d, c, _changes, facts) => gitSteps(d, c, facts) },
   powershell: { probe: (d) => psProbe(d), apply: (d, c, _changes, facts) => gitSteps(d, c, facts) },
   examples: ({ path, value }) => [

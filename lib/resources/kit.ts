@@ -35,6 +35,8 @@ export interface ResourceSpec<D extends object, C, O extends ChangeOp> {
   /** The change to make when a resource that notifies this one changed; without it, it cannot be notified. */
   notified?(d: D, by: string[]): Change<O>
   secrets?(d: D): string[]
+  /** What the probe could not check, shown as host warnings (see ResourceType.warnings). */
+  warnings?(d: D, c: C): string[]
   /** Its steps may call `sudo -A` themselves (see ResourceType.askpass). */
   askpass?(d: D): boolean
   examples?(v: { path: string; value: string }): Example<D, C>[]
@@ -112,6 +114,7 @@ export function defineResource<D extends object, C, O extends ChangeOp>(spec: Re
   if (spec.onlyIfNotified) type.onlyIfNotified = spec.onlyIfNotified
   if (spec.notified) type.notified = spec.notified
   if (spec.secrets) type.secrets = spec.secrets
+  if (spec.warnings) type.warnings = spec.warnings
   if (spec.askpass) type.askpass = spec.askpass
   if ('sensitive' in spec.fields) type.markSensitive = (d) => ({ ...d, sensitive: true })
   if (spec.examples) type.examples = spec.examples

@@ -160,6 +160,11 @@ export const download = defineResource<DownloadOptions, DownloadCurrent, Downloa
     },
   },
   secrets: (d) => (d.token ? [d.token] : []),
+  warnings(d, c) {
+    if (c.stampOk || c.head === undefined || c.head.status !== undefined) return []
+    const why = c.head.curlError ?? 'no answer'
+    return [`${d.url} not checked (${why}): the gated access, size and checksum the hub announces are checked when the download starts`]
+  },
   examples: ({ path, value }) => [
     { desired: { url: `https://hub.example/m/resolve/main/${encodeURIComponent(value)}`, dest: path, sha256: 'a'.repeat(64), size: 10, token: 'hf_x' }, current: { stampOk: false, exists: false, head: { status: 200 } } },
     { desired: { url: 'https://hub.example/x', dest: path, sha256: 'a'.repeat(64) }, current: { stampOk: false, exists: true, hash: 'a'.repeat(64) } },

@@ -1,0 +1,147 @@
+import { condaEnv, condaRun, defineRecipe, directory, download, file, git, httpCheck, include, service, ValidationError, command } from '../lib/index.ts'
+import type { Resource } from '../lib/index.ts'
+import prerequisites, { toolsId } from './prerequisites.ts'
+import { absolute, factChecks, isLoopback } from './invokeai/checks.ts'
+import { firewall } from './invokeai/firewall.ts'
+import { preflight } from './invokeai/preflight.ts'
+import { removal } from './invokeai/absent.ts'
+
+/** The two checkpoints of CompVis/stable-diffusion-v-1-4-original, as the hub announces them. */
+export const CHECKPOINTS = {
+  'sd-v1-4-full-ema.ckpt': { size: 7703807346, sha256: '14749efc0ae8ef0329391ad4436feb781b402f4fece4883c7ad8d10556d8a36a' },
+  'sd-v1-4.ckpt': { size: 4265380512, sha256: 'fe4efff1e174c627256e44ec2991ba279b3816e364b49f9be2abc0b3ff3f8556' },
+} as const
+export const MODEL_REPO = 'CompVis/stable-diffusion-v-1-4-original'
+/** nunocoracao/InvokeAI's main on 2022-10-10: upstream v2.0.0 with the env renamed ldm -> invokeai. */
+export const FORK_COMMIT = '67ddba9cfff83c3c3baba970a773defc10783bd1'
+const GiB = 1024 ** 3
+
+/**
+ * The 2022 InvokeAI 2.0.x workstation: prerequisites, the checkout, the checkpoint (downloaded
+ * while the env builds), the conda env, preload_models.py, the web UI as a service and its health.
+ * @example
+ * import invokeai from 'statecraft/recipes/invokeai'
+ * await converge({ recipe: invokeai, hosts: ['studio-mac'], inventory: 'hosts.yaml' })
+ */
+export default defineRecipe({
+  name: 'invokeai',
+  description: 'InvokeAI 2.0.x (the 2022 conda flow) as a service, on macOS, Linux or Windows',
+  facts: ['gpu'],
+  include: [include(prerequisites, {
+    prefix: 'prereq',
+    options: { conda: (o) => o.conda, condaPrefix: (o) => o.condaPrefix, after: ['preflight'] },
+  })],
+  options: {
+    repo: { type: 'string', default: 'https://github.com/nunocoracao/InvokeAI.git', description: 'any git URL: the fork, https://github.com/invoke-ai/InvokeAI.git, a mirror, file://' },
+    ref: { type: 'string', default: FORK_COMMIT, description: 'a commit, tag (v2.0.2) or branch' },
+    root: { type: 'path', default: '~/invokeai', description: 'the checkout and install directory' },
+    checkpoint: { type: 'enum', values: ['sd-v1-4-full-ema.ckpt', 'sd-v1-4.ckpt'], default: 'sd-v1-4-full-ema.ckpt', description: 'which Stable Diffusion 1.4 checkpoint' },
+    conda: { type: 'enum', values: ['miniforge', 'miniconda', 'anaconda'], default: 'miniforge', description: 'conda flavour installed when none is at condaPrefix' },
+    condaPrefix: { type: 'path', description: 'the conda to use or install (default ~/miniforge3, ~/miniconda3, ~/anaconda3)' },
+    envName: { type: 'string', default: 'invokeai', description: 'the conda env' },
+    bind: { type: 'string', default: '127.0.0.1', description: 'the web UI\'s address; not loopback: the port is opened in the firewall' },
+    port: { type: 'number', default: 9090, description: 'the web UI\'s port' },
+    sampler: { type: 'enum', values: ['ddim', 'k_dpm_2_a', 'k_dpm_2', 'k_euler_a', 'k_euler', 'k_heun', 'k_lms', 'plms'], default: 'k_lms', description: 'invoke.py --sampler' },
+    fullPrecision: { type: 'boolean', description: '--full_precision (default: on Macs, off elsewhere)' },
+    service: { type: 'boolean', default: true, description: 'run the web UI as a service and wait for it to answer' },
+    hfToken: { type: 'string', secret: true, env: 'HF_TOKEN', description: 'Hugging Face token (read from HF_TOKEN only)' },
+    hubUrl: { type: 'string', env: 'HF_ENDPOINT', default: 'https://huggingface.co', description: 'the hub (HF_ENDPOINT, as huggingface_hub reads it)' },
+    state: { type: 'enum', values: ['present', 'absent'], default: 'present', description: 'absent: remove what the recipe installed, in reverse order' },
+    removeModels: { type: 'boolean', default: false, description: 'with state absent: remove the checkpoint too' },
+    checkpointUrl: { type: 'string', description: 'TEST ONLY: download the checkpoint from here instead of the hub' },
+    checkpointSha256: { type: 'string', description: 'TEST ONLY: with checkpointUrl, its sha256' },
+    checkpointSize: { type: 'number', description: 'TEST ONLY: with checkpointUrl, its size in bytes' },
+  },
+  resources: ({ facts, options: o }) => {
+    const win = facts.os === 'windows'
+    const mac = facts.os === 'darwin'
+    const root = o.root.replace(/[\\/]+$/, '')
+    const sep = win ? '\\' : '/'
+    const condaPrefix = o.condaPrefix ?? `~/${o.conda === 'miniforge' ? 'miniforge3' : o.conda === 'miniconda' ? 'miniconda3' : 'anaconda3'}`
+    const ckpt = checkpointOf(o)
+    const modelDir = `${root}${sep}models${sep}ldm${sep}stable-diffusion-v1`
+    const python = absolute(win ? `${condaPrefix}\\envs\\${o.envName}\\python.exe` : `${condaPrefix}/envs/${o.envName}/bin/python`, facts)
+    if (o.state === 'absent') return removal(facts, { root: absolute(root, facts), condaPrefix: absolute(condaPrefix, facts), envName: o.envName, removeModels: o.removeModels, python })
+
+    const facts2 = factChecks(facts, { root, condaPrefix })
+    const variables: Record<string, string> = mac ? { PYTORCH_ENABLE_MPS_FALLBACK: '1' } : {}
+    const env = condaEnv({
+      id: 'env',
+      name: o.envName,
+      file: `${root}${sep}${mac ? 'environment-mac.yml' : 'environment.yml'}`,
+      conda: condaPrefix,
+      variables,
+      // tokenizers < 0.14.1 builds from source on arm64 and fails on rustc >= 1.73: pip's cargo is the pinned one.
+      env: win ? { RUSTUP_TOOLCHAIN: '1.72.1' } : { RUSTUP_TOOLCHAIN: '1.72.1', PATH: `${facts.home}/.cargo/bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin` },
+      after: ['invokeai', 'prereq/conda', 'prereq/rustup'],
+      notify: ['preload', ...(o.service ? ['service'] : [])],
+    })
+    const full = o.fullPrecision ?? mac
+    const web = condaRun(env, ['python', 'scripts/invoke.py', '--web', '--host', o.bind, '--port', String(o.port), '--sampler', o.sampler, ...(full ? ['--full_precision'] : [])], facts, { cwd: root })
+    const userUnit = facts.os === 'linux' && facts.uid !== 0
+    const out: Resource[] = [
+      preflight({
+        id: 'preflight',
+        root, checkpoint: `${modelDir}${sep}model.ckpt`, checkpointBytes: ckpt.size ?? 0, envBytes: 12 * GiB, marginBytes: 2 * GiB,
+        condaPrefix, envName: o.envName, port: o.port, token: Boolean(o.hfToken), appleSilicon: facts.appleSilicon,
+        problems: facts2.problems, notes: facts2.notes,
+      }),
+    ]
+    out.push(
+      // On Windows git.ts passes -c core.longpaths=true itself.
+      git({ id: 'invokeai', repo: o.repo, dest: root, ref: o.ref, after: ['preflight', `prereq/${toolsId(facts)}`], ...(o.service ? { notify: ['service'] } : {}) }),
+      directory({ id: 'models', path: modelDir, after: ['invokeai'] }),
+      download({
+        id: 'checkpoint',
+        url: ckpt.url,
+        dest: `${modelDir}${sep}model.ckpt`,
+        ...(ckpt.sha256 ? { sha256: ckpt.sha256 } : {}),
+        ...(ckpt.size !== undefined ? { size: ckpt.size } : {}),
+        ...(o.hfToken ? { token: o.hfToken } : { hubToken: true }),
+        // No `after`: ordered after models by its path, yet planned from the batched probe, whose
+        // HEAD (with the token) reports a gated checkpoint in the plan, before the 7.7 GB start.
+        ...(o.service ? { notify: ['service'] } : {}),
+      }),
+      ...(ckpt.sha256 ? [file({ id: 'model-sha256', path: `${modelDir}${sep}model.sha256`, content: ckpt.sha256, after: ['checkpoint'] })] : []),
+      env,
+      // From the repo root, inside the env: BERT/CLIP tokenizers, GFPGAN, CodeFormer, Real-ESRGAN weights.
+      command({ id: 'preload', ...condaRun(env, ['python', 'scripts/preload_models.py'], facts, { cwd: root }), onlyIfNotified: true, idleTimeout: 1800 }),
+    )
+    if (o.service) {
+      out.push(service({
+        id: 'service',
+        name: 'invokeai',
+        argv: web.argv,
+        cwd: root,
+        env: web.env,
+        ...(userUnit ? { scope: 'user' } : {}),
+        description: 'InvokeAI web UI (statecraft)',
+        after: ['env', 'checkpoint', ...(ckpt.sha256 ? ['model-sha256'] : []), 'preload'],
+      }))
+      if (!isLoopback(o.bind)) out.push(...firewall(facts, o.port, python, ['env']))
+      const host = o.bind === '0.0.0.0' || o.bind === '::' || isLoopback(o.bind) ? '127.0.0.1' : o.bind
+      out.push(httpCheck({
+        id: 'health',
+        url: `http://${host.includes(':') ? `[${host}]` : host}:${o.port}/flaskwebgui-keep-server-alive`,
+        expect: { status: 200, bodyIncludes: 'Server Running' },
+        // The port opens only once the model is loaded: minutes on a laptop.
+        timeout: 900,
+        ...(facts.os === 'linux' ? { logs: userUnit ? { unit: 'invokeai', user: facts.user } : { unit: 'invokeai' } } : mac ? { logs: { file: '~/Library/Logs/invokeai.log' } } : {}),
+        after: ['service'],
+      }))
+    }
+    return out
+  },
+})
+
+/** The checkpoint's URL and what it must be: the hub's file, or a test's stand-in (checkpointUrl). */
+function checkpointOf(o: { checkpoint: keyof typeof CHECKPOINTS; hubUrl: string; checkpointUrl?: string | undefined; checkpointSha256?: string | undefined; checkpointSize?: number | undefined }): { url: string; sha256?: string; size?: number } {
+  if (o.checkpointUrl !== undefined) {
+    return { url: o.checkpointUrl, ...(o.checkpointSha256 ? { sha256: o.checkpointSha256.toLowerCase() } : {}), ...(o.checkpointSize !== undefined ? { size: o.checkpointSize } : {}) }
+  }
+  if (o.checkpointSha256 !== undefined || o.checkpointSize !== undefined) {
+    throw new ValidationError('recipe invokeai: checkpointSha256 and checkpointSize describe a checkpointUrl (test only); set checkpointUrl too, or leave them out')
+  }
+  const known = CHECKPOINTS[o.checkpoint]
+  return { url: `${o.hubUrl.replace(/\/+$/, '')}/${MODEL_REPO}/resolve/main/${o.checkpoint}`, sha256: known.sha256, size: known.size }
+}

@@ -114,7 +114,8 @@ export default defineRecipe({
         argv: web.argv,
         cwd: root,
         env: web.env,
-        ...(userUnit ? { scope: 'user' } : {}),
+        // become: lingering (loginctl enable-linger) is root's to grant where no polkit lets a user do it over SSH.
+        ...(userUnit ? { scope: 'user', become: true } : {}),
         description: 'InvokeAI web UI (statecraft)',
         after: ['env', 'checkpoint', ...(ckpt.sha256 ? ['model-sha256'] : []), 'preload'],
       }))

@@ -9,7 +9,12 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
  *   the Channels/Platform header (Platform is CONDA_SUBDIR), conda-meta/, the pip stage and the
  *   activation banner;
  * - `env update -n|-p … -f FILE --prune`; `remove -n|-p … --all --yes`;
- * - `run -n|-p … --no-capture-output ARGV`: ARGV with CONDA_PREFIX and the env's bin/ on PATH.
+ * - `run -n|-p … --no-capture-output ARGV`: ARGV with CONDA_PREFIX and the env's bin/ on PATH;
+ * - `info --json`: the keys the conda resource reads (conda_prefix, root_prefix, platform,
+ *   conda_version) among others real conda prints, sorted, indent 2.
+ * An env whose yml lists `python` gets bin/python and bin/python3 linked to the host's python3,
+ * so `conda run -n X --no-capture-output python script.py` runs real Python (the e2e lab's
+ * InvokeAI stand-in serves HTTP that way).
  * The pip stage stands for pip's editable checkouts: each `-e git+…#egg=NAME` of the yml becomes
  * `src/<name>` in the working directory, and one that already exists fails the build the way a
  * real pip stops at its "(i)gnore, (w)ipe, (b)ackup, (a)bort" question (the real one waits).
@@ -36,6 +41,8 @@ build() {
   echo "# cmd: $0 env $sub -f $f" >> "$t/conda-meta/history"
   echo '# conda version: 25.3.0' >> "$t/conda-meta/history"
   echo "+conda-forge/\${CONDA_SUBDIR:-$platform}::python-3.9.13-h_0_cpython" >> "$t/conda-meta/history"
+  py=$(PATH=$(printf '%s' "$PATH" | sed "s#$t/bin:##g") command -v python3 || true)
+  if [ -n "$py" ] && grep -Eq '^ *- *python([<>=! ]|$)' "$f"; then ln -sf "$py" "$t/bin/python"; ln -sf "$py" "$t/bin/python3"; fi
   eggs=$(sed -n 's/.*-e git+.*#egg=\\([A-Za-z0-9._-]*\\).*/\\1/p' "$f")
   if [ -n "$eggs" ]; then
     echo 'Installing pip dependencies: - Ran pip subprocess with arguments:'
@@ -63,6 +70,11 @@ build() {
   echo '#'
 }
 case "$1 $2" in
+  "info --json")
+    printf '{\n  "active_prefix": null,\n  "channels": [\n    "https://conda.anaconda.org/conda-forge/%s",\n    "https://conda.anaconda.org/conda-forge/noarch"\n  ],\n' "$platform"
+    printf '  "conda_prefix": "%s",\n  "conda_version": "25.3.0",\n  "default_prefix": "%s",\n  "envs_dirs": [\n    "%s/envs"\n  ],\n' "$root" "$root" "$root"
+    printf '  "platform": "%s",\n  "python_version": "3.12.10.final.0",\n  "root_prefix": "%s",\n  "root_writable": true\n}\n' "$platform" "$root"
+    ;;
   "env list")
     [ "$3" = --json ] || { echo 'stand-in conda: only env list --json' >&2; exit 2; }
     envs=$root

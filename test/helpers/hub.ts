@@ -20,6 +20,8 @@ export interface Hub {
   blobs: Map<string, Blob>
   /** Tokens whose owner accepted the licence. */
   goodTokens: Set<string>
+  /** Gated repositories besides those under `gated/` (e.g. CompVis/stable-diffusion-v-1-4-original). */
+  gatedRepos: Set<string>
   /** Next CDN responses: 'cut' sends about half of what is asked, then drops the connection. */
   cdnModes: ('ok' | 'cut' | 'corrupt' | '503' | 'slow' | 'stall')[]
   /** How many of the next hub HEAD requests get no answer at all (the connection stays open). */
@@ -61,6 +63,7 @@ export async function startHub(host = '127.0.0.1'): Promise<Hub> {
     cdnUrl: '',
     blobs: new Map(),
     goodTokens: new Set(['hf_good_token_123']),
+    gatedRepos: new Set(),
     cdnModes: [],
     hangHeads: 0,
     bytesSent: 0,
@@ -129,7 +132,7 @@ export async function startHub(host = '127.0.0.1'): Promise<Hub> {
     const blob = m ? hub.blobs.get(decodeURIComponent(m[2] as string)) : undefined
     if (!m || !blob) return void res.writeHead(404, { 'X-Error-Code': 'EntryNotFound' }).end('Entry not found')
     const auth = String(req.headers.authorization ?? '')
-    if (m[1]!.startsWith('gated/')) {
+    if (m[1]!.startsWith('gated/') || hub.gatedRepos.has(m[1]!)) {
       if (!auth) return void res.writeHead(401, { 'X-Error-Code': 'GatedRepo', 'X-Error-Message': 'Access to model is restricted. You must be authenticated to access it.' }).end()
       if (!hub.goodTokens.has(auth.replace(/^Bearer /, ''))) {
         return void res.writeHead(403, { 'X-Error-Code': 'GatedRepo', 'X-Error-Message': 'Access to model is restricted and you are not in the authorized list.' }).end()

@@ -12,7 +12,9 @@ import { must, sleep } from './run.ts'
 export const LAB_BASE_ENV = 'STATECRAFT_LAB_BASE'
 
 // libpam-systemd beyond the brief's list: without pam_systemd, user@.service (lingering, user units) fails to start.
-export const PACKAGES = ['openssh-server', 'sudo', 'systemd-sysv', 'dbus', 'libpam-systemd', 'curl', 'busybox', 'ca-certificates']
+// python3 (python3-minimal lacks http.server and json) and git: the InvokeAI stand-in repository
+// is cloned over the network and its scripts run on the host's Python (test/helpers/invokeai/).
+export const PACKAGES = ['openssh-server', 'sudo', 'systemd-sysv', 'dbus', 'libpam-systemd', 'curl', 'busybox', 'ca-certificates', 'python3', 'git']
 
 /** The Debian mirror this machine uses, so the hosts fetch from the same place. */
 export async function mirror(): Promise<string> {

@@ -166,6 +166,12 @@ export const mkdirsAs = (user: string, dir: string): Step => ({ argv: ['sh', '-c
  */
 const LINGER = 'loginctl enable-linger "$1" 2>/dev/null || { mkdir -p /var/lib/systemd/linger && : > "/var/lib/systemd/linger/$1"; }; systemctl start "user@$2.service"'
 
+/** Why enabling lingering as the user failed, and the two ways out. */
+export function lingerRefused(user: string, stderr: string): string {
+  const said = stderr.trim().split('\n').pop() ?? ''
+  return `service: enabling lingering for ${user} needs root on this host (loginctl: ${said || 'refused'}; without polkit only root may): declare the service with become: true (it stays ${user}'s own user unit), or run \`sudo loginctl enable-linger ${user}\` once`
+}
+
 export function systemdApply(d: ServiceOptions, c: ServiceCurrent, changes: ServiceChange[]): Step[] {
   const user = d.resolved?.user
   const unit = unitName(d)
@@ -179,7 +185,11 @@ export function systemdApply(d: ServiceOptions, c: ServiceCurrent, changes: Serv
   }
   const steps: Step[] = []
   const ops = new Set(changes.map((ch) => ch.op))
-  if (ops.has('linger')) steps.push({ argv: ['sh', '-c', LINGER, 'statecraft-linger', user as string, String(c.userUid)], label: `loginctl enable-linger ${user}` })
+  if (ops.has('linger')) {
+    // As the user itself, only logind can say yes (through polkit, which many servers lack); the
+    // session it logged in with already runs the user's manager.
+    steps.push(root ? { argv: ['sh', '-c', LINGER, 'statecraft-linger', user as string, String(c.userUid)], label: `loginctl enable-linger ${user}` } : { argv: ['loginctl', 'enable-linger', user as string], explain: (r) => lingerRefused(user as string, r.stderr) })
+  }
   if (ops.has('stop')) steps.push(sd('stop', unit))
   if (ops.has('disable')) steps.push(sd('disable', unit))
   if (ops.has('remove')) steps.push({ argv: ['rm', '-f', '--', path] }, sd('daemon-reload'))

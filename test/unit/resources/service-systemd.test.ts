@@ -127,6 +127,14 @@ cases.push(
     steps: [['systemctl', '--user', 'start', 'web.service']],
   },
   {
+    name: 'user unit as the user, no linger yet: loginctl as the user (no root fallback to try), then its own manager',
+    facts: { ...linuxFacts, user: 'lab', home: HOME },
+    desired: USER_WEB,
+    current: userProbe('1000', { linger: false, unit: USER_TEXT, show: RUNNING }),
+    changes: ['enable lingering for lab (loginctl enable-linger), so the user unit runs without a login session and starts at boot'],
+    steps: [['loginctl', 'enable-linger', 'lab']],
+  },
+  {
     name: "another user's unit probed as a third user: refused",
     facts: linuxFacts,
     desired: USER_WEB,
@@ -247,5 +255,13 @@ describe('service on systemd, notified', () => {
     expect(r.out).toBe('')
     expect(r.code).toBe(0)
     expect(r.snippets).toBe(10)
+  })
+})
+
+describe('lingering refused for a user (no polkit)', () => {
+  it('explains the two ways out, quoting what loginctl said', async () => {
+    const { lingerRefused } = await import('../../../lib/resources/service/systemd.ts')
+    const m = lingerRefused('lab', 'Could not enable linger: Access denied\n')
+    expect(m).toBe("service: enabling lingering for lab needs root on this host (loginctl: Could not enable linger: Access denied; without polkit only root may): declare the service with become: true (it stays lab's own user unit), or run `sudo loginctl enable-linger lab` once")
   })
 })

@@ -1,7 +1,7 @@
 import type { ProbeData, Step } from '../../core/types.ts'
 import { decodeHex } from '../../shell/protocol.ts'
 import { psScriptStep } from '../../shell/powershell/lib.ts'
-import { psQuote, psStep } from '../../shell/powershell/quote.ts'
+import { msvcrtEscape, psQuote, psStep } from '../../shell/powershell/quote.ts'
 import type { ServiceChange, ServiceCurrent, ServiceOptions } from './types.ts'
 
 /**
@@ -18,18 +18,7 @@ const RESTART_COUNT = 999
 
 /** One argument on a Windows command line, as CommandLineToArgvW and the MSVC runtime split it. */
 export function winArg(s: string): string {
-  if (s !== '' && !/[\s"]/.test(s)) return s
-  let out = '"'
-  let bs = 0
-  for (const ch of s) {
-    if (ch === '\\') {
-      bs++
-      continue
-    }
-    out += ch === '"' ? `${'\\'.repeat(bs * 2 + 1)}"` : `${'\\'.repeat(bs)}${ch}`
-    bs = 0
-  }
-  return `${out}${'\\'.repeat(bs * 2)}"`
+  return s !== '' && !/[\s"]/.test(s) ? s : `"${msvcrtEscape(s, true)}"`
 }
 
 /** The task's fields as Get-ScheduledTask reads them back (null where Windows has none). */

@@ -26,6 +26,14 @@ const DOTNET_WHITESPACE = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u20
  */
 export function nativeArg(s: string): string {
   if (s === '') return `'""'`
+  return psQuote(msvcrtEscape(s, DOTNET_WHITESPACE.test(s)))
+}
+
+/**
+ * The inside of one argument as the MSVC runtime splits a command line: a double quote and the
+ * backslashes before it escaped; trailing backslashes doubled when a closing quote follows them.
+ */
+export function msvcrtEscape(s: string, closingQuote: boolean): string {
   let out = ''
   let bs = 0
   for (const ch of s) {
@@ -36,8 +44,7 @@ export function nativeArg(s: string): string {
     out += ch === '"' ? `${'\\'.repeat(bs * 2 + 1)}"` : `${'\\'.repeat(bs)}${ch}`
     bs = 0
   }
-  out += '\\'.repeat(DOTNET_WHITESPACE.test(s) ? bs * 2 : bs)
-  return psQuote(out)
+  return out + '\\'.repeat(closingQuote ? bs * 2 : bs)
 }
 
 /** Statements that run `step`: cwd, env, the program with its arguments, then its exit code. */

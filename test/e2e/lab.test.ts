@@ -137,7 +137,9 @@ describe('the lab', () => {
     const tables = async () => mine((await run('nft', ['list', 'tables'])).split('\n').map((l) => l.split(' ').pop() ?? ''))
     const cgroups = () => mine(readdirSync(existsSync('/sys/fs/cgroup/unified') ? '/sys/fs/cgroup/unified' : '/sys/fs/cgroup'))
     const overlays = () => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => / - overlay overlay /.test(l) && /\/sc-e2e-lab-/.test(l))
-    const labDirs = new Set(overlays().map((l) => /(\/tmp\/sc-e2e-lab-[^/ ]+)/.exec(l)?.[1]))
+    // This lab's own directory, from its bridge's alias (other labs may run at the same time).
+    const own = /dir=(\S+)/.exec(readFileSync(`/sys/class/net/sc-e2e-br${x}/ifalias`, 'utf8'))?.[1]
+    const labDirs = new Set(overlays().map((l) => /(\/tmp\/sc-e2e-lab-[^/ ]+)/.exec(l)?.[1]).filter((d) => d === own))
     expect(netns()).toEqual(expect.arrayContaining([`sc-e2e-${x}-lab1`, `sc-e2e-${x}-lab2`, `sc-e2e-${x}-svc`]))
     expect(links()).toContain(`sc-e2e-br${x}`)
     expect(await tables()).toEqual([`sc-e2e-${x}`])

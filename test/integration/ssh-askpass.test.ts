@@ -145,11 +145,14 @@ describe('askpass: the become password for steps that run sudo themselves', () =
 
   it('a step killed at its timeout leaves a helper without the secret, which the next askpass step removes', async () => {
     const { dir, tmp } = userDir()
-    const slow = command({ id: 'slow', askpass: true, env: { TMPDIR: tmp }, timeout: 2, argv: ['sh', '-c', 'sleep 60'], creates: `${dir}/never` })
+    // It marks that it started (so its helper was written first: on a busy machine a short
+    // timeout can fire before), then waits to be killed.
+    const slow = command({ id: 'slow', askpass: true, env: { TMPDIR: tmp }, timeout: 6, argv: ['sh', '-c', 'touch "$0/started"; sleep 60', dir], creates: `${dir}/never` })
     const env = { SC_SUDO_PW: TEST_PASSWORD }
     const hosts = [target({ default: false, passwordEnv: 'SC_SUDO_PW' })]
     const r = await converge({ recipe: defineRecipe({ name: 'slow', resources: () => [slow] }), hosts, env, ssh: { home }, lockPath: lock() })
-    expect(r.hosts[0]!.resources[0]!.error?.message).toMatch(/timed out after 2s/)
+    expect(r.hosts[0]!.resources[0]!.error?.message).toMatch(/timed out after 6s/)
+    expect(existsSync(`${dir}/started`)).toBe(true)
     // The watcher ends the step's process group with SIGKILL: no trap runs, the helper stays.
     expect(helperDirs(tmp).length).toBe(1)
     for (const d of helperDirs(tmp)) expect(readFileSync(join(tmp, d, 'askpass'), 'utf8')).not.toContain(TEST_PASSWORD)

@@ -45,9 +45,12 @@ export default defineRecipe({
     const link = `${root}/current`
     const cmds = envCommands(facts, { route, env: `${envs}/${name}`, version: o.version, build, uv, python3: o.python3, ...(o.index ? { index: o.index } : {}) })
     const userUnit = facts.os === 'linux' && facts.uid !== 0
+    const venvPkg = route === 'pip' && facts.packageManagers.includes('apt') && o.python3 === 'python3'
     const out: Resource[] = [
       directory({ id: 'envs', path: envs }),
-      ...(route === 'uv' && o.uv === undefined ? [pkg({ id: 'uv', name: 'uv', winget: 'astral-sh.uv', ...(facts.os === 'windows' ? { acceptAgreements: true } : {}) })] : []),
+      ...(route === 'uv' && o.uv === undefined ? [pkg({ id: 'uv', name: 'uv', winget: 'astral-sh.uv', ...(facts.os === 'windows' ? { acceptAgreements: true } : { become: facts.os !== 'darwin' }) })] : []),
+      // Debian and Ubuntu split venv's ensurepip out of python3: without it `python3 -m venv` fails.
+      ...(venvPkg ? [pkg({ id: 'venv', name: 'python3-venv', become: true })] : []),
       envSwap({
         id: 'env',
         envs, name, link,
@@ -55,7 +58,7 @@ export default defineRecipe({
         install: cmds.install,
         smoke: smokeTest(cmds.python, build),
         smokeWhat: `a tensor op on ${build.device}, torch build ${build.backend}; ${build.why}`,
-        after: ['envs', ...(route === 'uv' && o.uv === undefined ? ['uv'] : [])],
+        after: ['envs', ...(route === 'uv' && o.uv === undefined ? ['uv'] : []), ...(venvPkg ? ['venv'] : [])],
         ...(o.service ? { notify: ['service'] } : {}),
       }),
       file({ id: 'config', path: `${root}/invokeai.yaml`, content: invokeaiYaml(o), after: ['envs'], ...(o.service ? { notify: ['service'] } : {}) }),

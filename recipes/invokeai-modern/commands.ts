@@ -48,10 +48,12 @@ export function envCommands(facts: Facts, o: { route: Route; env: string; versio
   }
   const indexes = o.index ? [o.index] : [...torchIndex, 'https://pypi.org/simple']
   const [first, ...rest] = indexes
+  // pip ignores a plain-http index unless told to trust its host (a LAN mirror, the e2e's index).
+  const trusted = indexes.flatMap((u) => (u.startsWith('http://') ? ['--trusted-host', new URL(u).host] : []))
   return {
     create: [o.python3 ?? (facts.os === 'windows' ? 'python' : 'python3'), '-m', 'venv', o.env],
     install: [python, '-m', 'pip', 'install', '--disable-pip-version-check', '--index-url', first as string,
-      ...rest.flatMap((u) => ['--extra-index-url', u]), spec],
+      ...rest.flatMap((u) => ['--extra-index-url', u]), ...trusted, spec],
     python,
     web,
   }

@@ -116,7 +116,7 @@ describe('the commands per route and OS', () => {
     expect(c.install).toEqual(['/home/ana/invokeai/envs/6.0.0/bin/python', '-m', 'pip', 'install', '--disable-pip-version-check',
       '--index-url', 'https://download.pytorch.org/whl/cpu', '--extra-index-url', 'https://pypi.org/simple', 'invokeai==6.0.0'])
     const local = envCommands(cpuBox, { route: 'pip', env: '/e', version: '6.0.1', build: build(cpuBox), index: 'http://127.0.0.1:8123/simple' })
-    expect(local.install).toEqual(['/e/bin/python', '-m', 'pip', 'install', '--disable-pip-version-check', '--index-url', 'http://127.0.0.1:8123/simple', 'invokeai==6.0.1'])
+    expect(local.install).toEqual(['/e/bin/python', '-m', 'pip', 'install', '--disable-pip-version-check', '--index-url', 'http://127.0.0.1:8123/simple', '--trusted-host', '127.0.0.1:8123', 'invokeai==6.0.1'])
   })
 
   it('the smoke test gets the device as argv; its code has no host value spliced in', () => {

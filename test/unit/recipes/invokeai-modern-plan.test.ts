@@ -14,21 +14,24 @@ const rtx5090: Facts = { ...linuxFacts, gpu: { vendor: 'nvidia', devices: [{ nam
 const brewInfo = (name: string, stable: string): string =>
   hex(JSON.stringify({ formulae: [{ name, full_name: name, tap: 'homebrew/core', versions: { stable, head: 'HEAD', bottle: true } }], casks: [] }))
 
+/** python3-venv installed, as dpkg-query prints it (see the pkg resource's table). */
+const VENV = { manager: 'apt', installed: hex('python3-venv\tinstall ok installed\t3.11.2-1+b1\n') }
 const summary = (r: ReturnType<typeof planRecipe>): string[] => r.order.map((x) => `${x.id}: ${x.status === 'changed' ? x.changes.join('; ') : x.status === 'pending' ? x.changes[0] : x.status}`)
 const ROOT = '/home/ana/invokeai-modern'
 
 describe('recipes/invokeai-modern: --plan', () => {
   it('a fresh CPU-only Debian host: the venv + pip route (no manager ships uv), "build beside, swap after test"', () => {
-    const r = planRecipe(modern, cpuDebian)
+    const r = planRecipe(modern, cpuDebian, { probes: { venv: { manager: 'apt', installed: '', available: hex('python3-venv | 3.11.2-1+b1 | http://deb.debian.org/debian bookworm/main amd64 Packages\n') } } })
     expect(summary(r)).toEqual([
       `envs: create directory ${ROOT}/envs`,
+      'venv: install python3-venv 3.11.2 (apt)',
       'env: re-checked after envs',
       'config: re-checked after envs',
       'service: re-checked after env',
       'health: re-checked after service',
     ])
     // Planned as the apply would run it once envs exists: the env's own steps, in order.
-    const env = planRecipe(modern, cpuDebian, { probes: { envs: { kind: 'directory' } } }).order.find((x) => x.id === 'env')
+    const env = planRecipe(modern, cpuDebian, { probes: { envs: { kind: 'directory' }, venv: VENV } }).order.find((x) => x.id === 'env')
     expect(env?.changes).toEqual([`build env invokeai-6.0.0-cpu first env, swap after test (a tensor op on cpu, torch build cpu; no GPU found: the CPU build (minutes per image))`])
     const e = `${ROOT}/envs/invokeai-6.0.0-cpu`
     expect(env?.steps?.map((s) => s.argv)).toEqual([
@@ -43,7 +46,7 @@ describe('recipes/invokeai-modern: --plan', () => {
 
   it('the H100 host: torch 2.7 -> cu128; the config holds bind, port and origins', () => {
     const set = { bind: '0.0.0.0', port: 9191, origins: 'http://studio.lan:9191, http://10.0.0.5:9191' }
-    const r = planRecipe(modern, h100, { set, probes: { envs: { kind: 'directory' }, config: { kind: 'absent' } } })
+    const r = planRecipe(modern, h100, { set, probes: { envs: { kind: 'directory' }, venv: VENV, config: { kind: 'absent' } } })
     const env = r.order.find((x) => x.id === 'env')
     expect(env?.changes[0]).toMatch(/^build env invokeai-6\.0\.0-cu128 first env, swap after test \(a tensor op on cuda, torch build cu128; NVIDIA H100 80GB HBM3, driver 580\.159\.04 \(CUDA 13\.0\)/)
     expect(env?.steps?.[2]?.argv).toContain('https://download.pytorch.org/whl/cu128')
@@ -63,25 +66,25 @@ describe('recipes/invokeai-modern: --plan', () => {
 
   it('converged: the link on the declared env, ready -> no change; a version bump builds beside and keeps the old one', () => {
     const old = `${ROOT}/envs/invokeai-6.0.0-cpu`
-    const same = planRecipe(modern, cpuDebian, { probes: { envs: { kind: 'directory' }, env: { target: hex(old), ready: '1' } } })
+    const same = planRecipe(modern, cpuDebian, { probes: { envs: { kind: 'directory' }, venv: VENV, env: { target: hex(old), ready: '1' } } })
     expect(same.order.find((x) => x.id === 'env')?.status).toBe('unchanged')
-    const bump = planRecipe(modern, cpuDebian, { set: { version: '6.0.1' }, probes: { envs: { kind: 'directory' }, env: { target: hex(old), ready: '0' } } })
+    const bump = planRecipe(modern, cpuDebian, { set: { version: '6.0.1' }, probes: { envs: { kind: 'directory' }, venv: VENV, env: { target: hex(old), ready: '0' } } })
     const env = bump.order.find((x) => x.id === 'env')
     expect(env?.changes[0]).toMatch(new RegExp(`^build env invokeai-6\\.0\\.1-cpu beside ${old}, swap after test`))
     expect(env?.steps?.at(-1)?.argv.slice(-4)).toEqual([`${ROOT}/envs/invokeai-6.0.1-cpu`, `${ROOT}/current`, `${ROOT}/envs`, old])
     // Back to a version whose env is still there and passed its test: swapped, not rebuilt.
-    const back = planRecipe(modern, cpuDebian, { probes: { envs: { kind: 'directory' }, env: { target: hex(`${ROOT}/envs/invokeai-6.0.1-cpu`), ready: '1' } } })
+    const back = planRecipe(modern, cpuDebian, { probes: { envs: { kind: 'directory' }, venv: VENV, env: { target: hex(`${ROOT}/envs/invokeai-6.0.1-cpu`), ready: '1' } } })
     const b = back.order.find((x) => x.id === 'env')
     expect(b?.changes).toEqual([`swap to env invokeai-6.0.0-cpu (built and tested before; beside ${ROOT}/envs/invokeai-6.0.1-cpu)`])
     expect(b?.steps?.map((s) => s.argv[0])).toEqual(['sh'])
   })
 
   it('the M1 Mac: uv from brew, by its absolute path, no --torch-backend (MPS is PyPI\'s wheels)', () => {
-    const r = planRecipe(modern, m1, { probes: { uv: { manager: 'brew', installed: hex(''), available: brewInfo('uv', '0.9.5') }, envs: { kind: 'directory' } } })
+    const r = planRecipe(modern, m1, { probes: { uv: { manager: 'brew', installed: hex(''), available: brewInfo('uv', '0.9.5') }, envs: { kind: 'directory' }, venv: VENV } })
     expect(r.order.find((x) => x.id === 'uv')?.changes).toEqual(['install uv 0.9.5 (brew)'])
     const env = r.order.find((x) => x.id === 'env')
     expect(env?.changes[0]).toMatch(/^re-checked after uv/)
-    const after = planRecipe(modern, m1, { probes: { uv: { manager: 'brew', installed: hex('uv 0.9.5\n'), available: brewInfo('uv', '0.9.5') }, envs: { kind: 'directory' } } })
+    const after = planRecipe(modern, m1, { probes: { uv: { manager: 'brew', installed: hex('uv 0.9.5\n'), available: brewInfo('uv', '0.9.5') }, envs: { kind: 'directory' }, venv: VENV } })
     const e = '/Users/ana/invokeai-modern/envs/invokeai-6.0.0-mps'
     expect(after.order.find((x) => x.id === 'env')?.steps?.slice(1, 3).map((s) => s.argv)).toEqual([
       ['/opt/homebrew/bin/uv', 'venv', '--python', '3.12', e],

@@ -41,9 +41,10 @@ export default defineRecipe({
     const route = routeOf(facts, o.route)
     const uv = o.uv ?? uvPath(facts)
     const name = `invokeai-${o.version}-${build.backend}`
-    const envs = `${root}/envs`
-    const link = `${root}/current`
-    const cmds = envCommands(facts, { route, env: `${envs}/${name}`, version: o.version, build, uv, python3: o.python3, ...(o.index ? { index: o.index } : {}) })
+    const sep = facts.os === 'windows' ? '\\' : '/'
+    const envs = `${root}${sep}envs`
+    const link = `${root}${sep}current`
+    const cmds = envCommands(facts, { route, env: `${envs}${sep}${name}`, version: o.version, build, uv, python3: o.python3, ...(o.index ? { index: o.index } : {}) })
     const userUnit = facts.os === 'linux' && facts.uid !== 0
     const venvPkg = route === 'pip' && facts.packageManagers.includes('apt') && o.python3 === 'python3'
     const out: Resource[] = [
@@ -61,7 +62,7 @@ export default defineRecipe({
         after: ['envs', ...(route === 'uv' && o.uv === undefined ? ['uv'] : []), ...(venvPkg ? ['venv'] : [])],
         ...(o.service ? { notify: ['service'] } : {}),
       }),
-      file({ id: 'config', path: `${root}/invokeai.yaml`, content: invokeaiYaml(o), after: ['envs'], ...(o.service ? { notify: ['service'] } : {}) }),
+      file({ id: 'config', path: `${root}${sep}invokeai.yaml`, content: invokeaiYaml(o), after: ['envs'], ...(o.service ? { notify: ['service'] } : {}) }),
     ]
     if (o.service) {
       const web = facts.os === 'windows' ? `${link}\\Scripts\\invokeai-web.exe` : `${link}/bin/invokeai-web`

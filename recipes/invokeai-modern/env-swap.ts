@@ -4,6 +4,8 @@ import { argv, normalisePath, path } from '../../lib/resources/fields.ts'
 import { defineResource } from '../../lib/resources/kit.ts'
 import { decodeHex } from '../../lib/shell/protocol.ts'
 import { quote } from '../../lib/shell/posix/quote.ts'
+import { psScriptStep } from '../../lib/shell/powershell/lib.ts'
+import { psQuote } from '../../lib/shell/powershell/quote.ts'
 
 /**
  * Blue/green Python envs: each env lives in `<envs>/<name>`, and `link` points at the one the
@@ -41,7 +43,8 @@ type EnvSwapOp = { op: 'build'; previous?: string } | { op: 'swap'; previous?: s
 
 /** Written into an env after its smoke test passed; an env without it is a failed build. */
 export const READY = '.statecraft-ready'
-const envPath = (d: EnvSwapOptions): string => `${d.envs}/${d.name}`
+/** The env's folder, with the separator `envs` already uses (a Windows path keeps its backslashes). */
+const envPath = (d: EnvSwapOptions): string => `${d.envs}${/^[A-Za-z]:\\/.test(d.envs) ? '\\' : '/'}${d.name}`
 
 export const envSwap = defineResource<EnvSwapOptions, EnvSwapCurrent, EnvSwapOp>({
   type: 'envSwap',
@@ -83,20 +86,9 @@ export const envSwap = defineResource<EnvSwapOptions, EnvSwapCurrent, EnvSwapOp>
       const env = envPath(d)
       const ch = changes[0]
       const prev = ch?.previous ?? ''
-      const steps: Step[] = []
-      if (ch?.op === 'build') {
-        // A leftover of a failed build of this name is never what the link points at (not ready).
-        steps.push({ argv: ['rm', '-rf', '--', env], label: `clear a failed build of env ${d.name}` })
-        steps.push({ argv: d.create, label: `create env ${d.name}`, idleTimeout: 1800_000 })
-        steps.push({ argv: d.install, label: `install into env ${d.name}`, idleTimeout: 1800_000 })
-        steps.push({
-          argv: d.smoke,
-          label: `smoke test of env ${d.name}`,
-          explain: (r) => `smoke test of the new env ${d.name} failed (${d.smokeWhat ?? 'smoke test'}): ${r.stderr.trim().split('\n').slice(-3).join(' | ') || `exit ${String(r.code)}`}. ` +
-            `Nothing was swapped: ${prev ? `${d.link} still points at ${prev}, which keeps serving` : 'no env was active before'}; the failed env stays in ${env} for a look and is cleared by the next build`,
-        })
-        steps.push({ argv: ['touch', '--', `${env}/${READY}`], label: `mark env ${d.name} ready` })
-      }
+      const steps: Step[] = ch?.op === 'build'
+        ? buildSteps(d, prev, { argv: ['rm', '-rf', '--', env], label: `clear a failed build of env ${d.name}` }, { argv: ['touch', '--', `${env}/${READY}`], label: `mark env ${d.name} ready` })
+        : []
       // The swap: a new link renamed over the old one (mv -T on GNU, -h on BSD: never into the old target).
       const mvFlag = facts.os === 'darwin' ? '-h' : '-T'
       const swap = 'set -e; ln -sfn -- "$1" "$2.swap"; mv -f ' + mvFlag + ' -- "$2.swap" "$2"; ' +
@@ -106,8 +98,59 @@ export const envSwap = defineResource<EnvSwapOptions, EnvSwapCurrent, EnvSwapOp>
       return steps
     },
   },
+  powershell: {
+    probe(d) {
+      const l = psQuote(d.link)
+      return [
+        `$i = Get-Item -LiteralPath ${l} -Force -ErrorAction SilentlyContinue`,
+        `if ($i -and ($i.Attributes -band [IO.FileAttributes]::ReparsePoint)) { Sc-KvHex 'target' ([string]@($i.Target)[0]) }`,
+        `if (Test-Path -LiteralPath ${psQuote(`${envPath(d)}\\${READY}`)} -PathType Leaf) { 'ready=1' } else { 'ready=0' }`,
+      ].join('\n')
+    },
+    apply(d, _c, changes): Step[] {
+      const env = psQuote(envPath(d))
+      const ch = changes[0]
+      const prev = ch?.previous ?? ''
+      const steps: Step[] = ch?.op === 'build'
+        ? buildSteps(d, prev,
+          psScriptStep(`clear a failed build of env ${d.name}`, `if (Test-Path -LiteralPath ${env}) { Remove-Item -LiteralPath ${env} -Recurse -Force }`),
+          psScriptStep(`mark env ${d.name} ready`, `$null = New-Item -ItemType File -Force -Path ${psQuote(`${envPath(d)}\\${READY}`)}`))
+        : []
+      // A junction needs no privilege (a symlink does). Windows cannot rename over an existing
+      // junction: the old one is removed right before the rename, a moment without a link.
+      const link = psQuote(d.link)
+      const swap = psQuote(`${d.link}.swap`)
+      steps.push(psScriptStep(`swap ${d.link} to env ${d.name}${prev ? ` (keeping ${prev})` : ''}`, [
+        `if (Test-Path -LiteralPath ${swap}) { (Get-Item -LiteralPath ${swap} -Force).Delete() }`,
+        `$null = New-Item -ItemType Junction -Path ${swap} -Target ${env}`,
+        `$old = Get-Item -LiteralPath ${link} -Force -ErrorAction SilentlyContinue`,
+        'if ($old) { $old.Delete() }',
+        `Rename-Item -LiteralPath ${swap} -NewName ${psQuote(d.link.split('\\').pop() ?? d.link)}`,
+        `Get-ChildItem -LiteralPath ${psQuote(d.envs)} -Directory | Where-Object { $_.FullName -ne ${env} -and $_.FullName -ne ${psQuote(prev)} } | Remove-Item -Recurse -Force`,
+      ].join('\n')))
+      return steps
+    },
+  },
   examples: ({ path: p, value }) => [
-    { desired: { envs: p, name: 'x', link: p, create: ['python3', '-m', 'venv', value], install: [value], smoke: [value] }, current: { target: value, ready: false } },
+    { desired: { envs: p, name: 'x', link: p, create: ['python3', '-m', 'venv', value], install: [value], smoke: [value], smokeWhat: value }, current: { target: value, ready: false } },
+    { desired: { envs: p, name: 'y', link: p, create: [value], install: [value], smoke: [value] }, current: { target: value, ready: true } },
   ],
 })
 
+
+/** Clear a failed build, create, install, smoke-test (its failure explained), mark ready: the same on every shell. */
+function buildSteps(d: EnvSwapOptions, prev: string, clear: Step, mark: Step): Step[] {
+  const env = envPath(d)
+  return [
+    clear,
+    { argv: d.create, label: `create env ${d.name}`, idleTimeout: 1800_000 },
+    { argv: d.install, label: `install into env ${d.name}`, idleTimeout: 1800_000 },
+    {
+      argv: d.smoke,
+      label: `smoke test of env ${d.name}`,
+      explain: (r) => `smoke test of the new env ${d.name} failed (${d.smokeWhat ?? 'smoke test'}): ${r.stderr.trim().split('\n').slice(-3).join(' | ') || `exit ${String(r.code)}`}. ` +
+        `Nothing was swapped: ${prev ? `${d.link} still points at ${prev}, which keeps serving` : 'no env was active before'}; the failed env stays in ${env} for a look and is cleared by the next build`,
+    },
+    mark,
+  ]
+}

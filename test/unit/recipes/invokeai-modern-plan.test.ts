@@ -3,9 +3,12 @@ import type { Facts } from '../../../lib/core/types.ts'
 import modern from '../../../recipes/invokeai-modern.ts'
 import { SMOKE_TEST } from '../../../recipes/invokeai-modern/commands.ts'
 import { invokeaiYaml } from '../../../recipes/invokeai-modern/yaml.ts'
-import { hex, linuxFacts, macFacts, windowsFacts } from '../../helpers/facts.ts'
+import { envSwap } from '../../../recipes/invokeai-modern/env-swap.ts'
+import { hex, linuxFacts, macFacts, psHex, windowsFacts } from '../../helpers/facts.ts'
+import { examplesOf, lintPosix, lintPowerShell, shellcheck, windowsFacts as lintWindows } from '../../helpers/lint.ts'
 import { planRecipe } from '../../helpers/plan-recipe.ts'
 
+const lintLinux: Facts = linuxFacts
 const cpuDebian: Facts = { ...linuxFacts, gpu: { vendor: 'none', devices: [] } }
 const h100: Facts = { ...linuxFacts, gpu: { vendor: 'nvidia', devices: [{ name: 'NVIDIA H100 80GB HBM3' }], driver: '580.159.04', cuda: '13.0' } }
 const m1: Facts = { ...macFacts, gpu: { vendor: 'apple', devices: [{ name: 'Apple M1 Pro' }] } }
@@ -98,7 +101,33 @@ describe('recipes/invokeai-modern: --plan', () => {
     expect(() => planRecipe(modern, { ...macFacts, arch: 'x64', appleSilicon: false, cpu: 'Intel(R) Core(TM) i7', gpu: { vendor: 'none', devices: [] } })).toThrow(/no macOS x86_64 wheels after 2\.2\.2/)
   })
 
-  it('the RTX 2070 Windows PC: the torch build is chosen (cu126), but blue/green envs have no PowerShell half yet: refused clearly', () => {
-    expect(() => planRecipe(modern, rtx2070)).toThrow(/envSwap invokeai-6\.0\.0-cu126: not supported on windows/)
+  it('the RTX 2070 Windows PC: uv from winget, cu126 (the driver is for CUDA 12.7), Scripts\\ paths, a junction swap', () => {
+    const SPIN = '\r   - \r   \\ \r   | \r   / \r'
+    const r = planRecipe(modern, rtx2070, { probes: { uv: { manager: 'winget', wingetpath: psHex('C:\\Users\\ana\\AppData\\Local\\Microsoft\\WindowsApps\\winget.exe'), installed_0: psHex(`${SPIN}No installed package found matching input criteria.\r\n`), available_0: psHex(`${SPIN}Found uv [astral-sh.uv]\r\nVersion\r\n-------\r\n0.9.5\r\n`) } } })
+    expect(r.order.find((x) => x.id === 'uv')?.changes).toEqual(['install astral-sh.uv 0.9.5 (winget)'])
+    const uv = 'C:\\tools\\uv.exe'
+    const after = planRecipe(modern, rtx2070, { set: { uv }, probes: { envs: { kind: 'directory' } } })
+    const env = after.order.find((x) => x.id === 'env')
+    const e = 'C:\\Users\\ana\\invokeai-modern\\envs\\invokeai-6.0.0-cu126'
+    expect(env?.changes[0]).toMatch(/^build env invokeai-6\.0\.0-cu126 first env, swap after test \(a tensor op on cuda, torch build cu126; NVIDIA GeForce RTX 2070, driver 566\.36 \(CUDA 12\.7\)/)
+    expect(env?.steps?.slice(1, 4).map((s) => s.argv)).toEqual([
+      [uv, 'venv', '--python', '3.12', e],
+      [uv, 'pip', 'install', '--python', `${e}\\Scripts\\python.exe`, '--torch-backend=cu126', 'invokeai==6.0.0'],
+      [`${e}\\Scripts\\python.exe`, '-c', SMOKE_TEST, 'cuda'],
+    ])
+  })
+
+  it('envSwap\'s scripts: shellcheck-clean on POSIX, parsed by a real PowerShell grammar, hostile values quoted', () => {
+    const samples = (pathOf: (v: string) => string) => examplesOf(envSwap.type, ["it's $(x) `y`", 'a b;c'], pathOf)
+    expect(lintPosix([{ type: envSwap.type, samples: samples((v) => `/tmp/${v}`) }]).out).toBe('')
+    const posix = samples((v) => `/tmp/${v}`).flatMap((s) => {
+      const d = envSwap.type.validate(s.desired, lintLinux)
+      return envSwap.type.apply(d, s.current, envSwap.type.diff(d, s.current), lintLinux)
+    })
+    const swap = posix.find((s) => s.argv[0] === 'sh')?.argv[2] as string
+    expect(shellcheck(swap).out).toBe('')
+    const ps = lintPowerShell([{ type: envSwap.type, samples: samples((v) => `C:\\${v}`) }], lintWindows)
+    expect(ps).toMatchObject({ probe: '', steps: [] })
+    expect(ps.stepCount).toBeGreaterThan(4)
   })
 })

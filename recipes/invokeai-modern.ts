@@ -3,7 +3,8 @@ import { defineRecipe, directory, file, httpCheck, pkg, service } from '../lib/i
 import type { Facts, Resource } from '../lib/index.ts'
 import { chooseTorchBuild, refusalText } from './invokeai-modern/backend.ts'
 import { envCommands, smokeTest, type Route } from './invokeai-modern/commands.ts'
-import { envSwap } from './invokeai-modern/env-swap.ts'
+import { envSwap, READY } from './invokeai-modern/env-swap.ts'
+import { envSizes, room } from './invokeai-modern/room.ts'
 import { invokeaiYaml } from './invokeai-modern/yaml.ts'
 import { absolute, isLoopback } from './invokeai/checks.ts'
 
@@ -32,6 +33,7 @@ export default defineRecipe({
     bind: { type: 'string', default: '127.0.0.1', description: 'invokeai.yaml host' },
     port: { type: 'number', default: 9090, description: 'invokeai.yaml port' },
     origins: { type: 'string', default: '', description: 'invokeai.yaml allow_origins, comma-separated (empty: InvokeAI\'s default)' },
+    modelsGB: { type: 'number', default: 0, description: 'disk to keep free for the models you will install (GB), checked with the env and its cache' },
     service: { type: 'boolean', default: true, description: 'run invokeai-web as a service and wait for /api/v1/app/version' },
   },
   resources: ({ facts, options: o }) => {
@@ -48,10 +50,12 @@ export default defineRecipe({
     const userUnit = facts.os === 'linux' && facts.uid !== 0
     const venvPkg = route === 'pip' && facts.packageManagers.includes('apt') && o.python3 === 'python3'
     const out: Resource[] = [
-      directory({ id: 'envs', path: envs }),
-      ...(route === 'uv' && o.uv === undefined ? [pkg({ id: 'uv', name: 'uv', winget: 'astral-sh.uv', ...(facts.os === 'windows' ? { acceptAgreements: true } : { become: facts.os !== 'darwin' }) })] : []),
+      // Before anything changes: room for the new env, its wheels in the cache and the models.
+      room({ id: 'room', root, ready: `${envs}${sep}${name}${sep}${READY}`, ...envSizes(build), modelsBytes: Math.round(o.modelsGB * 1024 ** 3), marginBytes: 2 * 1024 ** 3 }),
+      directory({ id: 'envs', path: envs, after: ['room'] }),
+      ...(route === 'uv' && o.uv === undefined ? [pkg({ id: 'uv', name: 'uv', winget: 'astral-sh.uv', after: ['room'], ...(facts.os === 'windows' ? { acceptAgreements: true } : { become: facts.os !== 'darwin' }) })] : []),
       // Debian and Ubuntu split venv's ensurepip out of python3: without it `python3 -m venv` fails.
-      ...(venvPkg ? [pkg({ id: 'venv', name: 'python3-venv', become: true })] : []),
+      ...(venvPkg ? [pkg({ id: 'venv', name: 'python3-venv', become: true, after: ['room'] })] : []),
       envSwap({
         id: 'env',
         envs, name, link,

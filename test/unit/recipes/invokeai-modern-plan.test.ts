@@ -4,6 +4,7 @@ import modern from '../../../recipes/invokeai-modern.ts'
 import { SMOKE_TEST } from '../../../recipes/invokeai-modern/commands.ts'
 import { invokeaiYaml } from '../../../recipes/invokeai-modern/yaml.ts'
 import { envSwap } from '../../../recipes/invokeai-modern/env-swap.ts'
+import { room } from '../../../recipes/invokeai-modern/room.ts'
 import { hex, linuxFacts, macFacts, psHex, windowsFacts } from '../../helpers/facts.ts'
 import { examplesOf, lintPosix, lintPowerShell, shellcheck, windowsFacts as lintWindows } from '../../helpers/lint.ts'
 import { planRecipe } from '../../helpers/plan-recipe.ts'
@@ -26,6 +27,7 @@ describe('recipes/invokeai-modern: --plan', () => {
   it('a fresh CPU-only Debian host: the venv + pip route (no manager ships uv), "build beside, swap after test"', () => {
     const r = planRecipe(modern, cpuDebian, { probes: { venv: { manager: 'apt', installed: '', available: hex('python3-venv | 3.11.2-1+b1 | http://deb.debian.org/debian bookworm/main amd64 Packages\n') } } })
     expect(summary(r)).toEqual([
+      'room: unchanged',
       `envs: create directory ${ROOT}/envs`,
       'venv: install python3-venv 3.11.2 (apt)',
       'env: re-checked after envs',
@@ -96,6 +98,16 @@ describe('recipes/invokeai-modern: --plan', () => {
     expect(after.order.find((x) => x.id === 'env')?.steps?.at(-1)?.argv[2]).toContain('mv -f -h --')
   })
 
+  it('free disk: env, cache and models together, on the root\'s filesystem; a converged env needs none', () => {
+    const tight = { avail: String(13 * 1024 * 1024), ready: '0' } // 13 GiB free, as df -Pk prints it
+    const r = planRecipe(modern, h100, { probes: { room: tight } })
+    expect(r.order.find((x) => x.id === 'room')?.changes).toEqual([`refuse to build: not enough free disk at ${ROOT}: 13.0 GB free, 14.0 GB needed (env ~8.0 GB, its wheels in the uv/pip cache ~4.0 GB, models 0.0 GB, margin 2.0 GB); free some space or set root to another disk`])
+    expect(planRecipe(modern, cpuDebian, { probes: { room: tight } }).order.find((x) => x.id === 'room')?.status).toBe('unchanged')
+    expect(planRecipe(modern, cpuDebian, { set: { modelsGB: 12 }, probes: { room: tight } }).order.find((x) => x.id === 'room')?.changes[0]).toMatch(/models 12\.0 GB/)
+    expect(planRecipe(modern, h100, { probes: { room: { avail: '1024', ready: '1' } } }).order.find((x) => x.id === 'room')?.status).toBe('unchanged')
+    expect(() => room.type.apply(room.type.validate({ root: '/r', ready: '/r/x', envBytes: 1, cacheBytes: 1, modelsBytes: 0, marginBytes: 1 }, linuxFacts), { ready: false, availKiB: 0 }, [{ op: 'refuse', problem: 'P', text: 't' }], linuxFacts)).toThrow(/^P; nothing was changed$/)
+  })
+
   it('refusals stop before anything is planned, with what was detected, why and what to do', () => {
     expect(() => planRecipe(modern, rtx5090)).toThrow(/no torch build for NVIDIA GeForce RTX 5090, driver 565\.57\.01 \(CUDA 12\.7\): a Blackwell GPU needs a CUDA 12\.8\+ build.*update the NVIDIA driver to 570 or newer.*\(nothing was changed\)/)
     expect(() => planRecipe(modern, { ...macFacts, arch: 'x64', appleSilicon: false, cpu: 'Intel(R) Core(TM) i7', gpu: { vendor: 'none', devices: [] } })).toThrow(/no macOS x86_64 wheels after 2\.2\.2/)
@@ -126,6 +138,9 @@ describe('recipes/invokeai-modern: --plan', () => {
     })
     const swap = posix.find((s) => s.argv[0] === 'sh')?.argv[2] as string
     expect(shellcheck(swap).out).toBe('')
+    const roomSamples = (pathOf: (v: string) => string) => examplesOf(room.type, ["it's $(x) `y`"], pathOf)
+    expect(lintPosix([{ type: room.type, samples: roomSamples((v) => `/tmp/${v}`) }]).out).toBe('')
+    expect(lintPowerShell([{ type: room.type, samples: roomSamples((v) => `C:\\${v}`) }], lintWindows).probe).toBe('')
     const ps = lintPowerShell([{ type: envSwap.type, samples: samples((v) => `C:\\${v}`) }], lintWindows)
     expect(ps).toMatchObject({ probe: '', steps: [] })
     expect(ps.stepCount).toBeGreaterThan(4)

@@ -41,7 +41,7 @@ export default defineRecipe({
     if (!build.ok) throw new ValidationError(`${refusalText(build)} (nothing was changed)`)
     const root = absolute(o.root.replace(/[\\/]+$/, ''), facts)
     const route = routeOf(facts, o.route)
-    const uv = o.uv ?? uvPath(facts)
+    const uv = o.uv !== undefined ? absolute(o.uv, facts) : uvPath(facts)
     const name = `invokeai-${o.version}-${build.backend}`
     const sep = facts.os === 'windows' ? '\\' : '/'
     const envs = `${root}${sep}envs`

@@ -70,7 +70,7 @@ const MISTAKES: Mistake[] = [
   {
     name: 'an unknown --recipe',
     args: ['--recipe', 'invokai', '--host', 'local', '--plan'],
-    lines: ['statecraft: --recipe invokai: there is no built-in recipe of that name; the built-in recipes are: demo, invokeai, prerequisites. For your own recipe, give its path (--recipe ./my-recipe.ts)'],
+    lines: ['statecraft: --recipe invokai: there is no built-in recipe of that name; the built-in recipes are: demo, invokeai, invokeai-modern, prerequisites. For your own recipe, give its path (--recipe ./my-recipe.ts)'],
   },
   {
     name: 'a host name without a hosts.yaml',

@@ -81,7 +81,14 @@ interface Ahead {
   word: string
 }
 
-const AHEAD = /^sc_(stat|content) (.+)$/
+const AHEAD = /^sc_(stat|content) ((?:'[^']*'|\\'|[A-Za-z0-9_@%+=:,./-])+)(?:\n|$)/
+
+/** A leading `sc_stat <word>` or `sc_content <word>` line (the word may span lines), and its length. */
+function leading(s: string): { what: string; path: string; word: string; length: number } | undefined {
+  const m = AHEAD.exec(s)
+  const path = m ? unquote(m[2] as string) : undefined
+  return m && path !== undefined ? { what: m[1] as string, path, word: m[2] as string, length: m[0].length } : undefined
+}
 
 export interface BatchPlan {
   script: string
@@ -94,17 +101,13 @@ export function posixBatch(snippets: string[], nonce: string): BatchPlan {
   const contents: Ahead[] = []
   const parts = [SHELL_LIB]
   snippets.forEach((s, section) => {
-    const lines = s.split('\n')
     // Only leading lines: they are surely at the top level of the snippet, not inside an `if`.
-    let k = 0
-    for (; k < lines.length; k++) {
-      const m = AHEAD.exec(lines[k] as string)
-      const path = m ? unquote(m[2] as string) : undefined
-      if (!m || path === undefined) break
-      ;(m[1] === 'stat' ? stats : contents).push({ section, path, word: m[2] as string })
+    let rest = s
+    for (let m = leading(rest); m; m = leading(rest)) {
+      ;(m.what === 'stat' ? stats : contents).push({ section, path: m.path, word: m.word })
+      rest = rest.slice(m.length)
     }
     parts.push(`echo '${marker(nonce, String(section))}'`)
-    const rest = lines.slice(k).join('\n')
     if (rest.trim() !== '') parts.push(`(\n${rest}\n)`)
   })
   if (stats.length + contents.length > 0) {

@@ -69,7 +69,8 @@ export function graphNode(n: PlanNode): GraphNode {
 export function select(nodes: PlanNode[], only: string[] = [], skip: string[] = []): PlanNode[] {
   const hit = (n: PlanNode, keys: string[]): boolean => keys.some((k) => k === n.id || n.tags.includes(k))
   const kept = nodes.filter((n) => (only.length === 0 || hit(n, only)) && !hit(n, skip))
-  const left = new Set(nodes.filter((n) => !kept.includes(n)).map((n) => n.id))
+  const keptSet = new Set(kept)
+  const left = new Set(nodes.filter((n) => !keptSet.has(n)).map((n) => n.id))
   // Edges to deselected resources are dropped: the user chose to run only these. Unknown ids stay,
   // so the graph still reports them.
   return kept.map((n) => ({ ...n, after: n.after.filter((a) => !left.has(a)), notify: n.notify.filter((h) => !left.has(h)) }))

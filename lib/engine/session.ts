@@ -5,6 +5,7 @@ import { decodeHex, parseKv } from '../shell/protocol.ts'
 import { DIALECTS, posixDialect, type Exec, type ShellDialect } from '../shell/dialect.ts'
 import { commandLine, showArgv } from '../shell/posix/quote.ts'
 import { withAskpass } from '../shell/posix/askpass.ts'
+import { applyBatchScript, type BatchMember, type MemberResult } from '../shell/posix/apply-batch.ts'
 import type { ExecOptions, ExecResult, Transport } from '../transport/types.ts'
 import { newSudoExchange } from '../transport/sudo.ts'
 import { redact } from './report.ts'
@@ -224,6 +225,21 @@ export class HostSession {
     }
     if (r.code !== 0) throw new TransportError(`host ${this.host}: the probe script failed (exit ${r.code ?? r.signal}): ${tail(redact(r.stderr, this.secrets))}`)
     return plan.parse(r.stdout.replaceAll('\r\n', '\n'), this.host)
+  }
+
+  /**
+   * The steps of many independent resources in one exec (shell/posix/apply-batch.ts); each
+   * member's result, which the engine then verifies with one batched probe. POSIX hosts only.
+   */
+  async applyBatch(members: BatchMember[], become = false): Promise<MemberResult[]> {
+    const plan = applyBatchScript(members, newNonce())
+    for (const m of members) {
+      const labels = m.kind === 'write' ? [`write ${m.write.path}`] : m.steps.map((s) => s.label ?? showArgv(s.argv))
+      for (const l of labels) this.log?.(`${this.host}: ${become && this.become ? `[sudo -u ${this.become.user}] ` : ''}$ ${l} (batched)`)
+    }
+    const r = await this.exec(this.dialect.script(plan.script), {}, become)
+    if (r.code !== 0) throw new TransportError(`host ${this.host}: the batched apply script failed (exit ${r.code ?? r.signal}): ${tail(redact(r.stderr, this.secrets))}`)
+    return plan.parse(r.stdout, this.host)
   }
 
   /**

@@ -106,11 +106,11 @@ export const file = defineResource<FileOptions, FileCurrent, FileOp>({
     },
     apply(d, c, changes) {
       refuseConflict(changes)
-      if (changes.some((ch) => ch.op === 'remove')) return [{ argv: ['rm', '-f', '--', d.path] }]
+      if (changes.some((ch) => ch.op === 'remove')) return [{ argv: ['rm', '-f', '--', d.path], quick: true }]
       if (writes(changes)) {
         const mode = d.mode ?? (c.kind === 'file' ? c.mode : undefined) ?? '0644'
         const owner = d.owner ?? (c.kind === 'file' ? c.owner : undefined)
-        return [atomicWrite(d.path, d.content ?? '', mode, owner)]
+        return [atomicWrite(d.path, d.content ?? '', mode, owner, { fresh: c.kind === 'absent' })]
       }
       return attributeSteps(d.path, changes)
     },

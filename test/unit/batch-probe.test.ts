@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { posixBatch } from '../../lib/shell/posix/batch.ts'
+import { chunks, posixBatch } from '../../lib/shell/posix/batch.ts'
 import { contentSnippet, statSnippet } from '../../lib/shell/posix/lib.ts'
 import { quote, unquote } from '../../lib/shell/posix/quote.ts'
 import { anyString } from '../helpers/arbitraries.ts'
@@ -90,8 +90,18 @@ describe('the batched probe serves stat and content reads for all paths at once'
     const { data } = run(files.map(ahead), `${bin}:/usr/bin:/bin`)
     expect(data.every((d, i) => d.get('content') === Buffer.from(`${files[i]}\n`).toString('hex'))).toBe(true)
     const launches = readFileSync(log, 'utf8').trim().split('\n')
-    // One stat to pick its flavour; per 500 paths one stat for kinds and modes, one for sizes, one od.
-    expect(launches.sort()).toEqual(['od', 'od', 'od', 'stat', 'stat', 'stat', 'stat', 'stat', 'stat', 'stat'])
+    // One stat to pick its flavour; per chunk of paths one stat for kinds and modes, one for sizes, one od.
+    expect(launches.sort()).toEqual(['od', 'stat', 'stat', 'stat'])
+  })
+
+  it('cuts long lists into chunks by count and by bytes, so no launch nears ARG_MAX', () => {
+    const short = Array.from({ length: 4500 }, (_, i) => `/p${i}`)
+    expect(chunks(short).map((c) => [c.at, c.words.length])).toEqual([[0, 2000], [2000, 2000], [4000, 500]])
+    const long = Array.from({ length: 100 }, () => `/${'x'.repeat(4000)}`)
+    const cut = chunks(long)
+    expect(cut.length).toBe(4)
+    expect(cut.every((c) => c.words.join(' ').length < 128 * 1024)).toBe(true)
+    expect(cut.flatMap((c) => c.words)).toEqual(long)
   })
 
   it('falls back to ls and wc where stat is missing or unlike GNU and BSD, with the same results', () => {

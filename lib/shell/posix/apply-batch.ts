@@ -1,6 +1,7 @@
 import { posix } from 'node:path'
 import type { Step } from '../../core/types.ts'
 import { decodeHex, marker, parseKv, splitSections } from '../protocol.ts'
+import { chunks } from './batch.ts'
 import { SHELL_LIB } from './lib.ts'
 import { commandLine, quote } from './quote.ts'
 
@@ -22,9 +23,6 @@ import { commandLine, quote } from './quote.ts'
  */
 /** Bytes up to which a write joins a batch (printf escapes take four bytes per byte). */
 export const BATCH_WRITE_LIMIT = 64 * 1024
-
-/** Arguments per chmod/chown/mkdir launch. */
-const CHUNK = 500
 
 export type BatchMember = { kind: 'quick'; steps: Step[] } | { kind: 'write'; write: NonNullable<Step['write']> }
 
@@ -67,11 +65,9 @@ function mergeKey(s: Step): string | undefined {
   return s.argv.slice(0, -1).map(quote).join(' ')
 }
 
-/** Launch lines for `cmd` over `words`, CHUNK at a time; a failure marks the shared status. */
+/** Launch lines for `cmd` over `words`, a chunk at a time; a failure marks the shared status. */
 function chunked(cmd: string, words: string[], tail = ''): string[] {
-  const out: string[] = []
-  for (let i = 0; i < words.length; i += CHUNK) out.push(`${cmd} ${words.slice(i, i + CHUNK).join(' ')}${tail} 2>>"$sc_e" </dev/null || sc_wrc=1`)
-  return out
+  return chunks(words).map((c) => `${cmd} ${c.words.join(' ')}${tail} 2>>"$sc_e" </dev/null || sc_wrc=1`)
 }
 
 /** Lines that run every step of `groups` (one list of steps per member), each round merged by kind. */

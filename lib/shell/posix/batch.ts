@@ -8,12 +8,37 @@ import { unquote } from './quote.ts'
  * The batched probe, built so that its cost grows with the data, not with the resources: a
  * probe's leading `sc_stat <path>` and `sc_content <path>` lines (lib.ts) are not run one by one
  * (an `ls`, a `head`, a `wc`, an `od` and a subshell per file) but served for all resources at
- * once, by one `stat` and one `od` per CHUNK paths; the engine merges what they print into each
+ * once, by one `stat` and one `od` per chunk of paths (2,000); the engine merges what they print into each
  * resource's section. What is left of a probe runs in its own subshell, as before.
  */
 
-/** Paths per `stat`/`od` launch: keeps argv far below ARG_MAX, and the shell's list work small. */
-const CHUNK = 500
+/**
+ * Paths per `stat`/`od` launch, and bytes of their words: few launches (each one waits for a CPU
+ * on a loaded host), argv far below ARG_MAX (1 MiB on macOS), the shell's list work small.
+ */
+const CHUNK = 2000
+const CHUNK_BYTES = 128 * 1024
+
+/** `words` cut into runs of at most CHUNK words and CHUNK_BYTES bytes (at least one word each). */
+export function chunks(words: string[]): { at: number; words: string[] }[] {
+  const out: { at: number; words: string[] }[] = []
+  let cur: string[] = []
+  let bytes = 0
+  let at = 0
+  words.forEach((w, i) => {
+    const n = Buffer.byteLength(w) + 1
+    if (cur.length > 0 && (cur.length >= CHUNK || bytes + n > CHUNK_BYTES)) {
+      out.push({ at, words: cur })
+      cur = []
+      bytes = 0
+      at = i
+    }
+    cur.push(w)
+    bytes += n
+  })
+  if (cur.length > 0) out.push({ at, words: cur })
+  return out
+}
 
 /**
  * sc_st picks the stat flavour once: GNU/busybox `-c`, BSD/macOS `-f`, else `ls -ld` per path.
@@ -112,9 +137,9 @@ export function posixBatch(snippets: string[], nonce: string): BatchPlan {
   })
   if (stats.length + contents.length > 0) {
     parts.push(BATCH_LIB, 'sc_stat_how', `echo '${marker(nonce, 'stat')}'`)
-    for (let i = 0; i < stats.length; i += CHUNK) parts.push(`sc_stats ${stats.slice(i, i + CHUNK).map((a) => a.word).join(' ')}`)
+    for (const c of chunks(stats.map((a) => a.word))) parts.push(`sc_stats ${c.words.join(' ')}`)
     parts.push(`echo '${marker(nonce, 'content')}'`)
-    for (let i = 0; i < contents.length; i += CHUNK) parts.push(`sc_contents ${i} ${contents.slice(i, i + CHUNK).map((a) => a.word).join(' ')}`)
+    for (const c of chunks(contents.map((a) => a.word))) parts.push(`sc_contents ${c.at} ${c.words.join(' ')}`)
   }
   parts.push(`echo '${marker(nonce, 'end')}'`)
   return {

@@ -68,6 +68,10 @@ export async function applyAll(ctx: ApplyContext): Promise<Map<string, Outcome>>
             running.delete(key)
           }),
         )
+        // What the wave settles at once (unchanged resources) readies the next wave: wait for it
+        // rather than start those one by one.
+        await Promise.race(running.values())
+        continue
       }
     }
     for (let i = 0; i < remaining.length && running.size < ctx.concurrency; ) {

@@ -87,37 +87,53 @@ function mergedLines(groups: Step[][]): string[] {
   return out
 }
 
+/** A new file's mode that creation under a umask gives exactly (read/write bits only). */
+const plainMode = (mode: string): boolean => (parseInt(mode, 8) & 0o7111) === 0
+
 /**
  * Small files. A new one (absent when probed) is created in place, with noclobber so that nothing
- * that appeared meanwhile is overwritten, under umask 077 so that it is never more open than asked
- * while its owner and mode are set. One that replaces a file is staged beside it (one staging
- * directory per target directory, named like the atomic write's temp files), given its owner and
- * mode with one chown/chmod per value, and renamed into place with one `mv` per directory.
+ * that appeared meanwhile is overwritten, under the umask that gives it its mode (0640: umask
+ * 0137), so it is never more open than asked; a mode creation cannot give (exec or set-id bits)
+ * and an owner are set after, for all such files at once, and only if every creation succeeded:
+ * a file that appeared meanwhile is not ours to change, and the verify names what is left.
+ * One that replaces a file is staged beside it (one staging directory per target directory,
+ * named like the atomic write's temp files, umask 077), given its owner and mode with one
+ * chown/chmod per value, and renamed into place with one `mv` per directory.
  */
 function writeLines(writes: NonNullable<Step['write']>[]): string[] {
-  const fresh = writes.filter((w) => w.fresh)
+  type W = NonNullable<Step['write']>
   const replace = writes.filter((w) => !w.fresh)
   const dirs = [...new Set(replace.map((w) => posix.dirname(w.path)))]
   const stage = new Map(dirs.map((d, k) => [d, `${quote(d)}/.statecraft."$$".s${String(k).padStart(5, '0')}`]))
-  const at = (w: NonNullable<Step['write']>): string => (w.fresh ? quote(w.path) : `${stage.get(posix.dirname(w.path))}/${quote(posix.basename(w.path))}`)
-  const out = ['sc_um=$(umask)', 'umask 077']
-  out.push(...chunked('mkdir -p --', [...new Set(writes.map((w) => quote(posix.dirname(w.path))))]), ...chunked('mkdir --', dirs.map((d) => stage.get(d) as string)))
-  out.push('sc_xrc=0 && set -C', ...writes.map((w) => `printf '${octal(w.bytes)}' > ${at(w)} 2>>"$sc_e" || sc_xrc=1`), 'set +C')
-  // Nothing more if a write failed: a file that appeared meanwhile is not ours to chmod.
-  const byOwner = new Map<string, string[]>()
-  const byMode = new Map<string, string[]>()
-  for (const w of writes) {
-    if (w.owner) byOwner.set(w.owner, [...(byOwner.get(w.owner) ?? []), at(w)])
-    byMode.set(w.mode, [...(byMode.get(w.mode) ?? []), at(w)])
+  const at = (w: W): string => (w.fresh ? quote(w.path) : `${stage.get(posix.dirname(w.path))}/${quote(posix.basename(w.path))}`)
+  const umaskOf = (w: W): string => (w.fresh && plainMode(w.mode) ? (~parseInt(w.mode, 8) & 0o777).toString(8).padStart(4, '0') : '0077')
+  const out = ['sc_um=$(umask)', 'sc_xrc=0']
+  out.push(...chunked('mkdir -p --', [...new Set(writes.map((w) => quote(posix.dirname(w.path))))]), 'umask 0077', ...chunked('mkdir --', dirs.map((d) => stage.get(d) as string)))
+  out.push('set -C')
+  for (const u of [...new Set(writes.map(umaskOf))]) {
+    out.push(`umask ${u}`, ...writes.filter((w) => umaskOf(w) === u).map((w) => `printf '${octal(w.bytes)}' > ${at(w)} 2>>"$sc_e" || sc_xrc=1`))
   }
-  const then: string[] = []
+  out.push('set +C', 'umask 0077')
+  const group = (list: W[], key: (w: W) => string | undefined): Map<string, string[]> => {
+    const m = new Map<string, string[]>()
+    for (const w of list) {
+      const k = key(w)
+      if (k !== undefined) m.set(k, [...(m.get(k) ?? []), at(w)])
+    }
+    return m
+  }
   // chown before chmod: changing the owner clears set-id bits.
-  for (const [o, files] of byOwner) then.push(...chunked(`chown -- ${quote(o)}`, files))
-  for (const [m, files] of byMode) then.push(...chunked(`chmod -- ${quote(m)}`, files))
+  const attrs = (list: W[], modes: (w: W) => string | undefined): string[] => [
+    ...[...group(list, (w) => w.owner)].flatMap(([o, files]) => chunked(`chown -- ${quote(o)}`, files)),
+    ...[...group(list, modes)].flatMap(([m, files]) => chunked(`chmod -- ${quote(m)}`, files)),
+  ]
+  const fresh = attrs(writes.filter((w) => w.fresh), (w) => (plainMode(w.mode) ? undefined : w.mode))
+  if (fresh.length > 0) out.push('if [ "$sc_xrc" = 0 ]; then :', ...fresh, 'fi')
+  out.push(...attrs(replace, (w) => w.mode))
   // A link in a target's place is replaced, never followed (as the single atomic write does).
-  for (const w of replace) then.push(`if [ -L ${quote(w.path)} ]; then rm -f -- ${quote(w.path)}; fi`)
-  for (const d of dirs) then.push(...chunked('mv -f --', replace.filter((w) => posix.dirname(w.path) === d).map(at), ` ${quote(d)}/`))
-  out.push('if [ "$sc_xrc" = 0 ]; then :', ...then, 'else sc_wrc=1; fi', ...chunked('rm -rf --', dirs.map((d) => stage.get(d) as string)), 'umask "$sc_um"')
+  for (const w of replace) out.push(`if [ -L ${quote(w.path)} ]; then rm -f -- ${quote(w.path)}; fi`)
+  for (const d of dirs) out.push(...chunked('mv -f --', replace.filter((w) => posix.dirname(w.path) === d).map(at), ` ${quote(d)}/`))
+  out.push(...chunked('rm -rf --', dirs.map((d) => stage.get(d) as string)), 'umask "$sc_um"', '[ "$sc_xrc" = 0 ] || sc_wrc=1')
   return out
 }
 

@@ -67,7 +67,7 @@ function mergeKey(s: Step): string | undefined {
 
 /** Launch lines for `cmd` over `words`, a chunk at a time; a failure marks the shared status. */
 function chunked(cmd: string, words: string[], tail = ''): string[] {
-  return chunks(words).map((c) => `${cmd} ${c.words.join(' ')}${tail} 2>>"$sc_e" </dev/null || sc_wrc=1`)
+  return chunks(words).map((c) => `${cmd} ${c.words.join(' ')}${tail} 2>>"$sc_e" || sc_wrc=1`)
 }
 
 /** Lines that run every step of `groups` (one list of steps per member), each round merged by kind. */

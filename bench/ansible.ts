@@ -4,12 +4,12 @@ import type { FleetHost } from '../test/helpers/sshd.ts'
 
 /**
  * The Ansible side of bench/run.ts: the same 8 tasks as bench/workload8.mjs, written the way an
- * Ansible user would (facts on, the stock modules), into `work_root/<host>`. Groups n1, n20, n100
- * match the statecraft inventory. The artifact's URL and sha256 come from the environment, so
+ * Ansible user would (facts on, the stock modules), into `work_root/<host>`. Groups n<count> (the first
+ * count hosts) match the statecraft inventory. The artifact's URL and sha256 come from the environment, so
  * one playbook serves the small fleet artifact and the big one.
  */
-export function ansibleFiles(work: string, hosts: FleetHost[], o: { repo: string; tag: string }): void {
-  const groups = [1, 20, 100].map((n) => `[n${n}]\n${hosts.slice(0, n).map((h) => h.name).join('\n')}\n`).join('\n')
+export function ansibleFiles(work: string, hosts: FleetHost[], o: { repo: string; tag: string; groups: number[] }): void {
+  const groups = o.groups.map((n) => `[n${n}]\n${hosts.slice(0, n).map((h) => h.name).join('\n')}\n`).join('\n')
   writeFileSync(join(work, 'inventory.ini'), `${hosts.map((h) => `${h.name} ansible_host=${h.address} ansible_port=${h.port}`).join('\n')}\n\n${groups}`)
   writeFileSync(
     join(work, 'playbook.yml'),

@@ -2,6 +2,8 @@
 export interface Side {
   label: string
   ms: number[]
+  /** Peak memory of each run (GNU time), KiB. */
+  rssKiB?: number[]
 }
 export interface Figure {
   what: string
@@ -15,7 +17,8 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2
 }
 const sec = (ms: number): string => (ms / 1000).toFixed(2)
-const cell = (s: Side): string => `${sec(median(s.ms))} s (${sec(Math.min(...s.ms))}–${sec(Math.max(...s.ms))})`
+const cell = (s: Side): string =>
+  `${sec(median(s.ms))} s (${sec(Math.min(...s.ms))}–${sec(Math.max(...s.ms))})${s.rssKiB?.length ? `, peak RSS ${(median(s.rssKiB) / 1024).toFixed(0)} MiB` : ''}`
 
 export function report(o: { figures: Figure[]; versions: Record<string, string>; machine: string; runs: number; load: number[] }): string {
   const rows = o.figures.map((f) => {

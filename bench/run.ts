@@ -10,7 +10,7 @@
  * `npm test`: speed is reported, never asserted.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, freemem, totalmem, tmpdir, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -25,17 +25,23 @@ const HOSTS = (a.hosts as string).split(',').map(Number)
 const RUNS = Number(a.runs)
 
 /** Wall time of one whole process, ms; fails loudly with the tail of its output. */
+/** Peak memory (KiB) of the last process timed, from GNU time when it is there. */
+let lastRss: number | undefined
+
 async function time(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<number> {
   // npx finds the project's own tsx from the project's directory (never a download).
   if (cmd === 'npx') cwd = ROOT
+  const gnuTime = existsSync('/usr/bin/time')
   const t0 = performance.now()
-  const child = spawn(cmd, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = gnuTime ? spawn('/usr/bin/time', ['-f', 'bench-maxrss=%M', cmd, ...args], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(cmd, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   child.stdout.on('data', (b: Buffer) => (out = (out + b.toString()).slice(-20_000)))
   child.stderr.on('data', (b: Buffer) => (out = (out + b.toString()).slice(-20_000)))
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
   const ms = performance.now() - t0
   if (code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${out.slice(-3000)}`)
+  const rss = /bench-maxrss=(\d+)/.exec(out)?.[1]
+  lastRss = rss ? Number(rss) : undefined
   return ms
 }
 
@@ -50,6 +56,7 @@ async function pair(what: string, A: [string, () => Cmd], B: [string, () => Cmd]
   }
   for (let i = 0; i < RUNS; i++) {
     fig.a.ms.push(await time(...A[1](), cwd))
+    if (lastRss !== undefined) fig.a.rssKiB = [...(fig.a.rssKiB ?? []), lastRss]
     if (B && fig.b) fig.b.ms.push(await time(...B[1](), cwd))
   }
   console.log(`${what}: ${A[0]} ${fig.a.ms.map((x) => x.toFixed(0)).join(' ')}${fig.b ? ` | ${fig.b.label} ${fig.b.ms.map((x) => x.toFixed(0)).join(' ')}` : ''}`)
@@ -102,7 +109,7 @@ async function main(): Promise<void> {
     // Owned by the user both tools log in as: git refuses a repository of another owner.
     execFileSync('chown', ['-R', TEST_USER, repo])
     writeFileSync(join(work, 'hosts.yaml'), `hosts:\n${hosts.map((h) => `  ${h.name}:\n    address: ${h.address}\n    port: ${h.port}\n    user: ${TEST_USER}\n    lockPath: ${work}/${h.name}.lock\n    groups: [n${HOSTS.filter((n) => Number(h.name.slice(1)) <= n).join(', n')}]\n`).join('')}groups:\n${HOSTS.map((n) => `  n${n}: {}\n`).join('')}`)
-    ansibleFiles(work, hosts, { repo, tag: 'v1.0' })
+    ansibleFiles(work, hosts, { repo, tag: 'v1.0', groups: HOSTS })
     const env = { ...process.env, HOME: home, NO_COLOR: '1' }
     const node = process.execPath
     const opts = (root: string, hub: { url: string; sha256: string }, extra: string[] = []): string[] => ['--inventory', join(work, 'hosts.yaml'), '--recipe', join(ROOT, 'bench/workload8.mjs'), '--set', `root=${root}`, '--set', `repo=${repo}`, '--set', 'tag=v1.0', '--set', `url=${hub.url}`, '--set', `sha256=${hub.sha256}`, ...extra]

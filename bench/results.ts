@@ -9,6 +9,8 @@ export interface Figure {
   what: string
   a: Side
   b?: Side
+  /** Two figures side by side that are not a contest (no ratio). */
+  noRatio?: boolean
 }
 
 const median = (xs: number[]): number => {
@@ -22,7 +24,7 @@ const cell = (s: Side): string =>
 
 export function report(o: { figures: Figure[]; versions: Record<string, string>; machine: string; runs: number; load: number[] }): string {
   const rows = o.figures.map((f) => {
-    const ratio = f.b ? `${(median(f.b.ms) / median(f.a.ms)).toFixed(1)}×` : ''
+    const ratio = f.b && !f.noRatio ? `${(median(f.b.ms) / median(f.a.ms)).toFixed(1)}×` : ''
     return `| ${f.what} | ${f.a.label}: ${cell(f.a)} | ${f.b ? `${f.b.label}: ${cell(f.b)}` : ''} | ${ratio} |`
   })
   return `# Benchmark results (\`npm run bench\`)

@@ -152,6 +152,12 @@ async function main(): Promise<void> {
       figures.push(await pair(`no-op, ${n} hosts`, ['statecraft bin', () => bin(n)], ['ansible-playbook', () => ans(n)], work))
       sample()
     }
+    // Cost per resource: 5,000 small files and directories (local transport, the same scripts).
+    const many = execFileSync(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'bench/many-files.ts'), '5000'], { encoding: 'utf8', cwd: ROOT })
+    const secs = [...many.matchAll(/(first converge|no-op): ([\d.]+) s/g)]
+    const first = secs.filter((m) => m[1] === 'first converge').map((m) => Number(m[2]) * 1000)
+    const noop = secs.filter((m) => m[1] === 'no-op').map((m) => Number(m[2]) * 1000)
+    if (first.length && noop.length) figures.push({ what: '5,000 files and directories, local (bench/many-files.ts)', a: { label: 'no-op', ms: noop }, b: { label: 'first converge', ms: first }, noRatio: true })
     const versions = {
       node: process.version,
       ansible: version('ansible-playbook', ['--version']),

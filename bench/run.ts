@@ -5,13 +5,15 @@
  * from Debian when missing, and adds a test user it removes at the end):
  *
  *   npm run bench -- [--hosts 1,20,100] [--runs 5] [--artifact-mib 2048] [--fleet-artifact-mib 16]
+ *                    [--ansible-max-hosts N]   (statecraft alone above N hosts: Ansible's 100-host
+ *                                               no-op takes many minutes a run on 2 cores)
  *
  * Set NODE24=/path/to/node (Node 24) to add the `node provision.ts` figures. Never part of
  * `npm test`: speed is reported, never asserted.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { cpus, freemem, totalmem, tmpdir, loadavg } from 'node:os'
+import { cpus, totalmem, tmpdir, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -20,11 +22,19 @@ import { controllerHome, ensureTestUser, removeTestUser, startFleet, TEST_USER, 
 import { report, type Figure } from './results.ts'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
-const { values: a } = parseArgs({ options: { hosts: { type: 'string', default: '1,20,100' }, runs: { type: 'string', default: '5' }, 'artifact-mib': { type: 'string', default: '2048' }, 'fleet-artifact-mib': { type: 'string', default: '16' } } })
+const { values: a } = parseArgs({ options: { 'ansible-max-hosts': { type: 'string', default: '1000' }, hosts: { type: 'string', default: '1,20,100' }, runs: { type: 'string', default: '5' }, 'artifact-mib': { type: 'string', default: '2048' }, 'fleet-artifact-mib': { type: 'string', default: '16' } } })
 const HOSTS = (a.hosts as string).split(',').map(Number)
 const RUNS = Number(a.runs)
 
 /** Wall time of one whole process, ms; fails loudly with the tail of its output. */
+/** Ctrl-C or SIGTERM: the command being timed is stopped and main's finally cleans up (sshd, test user). */
+const interrupted = new Promise<never>((_, reject) => {
+  const on = (): void => reject(new Error('interrupted'))
+  process.once('SIGINT', on)
+  process.once('SIGTERM', on)
+})
+interrupted.catch(() => undefined)
+
 /** Peak memory (KiB) of the last process timed, from GNU time when it is there. */
 let lastRss: number | undefined
 
@@ -37,7 +47,11 @@ async function time(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: st
   let out = ''
   child.stdout.on('data', (b: Buffer) => (out = (out + b.toString()).slice(-20_000)))
   child.stderr.on('data', (b: Buffer) => (out = (out + b.toString()).slice(-20_000)))
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+  const closed = new Promise<number | null>((resolve) => child.on('close', resolve))
+  const code = await Promise.race([closed, interrupted]).catch((e: unknown) => {
+    child.kill('SIGKILL')
+    throw e
+  })
   const ms = performance.now() - t0
   if (code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${out.slice(-3000)}`)
   const rss = /bench-maxrss=(\d+)/.exec(out)?.[1]
@@ -133,6 +147,18 @@ async function main(): Promise<void> {
     const ans = (n: number, persist = false, root = `${work}/ansible`, hub = small): Cmd => ['ansible-playbook', ['-i', 'inventory.ini', '-l', n === 1 ? 'h01' : `n${n}`, '-e', `work_root=${root}`, 'playbook.yml'], aenv(n, persist, hub.url, hub.sha256)]
     const ssh = (args: string[]): Cmd => ['ssh', ['-i', key, '-o', `UserKnownHostsFile=${join(home, '.ssh', 'known_hosts')}`, '-F', '/dev/null', '-p', String(hosts[0]?.port), `${TEST_USER}@${hosts[0]?.address}`, ...args], env]
     const sample = (): number => load.push(loadavg()[0] as number)
+    // Written after each stage, so that an interrupted run still leaves what it measured.
+    const write = (): void => {
+      const versions = {
+        node: process.version,
+        ansible: version('ansible-playbook', ['--version']),
+        openssh: version('sh', ['-c', 'ssh -V 2>&1']),
+        git: version('git', ['--version']),
+        node24: process.env.NODE24 ? version(process.env.NODE24, ['--version']) : 'not given (NODE24 unset)',
+      }
+      const machine = `${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${version('sh', ['-c', '. /etc/os-release; echo $PRETTY_NAME'])}`
+      writeFileSync(join(ROOT, 'bench/RESULTS.md'), report({ figures, versions, machine, runs: RUNS, load }))
+    }
 
     figures.push(await pair('floor: `ssh host true`, new connection', ['ssh true', () => ssh(['true'])], undefined, work))
     figures.push(await pair('floor: one ssh exec of one script doing every check', ['ssh check script', () => ssh(['sh', '-c', checkScript(`${work}/sc/h01`)])], undefined, work, false))
@@ -142,6 +168,7 @@ async function main(): Promise<void> {
     figures.push(await pair('no-op, 1 host, `npx tsx provision.ts`', ['npx tsx provision.ts', tsx], undefined, work))
     if (process.env.NODE24) figures.push(await pair('no-op, 1 host, `node provision.ts` (Node 24)', ['node24 provision.ts', n24], undefined, work))
     sample()
+    write()
     let k = 0
     figures.push(await pair('first converge, 1 host', ['statecraft bin', () => bin(1, `${work}/fc-sc-${k}`)], ['ansible-playbook', () => ans(1, false, `${work}/fc-an-${k++}`)], work, false))
     // The big artifact on one host: a no-op with it against the same recipe without it.
@@ -149,8 +176,10 @@ async function main(): Promise<void> {
     figures.push(await pair('the same recipe without the artifact, 1 host', ['statecraft without it', () => bin(1, `${work}/big`, big, ['--set', 'artifact=0'])], undefined, work))
     sample()
     for (const n of HOSTS.filter((x) => x > 1)) {
-      figures.push(await pair(`no-op, ${n} hosts`, ['statecraft bin', () => bin(n)], ['ansible-playbook', () => ans(n)], work))
+      const withAnsible = n <= Number(a['ansible-max-hosts'])
+      figures.push(await pair(`no-op, ${n} hosts`, ['statecraft bin', () => bin(n)], withAnsible ? ['ansible-playbook', () => ans(n)] : undefined, work))
       sample()
+      write()
     }
     // Cost per resource: 5,000 small files and directories (local transport, the same scripts).
     const many = execFileSync(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'bench/many-files.ts'), '5000'], { encoding: 'utf8', cwd: ROOT })
@@ -158,15 +187,7 @@ async function main(): Promise<void> {
     const first = secs.filter((m) => m[1] === 'first converge').map((m) => Number(m[2]) * 1000)
     const noop = secs.filter((m) => m[1] === 'no-op').map((m) => Number(m[2]) * 1000)
     if (first.length && noop.length) figures.push({ what: '5,000 files and directories, local (bench/many-files.ts)', a: { label: 'no-op', ms: noop }, b: { label: 'first converge', ms: first }, noRatio: true })
-    const versions = {
-      node: process.version,
-      ansible: version('ansible-playbook', ['--version']),
-      openssh: execFileSync('ssh', ['-V'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim() || version('sh', ['-c', 'ssh -V 2>&1']),
-      git: version('git', ['--version']),
-      node24: process.env.NODE24 ? version(process.env.NODE24, ['--version']) : 'not given (NODE24 unset)',
-    }
-    const machine = `${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM (${(freemem() / 2 ** 30).toFixed(0)} free), ${version('sh', ['-c', '. /etc/os-release; echo $PRETTY_NAME'])}`
-    writeFileSync(join(ROOT, 'bench/RESULTS.md'), report({ figures, versions, machine, runs: RUNS, load }))
+    write()
     console.log('wrote bench/RESULTS.md')
   } finally {
     for (const h of hubs) h.stdin?.end()

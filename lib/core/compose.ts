@@ -24,6 +24,8 @@ export function composeResources(recipe: Recipe<any>, ctx: RecipeContext): Resou
   const table = optionTable(recipe)
   const nodes = recipeTree(recipe)
   const out: Declared[] = []
+  // By id, so that finding a twin is a lookup, not a scan of everything declared so far.
+  const byId = new Map<string, Declared[]>()
   // Children before their includer: prerequisites first, as a reader of the recipe expects.
   const emit = (node: RecipeNode): void => {
     for (const child of nodes.filter((n) => n.parent === node)) emit(child)
@@ -38,9 +40,11 @@ export function composeResources(recipe: Recipe<any>, ctx: RecipeContext): Resou
       const renamed: Resource = prefix ? { ...r, ...(r.id !== undefined ? { id: rename(r.id) } : {}), after: r.after.map(rename), notify: r.notify.map(rename) } : r
       copySite(r, renamed)
       const id = renamed.id ?? safeDefaultId(renamed, ctx)
-      const twin = id === undefined ? undefined : out.find((d) => d.id === id && d.node !== node)
+      const twin = id === undefined ? undefined : byId.get(id)?.find((d) => d.node !== node)
       if (!twin || id === undefined) {
-        out.push({ r: renamed, id: id ?? '', node })
+        const d = { r: renamed, id: id ?? '', node }
+        out.push(d)
+        byId.set(d.id, [...(byId.get(d.id) ?? []), d])
         continue
       }
       const diff = differences(twin.r, renamed, ctx)

@@ -147,6 +147,16 @@ export interface Step {
    * there as reboot required. Windows hosts add the installers' 3010 and 1641 to these.
    */
   rebootExitCodes?: number[]
+  /**
+   * Finishes promptly, reads no input and prints nothing the engine needs (mkdir, chmod, ln): the
+   * engine may run it with the steps of other independent resources in one exec, unwatched.
+   */
+  quick?: boolean
+  /**
+   * The step is an atomic write of these bytes (shell/posix/write.ts): the engine may write many
+   * small files in one exec instead, with the same guarantees (shell/posix/apply-batch.ts).
+   */
+  write?: { path: string; bytes: Uint8Array; mode: string; owner?: string; fresh?: boolean }
 }
 
 /** Run-wide switches a probe may need. */

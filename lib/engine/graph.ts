@@ -51,7 +51,13 @@ export function buildGraph(nodes: GraphNode[]): Graph {
       throw new ValidationError(`resource '${from}': ${field} names '${id}', which is not a resource of this run. Known ids: ${[...byId.keys()].join(', ')}`)
     }
   }
-  nodes.forEach((n, i) => {
+  const byPath = new Map<string, GraphNode[]>()
+  /** Managed directories by path: the indexes of the nodes that manage each. */
+  const dirIndex = new Map<string, number[]>()
+  nodes.forEach((n, k) => {
+    for (const q of n.paths) if (q.kind === 'directory') dirIndex.set(q.path, [...(dirIndex.get(q.path) ?? []), k])
+  })
+  nodes.forEach((n) => {
     for (const a of n.after) {
       known(n.id, 'after', a)
       add(n.id, { from: a, defers: true, why: 'after' })
@@ -61,30 +67,35 @@ export function buildGraph(nodes: GraphNode[]): Graph {
       add(h, { from: n.id, defers: true, why: 'notify' })
       notifiers.get(h)?.push(n.id)
     }
-    for (const m of nodes.slice(0, i)) {
-      for (const p of n.paths) {
-        for (const q of m.paths) {
-          if (p.path === q.path && p.kind !== 'uses' && q.kind !== 'uses') add(n.id, { from: m.id, defers: true, why: 'same-path' })
-        }
-      }
+    // Same path as an earlier resource, and under a managed directory: looked up by path, not by
+    // comparing every pair (a recipe of 5,000 files would make that 25 million comparisons).
+    for (const p of n.paths) {
+      if (p.kind === 'uses') continue
+      for (const m of byPath.get(p.path) ?? []) if (m !== n) add(n.id, { from: m.id, defers: true, why: 'same-path' })
     }
-    for (const d of nodes) {
+    for (const p of n.paths) if (p.kind !== 'uses') byPath.set(p.path, [...(byPath.get(p.path) ?? []), n])
+    const dirs = new Set<number>()
+    for (const p of n.paths) {
+      for (const dir of ancestors(p.path)) for (const k of dirIndex.get(dir) ?? []) if (isInside(p.path, dir)) dirs.add(k)
+      if (p.kind === 'uses') for (const k of dirIndex.get(p.path) ?? []) dirs.add(k)
+    }
+    for (const k of [...dirs].sort((a, b) => a - b)) {
+      const d = nodes[k] as GraphNode
       if (d === n) continue
-      for (const q of d.paths) {
-        if (q.kind !== 'directory') continue
-        for (const p of n.paths) {
-          const inside = isInside(p.path, q.path) || (p.kind === 'uses' && p.path === q.path)
-          if (inside) {
-            if (d.absent && !n.absent) {
-              throw new ValidationError(`resource '${n.id}' lies under directory '${d.id}', which is declared absent`)
-            }
-            add(n.id, { from: d.id, defers: false, why: 'under-directory' })
-          }
-        }
-      }
+      if (d.absent && !n.absent) throw new ValidationError(`resource '${n.id}' lies under directory '${d.id}', which is declared absent`)
+      add(n.id, { from: d.id, defers: false, why: 'under-directory' })
     }
   })
   return { order: topoSort(nodes.map((n) => n.id), preds), preds, notifiers }
+}
+
+/** Every prefix of `p` that ends just before or just after a separator (either kind): its candidate directories. */
+function ancestors(p: string): string[] {
+  const out: string[] = []
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === '/' || p[i] === '\\') out.push(p.slice(0, i), p.slice(0, i + 1))
+  }
+  return out
 }
 
 function topoSort(ids: string[], preds: Map<string, Edge[]>): string[] {

@@ -109,7 +109,8 @@ export function select(nodes: PlanNode[], only: string[] = [], skip: string[] = 
   for (const [flag, keys] of [['--only', only], ['--skip', skip]] as const) {
     for (const k of keys) if (!nodes.some((n) => hit(n, [k]))) warn(`${flag} ${k} matches no resource on this host; ${known(nodes)}`)
   }
-  const left = new Set(nodes.filter((n) => !kept.includes(n)).map((n) => n.id))
+  const keptSet = new Set(kept)
+  const left = new Set(nodes.filter((n) => !keptSet.has(n)).map((n) => n.id))
   // Edges to deselected resources are dropped: the user chose to run only these. Unknown ids stay,
   // so the graph still reports them.
   return kept.map((n) => ({ ...n, after: n.after.filter((a) => !left.has(a)), notify: n.notify.filter((h) => !left.has(h)) }))

@@ -5,11 +5,12 @@ import { decodeHex, parseKv } from '../shell/protocol.ts'
 import { DIALECTS, posixDialect, type Exec, type ShellDialect } from '../shell/dialect.ts'
 import { commandLine, showArgv } from '../shell/posix/quote.ts'
 import { withAskpass } from '../shell/posix/askpass.ts'
+import { applyBatchScript, type BatchMember, type MemberResult } from '../shell/posix/apply-batch.ts'
 import type { ExecOptions, ExecResult, Transport } from '../transport/types.ts'
 import { newSudoExchange } from '../transport/sudo.ts'
 import { redact } from './report.ts'
 import { holderIsGone, lockedError, markedForReboot, newHolderPrefix, parseHolder } from './lock.ts'
-import { newNonce, splitBatch } from '../shell/protocol.ts'
+import { newNonce } from '../shell/protocol.ts'
 import { DEFAULT_PROMPT_MS, lastSection, progressParser, promptOf, tail } from './output.ts'
 
 
@@ -212,7 +213,8 @@ export class HostSession {
   async probe(snippets: string[], become = false, names: string[] = []): Promise<ProbeData[]> {
     if (snippets.length === 0) return []
     const nonce = newNonce()
-    const r = await this.exec(this.dialect.script(this.dialect.batch(snippets, nonce)), { timeout: this.probeTimeout }, become)
+    const plan = this.dialect.batch(snippets, nonce)
+    const r = await this.exec(this.dialect.script(plan.script), { timeout: this.probeTimeout }, become)
     if (r.signal === 'timeout') {
       const i = lastSection(r.stdout, nonce)
       const who = i === undefined ? 'the probe' : `the probe of ${names[i] ?? `section ${i + 1}`}`
@@ -222,7 +224,22 @@ export class HostSession {
       )
     }
     if (r.code !== 0) throw new TransportError(`host ${this.host}: the probe script failed (exit ${r.code ?? r.signal}): ${tail(redact(r.stderr, this.secrets))}`)
-    return splitBatch(r.stdout.replaceAll('\r\n', '\n'), snippets.length, nonce, this.host)
+    return plan.parse(r.stdout.replaceAll('\r\n', '\n'), this.host)
+  }
+
+  /**
+   * The steps of many independent resources in one exec (shell/posix/apply-batch.ts); each
+   * member's result, which the engine then verifies with one batched probe. POSIX hosts only.
+   */
+  async applyBatch(members: BatchMember[], become = false): Promise<MemberResult[]> {
+    const plan = applyBatchScript(members, newNonce())
+    for (const m of members) {
+      const labels = m.kind === 'write' ? [`write ${m.write.path}`] : m.steps.map((s) => s.label ?? showArgv(s.argv))
+      for (const l of labels) this.log?.(`${this.host}: ${become && this.become ? `[sudo -u ${this.become.user}] ` : ''}$ ${l} (batched)`)
+    }
+    const r = await this.exec(this.dialect.script(plan.script), {}, become)
+    if (r.code !== 0) throw new TransportError(`host ${this.host}: the batched apply script failed (exit ${r.code ?? r.signal}): ${tail(redact(r.stderr, this.secrets))}`)
+    return plan.parse(r.stdout, this.host)
   }
 
   /**

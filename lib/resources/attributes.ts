@@ -19,5 +19,5 @@ export function attributeChanges(d: { mode?: string; owner?: string }, c: Stat, 
 export function attributeSteps(path: string, changes: readonly Change<ChangeOp>[]): Step[] {
   const chown = changes.find((c): c is Change<{ op: 'chown'; owner: string }> => c.op === 'chown')
   const chmod = changes.find((c): c is Change<{ op: 'chmod'; mode: string }> => c.op === 'chmod')
-  return [...(chown ? [{ argv: ['chown', '--', chown.owner, path] }] : []), ...(chmod ? [{ argv: ['chmod', '--', chmod.mode, path] }] : [])]
+  return [...(chown ? [{ argv: ['chown', '--', chown.owner, path], quick: true }] : []), ...(chmod ? [{ argv: ['chmod', '--', chmod.mode, path], quick: true }] : [])]
 }

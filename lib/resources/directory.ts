@@ -95,8 +95,8 @@ fi`
     apply(d, _c, changes) {
       refuseConflict(changes)
       const removal = changes.find((ch) => ch.op === 'remove')
-      if (removal) return [{ argv: removal.recursive ? ['rm', '-rf', '--', d.path] : ['rmdir', '--', d.path] }]
-      const mkdir = changes.some((ch) => ch.op === 'create') ? [{ argv: ['mkdir', '-p', '--', d.path] }] : []
+      if (removal) return [{ argv: removal.recursive ? ['rm', '-rf', '--', d.path] : ['rmdir', '--', d.path], quick: true }]
+      const mkdir = changes.some((ch) => ch.op === 'create') ? [{ argv: ['mkdir', '-p', '--', d.path], quick: true }] : []
       return [...mkdir, ...attributeSteps(d.path, changes)]
     },
   },

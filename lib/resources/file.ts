@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import * as v from 'valibot'
 import { StatecraftError } from '../core/errors.ts'
 import type { Change, ChangeText } from '../core/types.ts'
-import { quote } from '../shell/posix/quote.ts'
+import { contentSnippet, CONTENT_READ_LIMIT } from '../shell/posix/lib.ts'
 import { decodeHex } from '../shell/protocol.ts'
 import { parseStat, type Stat, statProbe } from '../shell/stat.ts'
 import { psContent, psScriptStep, psWrite } from '../shell/powershell/lib.ts'
@@ -46,7 +46,7 @@ const directoryThere = (d: FileOptions): string =>
   `file ${d.path}: a directory stands there, and a file resource never removes a directory: move it away, or declare it with directory({ state: 'absent', force: true }) if it should go`
 
 /** Files up to this size are read back for comparison and diffs; larger ones are hashed. */
-const READ_LIMIT = 1024 * 1024
+const READ_LIMIT = CONTENT_READ_LIMIT
 
 const writes = (changes: Change<FileOp>[]): boolean => changes.some((ch) => ch.op === 'create' || ch.op === 'update' || ch.op === 'replace')
 
@@ -101,24 +101,16 @@ export const file = defineResource<FileOptions, FileCurrent, FileOp>({
   },
   posix: {
     probe(d) {
-      const p = quote(d.path)
-      const lines = [statProbe(d.path, 'posix')]
-      if (d.content !== undefined) {
-        lines.push(
-          `if [ -f ${p} ] && [ ! -L ${p} ]; then sz=$(wc -c < ${p} | tr -d ' '); echo "size=$sz"`,
-          `  if [ "$sz" -le ${READ_LIMIT} ]; then printf 'content='; sc_hex < ${p}; echo; else echo "sha256=$(sc_sha256 ${p})"; fi`,
-          'fi',
-        )
-      }
-      return lines.join('\n')
+      // Both lines are served for every file of the batch at once (shell/posix/batch.ts).
+      return d.content === undefined ? statProbe(d.path, 'posix') : `${statProbe(d.path, 'posix')}\n${contentSnippet(d.path)}`
     },
     apply(d, c, changes) {
       refuseConflict(changes)
-      if (changes.some((ch) => ch.op === 'remove')) return [{ argv: ['rm', '-f', '--', d.path] }]
+      if (changes.some((ch) => ch.op === 'remove')) return [{ argv: ['rm', '-f', '--', d.path], quick: true }]
       if (writes(changes)) {
         const mode = d.mode ?? (c.kind === 'file' ? c.mode : undefined) ?? '0644'
         const owner = d.owner ?? (c.kind === 'file' ? c.owner : undefined)
-        return [atomicWrite(d.path, d.content ?? '', mode, owner)]
+        return [atomicWrite(d.path, d.content ?? '', mode, owner, { fresh: c.kind === 'absent' })]
       }
       return attributeSteps(d.path, changes)
     },

@@ -103,7 +103,7 @@ export const line = defineResource<LineOptions, LineCurrent, LineOp>({
     },
     apply(d, c): Step[] {
       const after = newContent(d, c)
-      return after === undefined ? [] : [atomicWrite(d.path, after, c.mode ?? d.mode ?? '0644', c.owner)]
+      return after === undefined ? [] : [atomicWrite(d.path, after, c.mode ?? d.mode ?? '0644', c.owner, { fresh: c.kind === 'absent' })]
     },
   },
   powershell: {

@@ -70,10 +70,10 @@ export const symlink = defineResource<SymlinkOptions, SymlinkCurrent, SymlinkOp>
       return `${statProbe(d.path, 'posix')}\nif [ -L ${p} ]; then t=$(readlink -- ${p}; echo .); t=\${t%.}; sc_kv_hex target "\${t%?}"; fi`
     },
     apply(d, c): Step[] {
-      if (d.state === 'absent') return [{ argv: ['rm', '-f', '--', d.path] }]
+      if (d.state === 'absent') return [{ argv: ['rm', '-f', '--', d.path], quick: true }]
       refuseObstacle(d, c)
       // -n: an existing link to a directory is replaced, not descended into.
-      return [{ argv: ['ln', '-sfn', '--', d.target ?? '', d.path] }]
+      return [{ argv: ['ln', '-sfn', '--', d.target ?? '', d.path], quick: true }]
     },
   },
   powershell: {

@@ -1,7 +1,9 @@
 import type { CostlyFact, Dialect, StdinSource, Step } from '../core/types.ts'
 import { commandLine } from './posix/quote.ts'
 import { watched, WATCHED_INPUT_LIMIT } from './posix/watch.ts'
-import { acquireScript, batchScript, BOOT_ID_SCRIPT, factsScript, markRebootScript, REBOOT_SCRIPT, releaseScript, takeoverScript } from './posix/scripts.ts'
+import { posixBatch, type BatchPlan } from './posix/batch.ts'
+import { splitBatch } from './protocol.ts'
+import { acquireScript, BOOT_ID_SCRIPT, factsScript, markRebootScript, REBOOT_SCRIPT, releaseScript, takeoverScript } from './posix/scripts.ts'
 import { PS_COMMAND, psStdin, psStep } from './powershell/quote.ts'
 import { psAcquireScript, psFactsScript, psBatchScript, PS_BOOT_ID_SCRIPT, PS_REBOOT_SCRIPT, psMarkRebootScript, psReleaseScript, psTakeoverScript } from './powershell/scripts.ts'
 
@@ -25,7 +27,8 @@ export interface ShellDialect {
   acquire(path: string, prefix: string): string
   takeover(path: string, staleInfo: string, info: string): string
   release(path: string, info: string): string
-  batch(snippets: string[], nonce: string): string
+  /** The batched probe of many snippets, and how to split its output per snippet. */
+  batch(snippets: string[], nonce: string): BatchPlan
   /** Records beside the lock that a step asked for a restart on this boot (`bootid|what`). */
   markReboot(path: string, text: string): string
   /** Prints `bootid=…`: polled while a rebooted host comes back. */
@@ -54,7 +57,7 @@ export const posixDialect: ShellDialect = {
   acquire: acquireScript,
   takeover: takeoverScript,
   release: releaseScript,
-  batch: batchScript,
+  batch: posixBatch,
   markReboot: markRebootScript,
   bootId: BOOT_ID_SCRIPT,
   reboot: REBOOT_SCRIPT,
@@ -72,7 +75,7 @@ export const powershellDialect: ShellDialect = {
   acquire: psAcquireScript,
   takeover: psTakeoverScript,
   release: psReleaseScript,
-  batch: psBatchScript,
+  batch: (snippets, nonce) => ({ script: psBatchScript(snippets, nonce), parse: (stdout, host) => splitBatch(stdout, snippets.length, nonce, host) }),
   markReboot: psMarkRebootScript,
   bootId: PS_BOOT_ID_SCRIPT,
   reboot: PS_REBOOT_SCRIPT,

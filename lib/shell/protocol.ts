@@ -28,31 +28,52 @@ export function parseKv(text: string): Map<string, string> {
   return m
 }
 
-export function splitBatch(stdout: string, count: number, nonce: string, host: string): ProbeData[] {
-  const out: ProbeData[] = []
+/**
+ * The sections of a batch's output by tag (`0`, `1`, …, `stat`), each as its lines; throws when
+ * the end marker never came. Only markers with this run's nonce count.
+ */
+export function splitSections(stdout: string, nonce: string, host: string, count?: number): Map<string, string> {
+  const out = new Map<string, string>()
   const lines = stdout.replaceAll('\r\n', '\n').split('\n')
-  let current: string[] | null = null
-  let ended = false
   const prefix = marker(nonce, '')
+  let tag: string | null = null
+  let body: string[] = []
+  let ended = false
   for (const line of lines) {
     if (line.startsWith(prefix)) {
-      if (current) out.push(parseKv(current.join('\n')))
-      const tag = line.slice(prefix.length)
+      if (tag !== null && !out.has(tag)) out.set(tag, body.length ? `${body.join('\n')}\n` : '')
+      tag = line.slice(prefix.length)
+      body = []
       if (tag === 'end') {
         ended = true
-        current = null
         break
       }
-      current = []
-    } else if (current) {
-      current.push(line)
+    } else if (tag !== null) {
+      body.push(line)
     }
   }
-  if (!ended || out.length !== count) {
+  if (!ended) {
+    const got = [...out.keys()].filter((k) => /^\d+$/.test(k)).length
     throw new TransportError(
-      `host ${host}: the probe script's output was cut short (${out.length} of ${count} sections); ` +
+      `host ${host}: the probe script's output was cut short (${got}${count !== undefined ? ` of ${count}` : ''} sections); ` +
         'the connection may have dropped or the shell may not be POSIX sh. Run again with --verbose to see its stderr.',
     )
+  }
+  return out
+}
+
+export function splitBatch(stdout: string, count: number, nonce: string, host: string): ProbeData[] {
+  const sections = splitSections(stdout, nonce, host, count)
+  const out: ProbeData[] = []
+  for (let i = 0; i < count; i++) {
+    const body = sections.get(String(i))
+    if (body === undefined) {
+      throw new TransportError(
+        `host ${host}: the probe script's output was cut short (${i} of ${count} sections); ` +
+          'the connection may have dropped or the shell may not be POSIX sh. Run again with --verbose to see its stderr.',
+      )
+    }
+    out.push(parseKv(body))
   }
   return out
 }

@@ -15,9 +15,11 @@ function macHost(profile: string | null): FakeHost {
     if (stdin.includes('uname -s')) return ok(MAC_FACTS)
     if (stdin.includes('readlink -- "$sc_lock"') && stdin.includes('rm -f')) return ok('')
     const nonce = /@@statecraft:([0-9a-f]+):0/.exec(stdin)?.[1]
-    if (!nonce || !stdin.includes('sc_stat /Users/ana/.zprofile')) return undefined
-    const body = profile === null ? 'kind=absent' : `kind=file\nperm=-rw-r--r--@\nowner=ana\ncontent=${hex(profile)}`
-    return ok(`@@statecraft:${nonce}:0\n${body}\n@@statecraft:${nonce}:end\n`)
+    if (!nonce || !stdin.includes('sc_stats /Users/ana/.zprofile')) return undefined
+    // The line's own read in its section; its stat from the batch's one `stat -f` (BSD) for all paths.
+    const body = profile === null ? '' : `content=${hex(profile)}\n`
+    const stat = profile === null ? '' : `-rw-r--r-- ${Buffer.byteLength(profile)} ana /Users/ana/.zprofile\n`
+    return ok(`@@statecraft:${nonce}:0\n${body}@@statecraft:${nonce}:stat\n${stat}@@statecraft:${nonce}:content\n@@statecraft:${nonce}:end\n`)
   })
 }
 

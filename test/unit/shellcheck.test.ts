@@ -5,6 +5,7 @@ import { macFacts } from '../helpers/facts.ts'
 import { DOWNLOAD_SCRIPT, STAMP_SCRIPT } from '../../lib/resources/download/script.ts'
 import { FETCH_SCRIPT } from '../../lib/resources/installer.ts'
 import { WRITE_SCRIPT } from '../../lib/shell/posix/write.ts'
+import { applyBatchScript, type BatchMember } from '../../lib/shell/posix/apply-batch.ts'
 import { watched } from '../../lib/shell/posix/watch.ts'
 import { ASKPASS_SCRIPT } from '../../lib/shell/posix/askpass.ts'
 import { HOSTILE } from '../helpers/hostile.ts'
@@ -36,6 +37,18 @@ describe('generated POSIX scripts pass shellcheck', () => {
     const script = factsScript(['gpu'])
     expect(script).toContain('nvidia-smi --version')
     const r = shellcheck(`${script}\n${acquireScript('~/.statecraft/run.lock', 'p|x')}`)
+    expect(r.out).toBe('')
+    expect(r.code).toBe(0)
+  })
+
+  it('a batched apply: merged quick steps, chained ones, new and replaced files, hostile paths and bytes', () => {
+    const paths = HOSTILE.filter((h) => h !== '').map((h, i) => `/srv/${i}/${h}`)
+    const members: BatchMember[] = paths.flatMap((p, i): BatchMember[] => [
+      { kind: 'quick', steps: [{ argv: ['mkdir', '-p', '--', p], quick: true }, { argv: ['chmod', '--', '0750', p], quick: true }] },
+      { kind: 'quick', steps: [{ argv: ['ln', '-sfn', '--', p, `${p}.link`], quick: true }] },
+      { kind: 'write', write: { path: `${p}/f`, bytes: Buffer.from(`${HOSTILE[i]}%s\0`), mode: i % 2 ? '0755' : '0640', ...(i % 3 ? {} : { owner: 'ana' }), ...(i % 2 ? { fresh: true } : {}) } },
+    ])
+    const r = shellcheck(applyBatchScript(members, 'n0nce').script)
     expect(r.out).toBe('')
     expect(r.code).toBe(0)
   })

@@ -11,6 +11,9 @@ export const SHA256_FN = `sc_sha256() {
   else shasum -a 256 < "$1" | cut -d' ' -f1; fi
 }`
 
+/** Files up to this size are read back whole (hex); larger ones are hashed. */
+export const CONTENT_READ_LIMIT = 1024 * 1024
+
 /**
  * POSIX sh helpers shared by the facts script and the batched probe. `set -f` keeps unquoted
  * expansions from globbing; sc_hex encodes arbitrary bytes so no file can forge probe output.
@@ -27,9 +30,25 @@ sc_stat() {
   echo "perm=$1"
   echo "owner=$3"
 }
+sc_content() {
+  if [ -f "$1" ] && [ ! -L "$1" ]; then sc_sz=$(wc -c < "$1" | tr -d ' '); echo "size=$sc_sz"
+    if [ "$sc_sz" -le ${CONTENT_READ_LIMIT} ]; then printf 'content='; sc_hex < "$1"; echo; else echo "sha256=$(sc_sha256 "$1")"; fi
+  fi
+}
 `
 
-/** Prints kind=, perm= and owner= for a path (parsed by shell/stat.ts). */
+/**
+ * Prints kind=, perm= and owner= for a path (parsed by shell/stat.ts). At the head of a probe,
+ * the batch serves it for all paths with one `stat` (batch.ts); elsewhere sc_stat runs it.
+ */
 export function statSnippet(path: string): string {
   return `sc_stat ${quote(path)}`
+}
+
+/**
+ * For a regular file (not a link): size=, then content= (hex) up to CONTENT_READ_LIMIT, else
+ * sha256=. At the head of a probe the batch reads all such files with one `od` (batch.ts).
+ */
+export function contentSnippet(path: string): string {
+  return `sc_content ${quote(path)}`
 }

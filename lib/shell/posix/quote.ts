@@ -37,3 +37,31 @@ export function commandLine(step: Step): string {
 export function showArgv(argv: string[]): string {
   return argv.map(quote).join(' ')
 }
+
+/**
+ * The inverse of `quote` for one word as it prints it: single-quoted runs, `\'`, and the bare
+ * characters it leaves unquoted. Anything else (expansions, spaces outside quotes) is undefined:
+ * such a word is not a literal the batch may read ahead of the script.
+ */
+export function unquote(word: string): string | undefined {
+  let out = ''
+  let i = 0
+  while (i < word.length) {
+    const c = word[i] as string
+    if (c === "'") {
+      const end = word.indexOf("'", i + 1)
+      if (end < 0) return undefined
+      out += word.slice(i + 1, end)
+      i = end + 1
+    } else if (c === '\\' && word[i + 1] === "'") {
+      out += "'"
+      i += 2
+    } else if (/[A-Za-z0-9_@%+=:,./-]/.test(c)) {
+      out += c
+      i++
+    } else {
+      return undefined
+    }
+  }
+  return word === '' ? undefined : out
+}

@@ -1,5 +1,5 @@
 import type { CostlyFact } from '../../core/types.ts'
-import { marker } from '../protocol.ts'
+import { posixBatch } from './batch.ts'
 import { SHELL_LIB } from './lib.ts'
 import { quote } from './quote.ts'
 
@@ -153,13 +153,9 @@ if [ "$(readlink -- "$sc_lock")" = ${quote(info)} ]; then rm -f -- "$sc_lock"; f
 
 /**
  * One script for many probes. Each snippet runs in its own subshell so it cannot disturb the
- * next; sections are split by markers carrying a per-run nonce.
+ * next, except its leading stat and content reads, which batch.ts serves for all at once;
+ * sections are split by markers carrying a per-run nonce.
  */
 export function batchScript(snippets: string[], nonce: string): string {
-  const parts = [SHELL_LIB]
-  snippets.forEach((s, i) => {
-    parts.push(`echo '${marker(nonce, String(i))}'`, `(\n${s}\n)`)
-  })
-  parts.push(`echo '${marker(nonce, 'end')}'`)
-  return `${parts.join('\n')}\n`
+  return posixBatch(snippets, nonce).script
 }

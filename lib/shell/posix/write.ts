@@ -39,8 +39,14 @@ export const WRITE_SCRIPT = [
   'trap - EXIT',
 ].join('\n')
 
-export function atomicWrite(path: string, content: string | Uint8Array, mode: string, owner?: string): Step {
+/** `fresh`: the target was absent when probed (a batch may then create it in place, see apply-batch.ts). */
+export function atomicWrite(path: string, content: string | Uint8Array, mode: string, owner?: string, o: { fresh?: boolean } = {}): Step {
   const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content
   const sha = createHash('sha256').update(bytes).digest('hex')
-  return { argv: ['sh', '-c', WRITE_SCRIPT, 'statecraft-write', path, mode, owner ?? '', String(bytes.byteLength), sha], stdin: content, label: `write ${path}` }
+  return {
+    argv: ['sh', '-c', WRITE_SCRIPT, 'statecraft-write', path, mode, owner ?? '', String(bytes.byteLength), sha],
+    stdin: content,
+    label: `write ${path}`,
+    write: { path, bytes, mode, ...(owner ? { owner } : {}), ...(o.fresh ? { fresh: true } : {}) },
+  }
 }

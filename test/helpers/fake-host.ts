@@ -24,3 +24,12 @@ export class FakeHost implements Transport {
 }
 
 export const ok = (stdout: string): ExecResult => ({ code: 0, signal: null, stdout, stderr: '' })
+
+/**
+ * The batch's served-read sections (lib/shell/posix/batch.ts), empty, for a replay whose probe
+ * sections print `kind`/`perm`/`owner`/`content` themselves (what a snippet prints wins): present
+ * only when the script asked for them, as the real shell prints them.
+ */
+export function servedReads(stdin: string, nonce: string): string {
+  return stdin.includes(`@@statecraft:${nonce}:stat'`) ? `@@statecraft:${nonce}:stat\n@@statecraft:${nonce}:content\n` : ''
+}

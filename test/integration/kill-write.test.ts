@@ -38,7 +38,8 @@ const content = (p: string): 'old' | 'new' | string => {
 }
 
 const settle = async (dir: string): Promise<void> => {
-  for (let i = 0; i < 200 && readdirSync(dir).some((n) => n.startsWith('.statecraft.')); i++) await new Promise((r) => setTimeout(r, 25))
+  // Up to 30 s: on a busy machine the writer's trap may wait long for a CPU before it removes its temp.
+  for (let i = 0; i < 1200 && readdirSync(dir).some((n) => n.startsWith('.statecraft.')); i++) await new Promise((r) => setTimeout(r, 25))
 }
 
 describe('the controller killed while a file is being written', () => {

@@ -5,7 +5,7 @@ import { maskSecrets, probeHash, readSnapshot, type HostSnapshot } from '../../l
 import { download } from '../../lib/resources/download/download.ts'
 import { relevantLines } from '../../lib/resources/line.ts'
 import demo from '../../recipes/demo.ts'
-import { FakeHost, ok } from '../helpers/fake-host.ts'
+import { FakeHost, ok, servedReads } from '../helpers/fake-host.ts'
 import { hex } from '../helpers/facts.ts'
 import { ROOT } from '../helpers/cli.ts'
 import { tempDir } from '../helpers/tmp.ts'
@@ -24,7 +24,7 @@ function macHost(sections: string[]): FakeHost {
     if (stdin.includes('readlink -- "$sc_lock"') && stdin.includes('rm -f')) return ok('')
     const nonce = /@@statecraft:([0-9a-f]+):0/.exec(stdin)?.[1]
     if (!nonce) return undefined
-    return ok(`${sections.map((s, i) => `@@statecraft:${nonce}:${i}\n${s}\n`).join('')}@@statecraft:${nonce}:end\n`)
+    return ok(`${sections.map((s, i) => `@@statecraft:${nonce}:${i}\n${s}\n`).join('')}${servedReads(stdin, nonce)}@@statecraft:${nonce}:end\n`)
   })
 }
 

@@ -5,7 +5,7 @@ import { composeResources } from '../../../lib/core/compose.ts'
 import { resolveOptions } from '../../../lib/core/recipe.ts'
 import { prepare } from '../../../lib/engine/node.ts'
 import { parseFacts } from '../../../lib/facts/gather.ts'
-import { FakeHost, ok } from '../../helpers/fake-host.ts'
+import { FakeHost, ok, servedReads } from '../../helpers/fake-host.ts'
 import { hex } from '../../helpers/facts.ts'
 import { h100OsRelease, h100Output } from '../../helpers/h100.ts'
 
@@ -43,7 +43,7 @@ describe('recipes/invokeai through the engine, against a replayed fresh Ubuntu 2
       if (!nonce) return undefined
       // The token reaches the host only inside the script on stdin (the curl config), never argv.
       expect(command).not.toContain('hf_enginetesttoken')
-      const out = `${ids.map((id, i) => `@@statecraft:${nonce}:${i}\n${PROBES[id] ?? ''}\n`).join('')}@@statecraft:${nonce}:end\n`
+      const out = `${ids.map((id, i) => `@@statecraft:${nonce}:${i}\n${PROBES[id] ?? ''}\n`).join('')}${servedReads(stdin, nonce)}@@statecraft:${nonce}:end\n`
       return { code: 0, signal: null, stdout: out, stderr: ready ? `${ready}\n` : '' }
     })
     const r = await converge({ recipe: invokeai, hosts: [{ name: 'gpu-box', transport: host, become: {} }], mode: 'plan', env })

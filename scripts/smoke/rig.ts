@@ -57,7 +57,16 @@ export async function startRig(hosts: number): Promise<Rig> {
     process.off('SIGTERM', onSignal)
   }
   try {
-    si = await startInvokeAIStandIns(lab.gateway)
+    // The stand-ins' repository directory inside the HOME: a SIGINT removes it with the HOME
+    // (their close() does not get to run in a signal handler).
+    const tmp = process.env.TMPDIR
+    process.env.TMPDIR = home
+    try {
+      si = await startInvokeAIStandIns(lab.gateway)
+    } finally {
+      if (tmp === undefined) delete process.env.TMPDIR
+      else process.env.TMPDIR = tmp
+    }
     for (const h of lab.hosts) appendFileSync(join(home, '.ssh', 'known_hosts'), `${h.address} ${h.hostKey}\n`)
     await Promise.all(lab.hosts.map(async (h) => {
       await installCondaOnHost(h, USER)

@@ -11,11 +11,15 @@
  *   (one fails at once naming the holder).
  * Everything is torn down at the end, on a failure and on SIGINT/SIGTERM (the lab's guard).
  */
-import { join } from 'node:path'
+import { copyFileSync, mkdirSync } from 'node:fs'
+import { basename, join } from 'node:path'
+import { parseArgs } from 'node:util'
 import { startRig, asUser, reportOf, validateJunitFile, waitFor, ROOT, type Rig } from './smoke/rig.ts'
 import { assertConverged, changedIds, expect, failedOf, healthAnswers, hostOf, plannedIds } from './smoke/checks.ts'
 import type { Report } from '../lib/engine/report.ts'
 
+// --snapshots DIR: keep the lab host's fresh and converged snapshots there.
+const SNAPSHOTS = parseArgs({ options: { snapshots: { type: 'string' } } }).values.snapshots
 const started = Date.now()
 const say = (line: string): void => console.log(`[smoke ${((Date.now() - started) / 1000).toFixed(0).padStart(3)}s] ${line}`)
 
@@ -29,6 +33,25 @@ async function run(rig: Rig, args: string[], what: string, codes: number[]): Pro
 /** The checkpoint gone from a host, so that the next run downloads it again (for the fault runs). */
 const dropCheckpoint = (rig: Rig, i: number): Promise<string> => asUser(rig.lab.hosts[i]!, `rm -f ${ROOT}/models/ldm/stable-diffusion-v1/model.ckpt`)
 
+/**
+ * The snapshots of host a, fresh and converged, planned with no connection: 2 (changes pending)
+ * and 0. With --snapshots DIR they are kept there (recipes/snapshots/invokeai/ ships them).
+ */
+async function simulate(rig: Rig, fresh: string, converged: string): Promise<void> {
+  const sim = async (file: string, code: number): Promise<string> => {
+    const r = await run(rig, ['--simulate', file], `--simulate ${file}`, [code])
+    const h = r.hosts[0]!
+    expect(h.connections === 0, `--simulate ${file} opened ${h.connections} connections`)
+    return `${h.summary.changed} will change, ${h.summary.pending} re-checked after`
+  }
+  say(`snapshots of ${rig.lab.hosts[0]!.name}: --simulate fresh: exit 2 (${await sim(fresh, 2)}); converged: exit 0 (${await sim(converged, 0)})`)
+  const out = SNAPSHOTS
+  if (!out) return
+  mkdirSync(out, { recursive: true })
+  for (const f of [fresh, converged]) copyFileSync(f, join(out, basename(f)))
+  say(`snapshots written to ${out}`)
+}
+
 async function smoke(rig: Rig): Promise<void> {
   const [a, b] = rig.lab.hosts
   if (!a || !b) throw new Error('smoke: the lab has fewer than two hosts')
@@ -38,6 +61,9 @@ async function smoke(rig: Rig): Promise<void> {
   const plan = await run(rig, ['--host', both, '--plan'], 'the plan before the first run', [2])
   const planned = new Map(plan.hosts.map((h) => [h.host, new Set(plannedIds(h))]))
   for (const h of plan.hosts) say(`${h.host}: plan: ${h.summary.changed} will change, ${h.summary.pending} re-checked after: ${plannedIds(h).join(', ')}`)
+
+  const fresh = join(rig.home, 'debian12-fresh.json')
+  await run(rig, ['--host', a.name, '--snapshot', fresh], `the fresh snapshot of ${a.name}`, [2])
 
   // Host a: a plain first run. Host b: its first run's controller is killed mid-download.
   const firstJunit = join(rig.home, 'first.xml')
@@ -73,6 +99,9 @@ async function smoke(rig: Rig): Promise<void> {
     say(`${h.host}: second run: 0 changed in ${h.roundTrips} round trips`)
   }
   validateJunitFile(junit)
+  const converged = join(rig.home, 'debian12-converged.json')
+  await run(rig, ['--host', a.name, '--snapshot', converged], `the converged snapshot of ${a.name}`, [0])
+  await simulate(rig, fresh, converged)
   say(`JUnit: ${firstJunit} and ${junit} validate against test/fixtures/junit/jenkins-junit.xsd`)
 
   const boot = await a.bootId()

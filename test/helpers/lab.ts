@@ -45,7 +45,7 @@ export async function startLab(opts: { hosts: number; authorizedKey: string; ser
     if (failures.length > 0) throw new Error(`lab: teardown left things behind:\n${failures.join('\n')}`)
   }
   try {
-    const base = await acquireBase()
+    const base = await acquireBase(undo)
     undo.add('release the base rootfs', () => base.release())
     const dir = mkdtempSync(join(tmpdir(), 'sc-e2e-lab-'))
     undo.add(`remove ${dir}`, () => removeTree(dir))

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { removeTree } from './cleanup.ts'
-import { must, sleep } from './run.ts'
+import { removeTree, type Undo } from './cleanup.ts'
+import { killGroups, must, sleep, sleepSync } from './run.ts'
 
 /**
  * The path of the one base rootfs every lab of this vitest run shares. global-setup.ts sets it
@@ -27,7 +27,7 @@ const SSHD_CONFIG = ['HostKey /etc/ssh/ssh_host_ed25519_key', 'PermitRootLogin p
 
 /** debootstrap plus what every host has in common: the `lab` user with sudo, sshd's settings. */
 async function build(dir: string): Promise<void> {
-  await must(['debootstrap', '--variant=minbase', `--include=${PACKAGES.join(',')}`, 'bookworm', dir, await mirror()], { timeoutMs: 600_000 })
+  await must(['debootstrap', '--variant=minbase', `--include=${PACKAGES.join(',')}`, 'bookworm', dir, await mirror()], { timeoutMs: 600_000, group: true })
   await must(['chroot', dir, 'useradd', '--create-home', '--uid', '1000', '--shell', '/bin/bash', 'lab'])
   writeFileSync(join(dir, 'etc/sudoers.d/lab'), 'lab ALL=(ALL:ALL) NOPASSWD: ALL\n', { mode: 0o440 })
   writeFileSync(join(dir, 'etc/ssh/sshd_config.d/lab.conf'), SSHD_CONFIG)
@@ -91,10 +91,17 @@ export interface Base {
   release(): void
 }
 
-export async function acquireBase(): Promise<Base> {
+/** `undo`: where an interrupt during the build finds the half-built tree to remove. */
+export async function acquireBase(undo?: Undo): Promise<Base> {
   const path = process.env[LAB_BASE_ENV]
   if (path) return { dir: await shared(path), release: () => {} }
   const dir = mkdtempSync(join(tmpdir(), 'sc-e2e-root-'))
+  undo?.add(`remove the base being built in ${dir}`, () => {
+    // debootstrap would go on writing into the tree after it is removed.
+    killGroups()
+    sleepSync(300)
+    removeTree(dir)
+  })
   try {
     await build(dir)
   } catch (e) {

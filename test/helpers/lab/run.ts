@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process'
+import { execFile, execFileSync, type ExecFileOptions } from 'node:child_process'
 
 export interface Ran {
   stdout: string
@@ -6,20 +6,46 @@ export interface Ran {
   code: number
 }
 
+export interface RunOpts {
+  input?: string
+  timeoutMs?: number
+  /**
+   * Run it in a process group of its own, killed whole by killGroups(): for a long build
+   * (debootstrap and its downloads) that an interrupt must stop before its tree is removed.
+   */
+  group?: boolean
+}
+
+const groups = new Set<number>()
+
+/** SIGKILLs every group started with `group: true` that is still running (teardown, signals). */
+export function killGroups(): void {
+  for (const pid of groups) {
+    try {
+      process.kill(-pid, 'SIGKILL')
+    } catch {}
+  }
+  groups.clear()
+}
+
 /** Runs argv (no shell), never throws: the lab reads the exit code itself. */
-export function run(argv: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<Ran> {
+export function run(argv: string[], opts: RunOpts = {}): Promise<Ran> {
   return new Promise((resolve) => {
-    const child = execFile(argv[0] as string, argv.slice(1), { maxBuffer: 64 * 1024 * 1024, timeout: opts.timeoutMs ?? 0, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
+    // execFile hands `detached` to spawn; its options type does not list it.
+    const options: ExecFileOptions & { detached: boolean } = { maxBuffer: 64 * 1024 * 1024, timeout: opts.timeoutMs ?? 0, killSignal: 'SIGKILL', detached: opts.group === true }
+    const child = execFile(argv[0] as string, argv.slice(1), options, (err, stdout, stderr) => {
+      if (child.pid !== undefined) groups.delete(child.pid)
       const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 128 + 9
       resolve({ stdout: String(stdout), stderr: String(stderr), code })
     })
+    if (opts.group === true && child.pid !== undefined) groups.add(child.pid)
     if (opts.input !== undefined) child.stdin?.end(opts.input)
     else child.stdin?.end()
   })
 }
 
 /** Runs argv and throws, naming the command and what it printed, when it fails. */
-export async function must(argv: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<string> {
+export async function must(argv: string[], opts: RunOpts = {}): Promise<string> {
   const r = await run(argv, opts)
   if (r.code !== 0) throw new Error(`lab: \`${argv.join(' ')}\` exited with ${r.code}: ${(r.stderr || r.stdout).trim().slice(-2000)}`)
   return r.stdout

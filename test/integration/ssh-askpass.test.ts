@@ -1,46 +1,21 @@
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { execFileSync } from 'node:child_process'
-import { tmpdir } from 'node:os'
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { command, converge, defineRecipe } from '../../lib/index.ts'
-import { controllerHome, ensureTestUser, startSshd, TEST_PASSWORD, TEST_USER, trustHost, type TestSshd } from '../helpers/sshd.ts'
+import { TEST_PASSWORD, TEST_USER } from '../helpers/sshd.ts'
+import { useSudoUserSshd } from '../helpers/sudo-sshd.ts'
 
 /**
  * Steps that call `sudo -A` themselves (Homebrew's install.sh does) over a real sshd, as this
  * run's test user, whose sudo asks for its password. The password is registered with the secrets
  * sweep by the global setup: it must never show on any process's command line meanwhile.
  */
-let sshd: TestSshd
-let home: string
-let shared: string
-
-beforeAll(async () => {
-  ensureTestUser()
-  home = mkdtempSync(join(tmpdir(), 'sc-ctl-'))
-  const { pub } = controllerHome(home)
-  sshd = await startSshd([pub])
-  trustHost(home, sshd)
-  shared = mkdtempSync(join(tmpdir(), 'sc-askpass-'))
-  chmodSync(shared, 0o777)
-})
-afterAll(async () => {
-  await sshd?.stop()
-  rmSync(home, { recursive: true, force: true })
-  rmSync(shared, { recursive: true, force: true })
-})
-
-const uid = (): number => Number(execFileSync('id', ['-u', TEST_USER]).toString())
-const target = (become: { default?: boolean; passwordEnv?: string }) => ({
-  name: 'lab',
-  ssh: { name: 'lab', address: '127.0.0.1', port: sshd.port, user: TEST_USER },
-  become,
-})
-const lock = (): string => join(shared, `lock-${Math.random().toString(36).slice(2)}`)
+const ctl = useSudoUserSshd('sc-askpass-')
+const { uid, target, lock } = ctl
 
 /** A directory the test user owns, with its own TMPDIR inside (where the helper's directory goes). */
 function userDir(): { dir: string; tmp: string } {
-  const dir = mkdtempSync(join(shared, 'own-'))
+  const dir = mkdtempSync(join(ctl.shared, 'own-'))
   const tmp = join(dir, 'tmp')
   mkdirSync(tmp)
   for (const d of [dir, tmp]) chownSync(d, uid(), uid())
@@ -71,7 +46,7 @@ describe('askpass: the become password for steps that run sudo themselves', () =
     const env = { SC_SUDO_PW: TEST_PASSWORD }
     const l = lock()
     const logged: string[] = []
-    const r = await converge({ recipe, hosts: [target({ default: false, passwordEnv: 'SC_SUDO_PW' })], env, ssh: { home }, lockPath: l, log: (x) => logged.push(x) })
+    const r = await converge({ recipe, hosts: [target({ default: false, passwordEnv: 'SC_SUDO_PW' })], env, ssh: { home: ctl.home }, lockPath: l, log: (x) => logged.push(x) })
     expect(r.hosts[0]!.error).toBeUndefined()
     expect(r.summary).toMatchObject({ changed: 1, failed: 0 })
     // The log names the step as written, not the wrapper or its environment.
@@ -93,7 +68,7 @@ describe('askpass: the become password for steps that run sudo themselves', () =
     const again = await converge({
       recipe,
       hosts: [target({ default: false })],
-      ssh: { home },
+      ssh: { home: ctl.home },
       lockPath: l,
       askBecomePassword: async (h) => (asked.push(h), TEST_PASSWORD),
     })
@@ -107,7 +82,7 @@ describe('askpass: the become password for steps that run sudo themselves', () =
     const { dir, tmp } = userDir()
     const recipe = defineRecipe({ name: 'askpass', resources: () => [sudoStep(dir, tmp, true)] })
     const asked: string[] = []
-    const r = await converge({ recipe, hosts: [target({ default: false })], ssh: { home }, lockPath: lock(), askBecomePassword: async (h, u) => (asked.push(`${u}@${h}`), TEST_PASSWORD) })
+    const r = await converge({ recipe, hosts: [target({ default: false })], ssh: { home: ctl.home }, lockPath: lock(), askBecomePassword: async (h, u) => (asked.push(`${u}@${h}`), TEST_PASSWORD) })
     expect(r.hosts[0]!.error).toBeUndefined()
     expect(r.summary).toMatchObject({ changed: 1 })
     expect(asked).toEqual([`${TEST_USER}@lab`])
@@ -117,7 +92,7 @@ describe('askpass: the become password for steps that run sudo themselves', () =
   it('without a password, the step fails at once with sudo\'s words and what to configure', async () => {
     const { dir, tmp } = userDir()
     const recipe = defineRecipe({ name: 'askpass', resources: () => [sudoStep(dir, tmp, true)] })
-    const r = await converge({ recipe, hosts: [target({ default: false })], ssh: { home }, lockPath: lock() })
+    const r = await converge({ recipe, hosts: [target({ default: false })], ssh: { home: ctl.home }, lockPath: lock() })
     const res = r.hosts[0]!.resources[0]!
     expect(res.status).toBe('failed')
     expect(res.error?.message).toMatch(/sudo: no askpass program specified/)
@@ -128,7 +103,7 @@ describe('askpass: the become password for steps that run sudo themselves', () =
   it('a step that does not ask for askpass gets no helper, even when the run has the password', async () => {
     const { dir, tmp } = userDir()
     const recipe = defineRecipe({ name: 'askpass', resources: () => [sudoStep(dir, tmp, false)] })
-    const r = await converge({ recipe, hosts: [target({ default: false, passwordEnv: 'SC_SUDO_PW' })], env: { SC_SUDO_PW: TEST_PASSWORD }, ssh: { home }, lockPath: lock() })
+    const r = await converge({ recipe, hosts: [target({ default: false, passwordEnv: 'SC_SUDO_PW' })], env: { SC_SUDO_PW: TEST_PASSWORD }, ssh: { home: ctl.home }, lockPath: lock() })
     expect(r.hosts[0]!.resources[0]!.status).toBe('failed')
     expect(r.hosts[0]!.resources[0]!.error?.message).toMatch(/sudo: no askpass program specified/)
     // The run never needed sudo: facts, probe, the step, unlock.
@@ -138,7 +113,7 @@ describe('askpass: the become password for steps that run sudo themselves', () =
   it('a wrong password is one clear error before the step runs', async () => {
     const { dir, tmp } = userDir()
     const recipe = defineRecipe({ name: 'askpass', resources: () => [sudoStep(dir, tmp, true)] })
-    const r = await converge({ recipe, hosts: [target({ default: false, passwordEnv: 'BAD_PW' })], env: { BAD_PW: 'nope-not-it' }, ssh: { home }, lockPath: lock() })
+    const r = await converge({ recipe, hosts: [target({ default: false, passwordEnv: 'BAD_PW' })], env: { BAD_PW: 'nope-not-it' }, ssh: { home: ctl.home }, lockPath: lock() })
     expect(r.hosts[0]!.error).toEqual({ code: 'E_BECOME', message: 'host lab: sudo rejected the password from the environment variable BAD_PW' })
     expect(existsSync(`${dir}/helper`)).toBe(false)
   })
@@ -150,13 +125,13 @@ describe('askpass: the become password for steps that run sudo themselves', () =
     const slow = command({ id: 'slow', askpass: true, env: { TMPDIR: tmp }, timeout: 6, argv: ['sh', '-c', 'touch "$0/started"; sleep 60', dir], creates: `${dir}/never` })
     const env = { SC_SUDO_PW: TEST_PASSWORD }
     const hosts = [target({ default: false, passwordEnv: 'SC_SUDO_PW' })]
-    const r = await converge({ recipe: defineRecipe({ name: 'slow', resources: () => [slow] }), hosts, env, ssh: { home }, lockPath: lock() })
+    const r = await converge({ recipe: defineRecipe({ name: 'slow', resources: () => [slow] }), hosts, env, ssh: { home: ctl.home }, lockPath: lock() })
     expect(r.hosts[0]!.resources[0]!.error?.message).toMatch(/timed out after 6s/)
     expect(existsSync(`${dir}/started`)).toBe(true)
     // The watcher ends the step's process group with SIGKILL: no trap runs, the helper stays.
     expect(helperDirs(tmp).length).toBe(1)
     for (const d of helperDirs(tmp)) expect(readFileSync(join(tmp, d, 'askpass'), 'utf8')).not.toContain(TEST_PASSWORD)
-    const next = await converge({ recipe: defineRecipe({ name: 'next', resources: () => [sudoStep(dir, tmp, true)] }), hosts, env, ssh: { home }, lockPath: lock() })
+    const next = await converge({ recipe: defineRecipe({ name: 'next', resources: () => [sudoStep(dir, tmp, true)] }), hosts, env, ssh: { home: ctl.home }, lockPath: lock() })
     expect(next.summary).toMatchObject({ changed: 1, failed: 0 })
     expect(helperDirs(tmp)).toEqual([])
   })

@@ -1,46 +1,20 @@
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { execFileSync } from 'node:child_process'
-import { tmpdir } from 'node:os'
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { command, converge, defineRecipe, file } from '../../lib/index.ts'
 import { cli } from '../helpers/cli.ts'
 import { main } from '../../lib/cli/main.ts'
-import { controllerHome, ensureTestUser, startSshd, TEST_PASSWORD, TEST_USER, trustHost, type TestSshd } from '../helpers/sshd.ts'
+import { TEST_PASSWORD, TEST_USER } from '../helpers/sshd.ts'
+import { useSudoUserSshd } from '../helpers/sudo-sshd.ts'
 import { tempDir } from '../helpers/tmp.ts'
 
-let sshd: TestSshd
-let home: string
-let shared: string
-
-beforeAll(async () => {
-  ensureTestUser()
-  home = mkdtempSync(join(tmpdir(), 'sc-ctl-'))
-  const { pub } = controllerHome(home)
-  sshd = await startSshd([pub])
-  trustHost(home, sshd)
-  // A place the test user can write (for its lock and its own files).
-  shared = mkdtempSync(join(tmpdir(), 'sc-shared-'))
-  chmodSync(shared, 0o777)
-})
-afterAll(async () => {
-  await sshd?.stop()
-  rmSync(home, { recursive: true, force: true })
-  rmSync(shared, { recursive: true, force: true })
-})
-
-const uid = (): number => Number(execFileSync('id', ['-u', TEST_USER]).toString())
-const target = (become: { default?: boolean; passwordEnv?: string }) => ({
-  name: 'lab',
-  ssh: { name: 'lab', address: '127.0.0.1', port: sshd.port, user: TEST_USER },
-  become,
-})
-const lock = (): string => join(shared, `lock-${Math.random().toString(36).slice(2)}`)
+const ctl = useSudoUserSshd('sc-shared-')
+const { uid, target, lock } = ctl
 
 describe('become (sudo) over SSH as a non-root user', () => {
   it('writes a root-only file with the password from an env var, then a no-op run', async () => {
     const dir = tempDir() // 0700, owned by root: the test user cannot even look inside
-    const mine = mkdtempSync(join(shared, 'own-'))
+    const mine = mkdtempSync(join(ctl.shared, 'own-'))
     chownSync(mine, uid(), uid())
     const recipe = defineRecipe({
       name: 'priv',
@@ -51,13 +25,13 @@ describe('become (sudo) over SSH as a non-root user', () => {
     })
     const env = { SC_SUDO_PW: TEST_PASSWORD }
     const l = lock()
-    const r = await converge({ recipe, hosts: [target({ default: true, passwordEnv: 'SC_SUDO_PW' })], env, ssh: { home }, lockPath: l })
+    const r = await converge({ recipe, hosts: [target({ default: true, passwordEnv: 'SC_SUDO_PW' })], env, ssh: { home: ctl.home }, lockPath: l })
     expect(r.hosts[0]!.error).toBeUndefined()
     expect(r.summary).toMatchObject({ changed: 2, failed: 0 })
     expect(readFileSync(`${dir}/etc/app.conf`, 'utf8')).toBe('secure=1\n')
     expect(statSync(`${dir}/etc/app.conf`).uid).toBe(0)
     expect(readFileSync(`${mine}/who`, 'utf8')).toBe(`${TEST_USER}\n`)
-    const again = await converge({ recipe, hosts: [target({ default: true, passwordEnv: 'SC_SUDO_PW' })], env, ssh: { home }, lockPath: l })
+    const again = await converge({ recipe, hosts: [target({ default: true, passwordEnv: 'SC_SUDO_PW' })], env, ssh: { home: ctl.home }, lockPath: l })
     expect(again.summary).toMatchObject({ changed: 0, unchanged: 2 })
     expect(again.hosts[0]!.roundTrips).toBe(3)
     expect(JSON.stringify([r, again])).not.toContain(TEST_PASSWORD)
@@ -66,7 +40,7 @@ describe('become (sudo) over SSH as a non-root user', () => {
   it('says clearly that sudo needs a password when none is configured', async () => {
     const dir = tempDir()
     const recipe = defineRecipe({ name: 'p', resources: () => [file({ path: `${dir}/x`, content: 'x' })] })
-    const r = await converge({ recipe, hosts: [target({ default: true })], ssh: { home }, lockPath: lock() })
+    const r = await converge({ recipe, hosts: [target({ default: true })], ssh: { home: ctl.home }, lockPath: lock() })
     expect(r.hosts[0]!.error).toEqual({
       code: 'E_BECOME',
       message: 'host lab: sudo asks for a password and none is configured: set becomePasswordEnv in the inventory to the name of an environment variable that holds it',
@@ -76,14 +50,14 @@ describe('become (sudo) over SSH as a non-root user', () => {
   it('says which source gave a wrong password', async () => {
     const dir = tempDir()
     const recipe = defineRecipe({ name: 'p', resources: () => [file({ path: `${dir}/x`, content: 'x' })] })
-    const r = await converge({ recipe, hosts: [target({ default: true, passwordEnv: 'BAD_PW' })], env: { BAD_PW: 'nope-not-it' }, ssh: { home }, lockPath: lock() })
+    const r = await converge({ recipe, hosts: [target({ default: true, passwordEnv: 'BAD_PW' })], env: { BAD_PW: 'nope-not-it' }, ssh: { home: ctl.home }, lockPath: lock() })
     expect(r.hosts[0]!.error).toMatchObject({ code: 'E_BECOME', message: 'host lab: sudo rejected the password from the environment variable BAD_PW' })
   })
 
   it('never prints the sudo password: CLI with --verbose, --json and a failing command', async () => {
     const dir = tempDir()
     const cwd = tempDir()
-    writeFileSync(`${cwd}/hosts.yaml`, `hosts:\n  lab:\n    address: 127.0.0.1\n    port: ${sshd.port}\n    user: ${TEST_USER}\n    become: true\n    becomePasswordEnv: SC_SUDO_PW\n`)
+    writeFileSync(`${cwd}/hosts.yaml`, `hosts:\n  lab:\n    address: 127.0.0.1\n    port: ${ctl.sshd.port}\n    user: ${TEST_USER}\n    become: true\n    becomePasswordEnv: SC_SUDO_PW\n`)
     writeFileSync(`${cwd}/recipe.ts`, `import { command, defineRecipe, file } from ${JSON.stringify(join(process.cwd(), 'lib/index.ts'))}
 export default defineRecipe({ name: 'r', resources: () => [
   file({ path: '${dir}/x', content: 'x' }),
@@ -92,8 +66,8 @@ export default defineRecipe({ name: 'r', resources: () => [
     mkdirSync(join(cwd, 'h'))
     const env = { SC_SUDO_PW: TEST_PASSWORD }
     const runs = [
-      await cli(['--recipe', 'recipe.ts', '--host', 'lab', '--verbose', '--lock-path', lock()], { cwd, home, env }),
-      await cli(['--recipe', 'recipe.ts', '--host', 'lab', '--json', '--lock-path', lock()], { cwd, home, env }),
+      await cli(['--recipe', 'recipe.ts', '--host', 'lab', '--verbose', '--lock-path', lock()], { cwd, home: ctl.home, env }),
+      await cli(['--recipe', 'recipe.ts', '--host', 'lab', '--json', '--lock-path', lock()], { cwd, home: ctl.home, env }),
     ]
     for (const r of runs) {
       expect(r.code).toBe(1)
@@ -106,7 +80,7 @@ export default defineRecipe({ name: 'r', resources: () => [
   it('asks for the password on a terminal when no variable holds it', async () => {
     const dir = tempDir()
     const cwd = tempDir()
-    writeFileSync(`${cwd}/hosts.yaml`, `hosts:\n  lab:\n    address: 127.0.0.1\n    port: ${sshd.port}\n    user: ${TEST_USER}\n    become: true\n`)
+    writeFileSync(`${cwd}/hosts.yaml`, `hosts:\n  lab:\n    address: 127.0.0.1\n    port: ${ctl.sshd.port}\n    user: ${TEST_USER}\n    become: true\n`)
     writeFileSync(`${cwd}/recipe.ts`, `import { file, defineRecipe } from ${JSON.stringify(join(process.cwd(), 'lib/index.ts'))}\nexport default defineRecipe({ name: 'r', resources: () => [file({ path: '${dir}/x', content: 'x', owner: 'root' })] })\n`)
     const questions: string[] = []
     let out = ''
@@ -115,7 +89,7 @@ export default defineRecipe({ name: 'r', resources: () => [
       stderr: (s) => (out += s),
       color: false,
       cwd,
-      env: { ...process.env, HOME: home },
+      env: { ...process.env, HOME: ctl.home },
       prompt: async (q) => (questions.push(q), TEST_PASSWORD),
     })
     expect(out).not.toContain(TEST_PASSWORD)
@@ -131,7 +105,7 @@ export default defineRecipe({ name: 'r', resources: () => [
     const rule = `/etc/sudoers.d/statecraft-test-${TEST_USER}-nopasswd`
     writeFileSync(rule, `${TEST_USER} ALL=(ALL:ALL) NOPASSWD: ALL\n`, { mode: 0o440 })
     try {
-      writeFileSync(`${cwd}/hosts.yaml`, `hosts:\n  lab:\n    address: 127.0.0.1\n    port: ${sshd.port}\n    user: ${TEST_USER}\n    become: true\n`)
+      writeFileSync(`${cwd}/hosts.yaml`, `hosts:\n  lab:\n    address: 127.0.0.1\n    port: ${ctl.sshd.port}\n    user: ${TEST_USER}\n    become: true\n`)
       writeFileSync(`${cwd}/recipe.ts`, `import { file, defineRecipe } from ${JSON.stringify(join(process.cwd(), 'lib/index.ts'))}\nexport default defineRecipe({ name: 'r', resources: () => [file({ path: '${dir}/x', content: 'x', owner: 'root' })] })\n`)
       const questions: string[] = []
       let out = ''
@@ -140,7 +114,7 @@ export default defineRecipe({ name: 'r', resources: () => [
         stderr: (s) => (out += s),
         color: false,
         cwd,
-        env: { ...process.env, HOME: home },
+        env: { ...process.env, HOME: ctl.home },
         prompt: async (q) => (questions.push(q), 'not-needed'),
       })
       expect(out).toMatch(/converged/)

@@ -5,7 +5,7 @@ import { converge, defineRecipe } from '../../lib/index.ts'
 import { preflight, type PreflightOptions } from '../../recipes/invokeai/preflight.ts'
 import { healthServer } from '../helpers/health-server.ts'
 import { bytes, startHub, type Hub } from '../helpers/hub.ts'
-import { tempDir } from '../helpers/tmp.ts'
+import { localHost, tempDir } from '../helpers/tmp.ts'
 
 let hub: Hub | undefined
 afterEach(async () => {
@@ -31,7 +31,7 @@ async function plan(d: Partial<PreflightOptions> & { root: string; port: number 
       condaPrefix: `${d.root}/conda`, envName: 'invokeai', token: false, appleSilicon: false, problems: [], notes: [], ...d,
     })],
   })
-  const r = await converge({ recipe, hosts: ['local'], mode: 'plan' })
+  const r = await converge({ recipe, hosts: [{ name: 'local', transport: localHost(d.root) }], mode: 'plan' })
   const res = r.hosts[0]!.resources[0]!
   return { status: res.status, error: res.error?.message ?? '', warnings: r.hosts[0]!.warnings }
 }

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'no
 import { describe, expect, it } from 'vitest'
 import { converge, defineRecipe } from '../../lib/index.ts'
 import { removalResource } from '../../recipes/invokeai/absent.ts'
-import { tempDir } from '../helpers/tmp.ts'
+import { localHost, tempDir } from '../helpers/tmp.ts'
 
 /** A conda that does what `conda env remove -n NAME --yes` does to its prefix, and nothing else. */
 function fakeConda(prefix: string): string {
@@ -25,21 +25,23 @@ describe('invokeai state absent: the removal, for real on this machine', () => {
     mkdirSync(`${root}/scripts`)
     writeFileSync(`${root}/scripts/invoke.py`, Buffer.alloc(2 * 1024 * 1024))
     writeFileSync(`${root}/models/ldm/stable-diffusion-v1/model.ckpt`, 'weights')
+    // HOME (and so the run lock) in the temp dir: never the real one, never shared with another test.
+    const hosts = [{ name: 'local', transport: localHost(dir) }]
     const recipe = defineRecipe({ name: 'rm', resources: () => [removalResource({ id: 'removal', envDir: `${prefix}/envs/invokeai`, conda, envName: 'invokeai', root, removeModels: false })] })
-    const plan = await converge({ recipe, hosts: ['local'], mode: 'plan' })
+    const plan = await converge({ recipe, hosts, mode: 'plan' })
     expect(plan.hosts[0]!.resources[0]!.changes).toEqual([
       `remove conda env invokeai (${prefix}/envs/invokeai): frees 3 MB`,
       `remove ${root}, keeping models/ (the checkpoint): frees 2 MB`,
     ])
-    const apply = await converge({ recipe, hosts: ['local'] })
+    const apply = await converge({ recipe, hosts })
     expect(apply.ok).toBe(true)
     expect(existsSync(`${prefix}/envs/invokeai`)).toBe(false)
     expect(readdirSync(root)).toEqual(['models'])
     expect(existsSync(`${root}/models/ldm/stable-diffusion-v1/model.ckpt`)).toBe(true)
-    const again = await converge({ recipe, hosts: ['local'], mode: 'plan' })
+    const again = await converge({ recipe, hosts, mode: 'plan' })
     expect(again.summary).toMatchObject({ changed: 0, pending: 0 })
     const all = defineRecipe({ name: 'rm', resources: () => [removalResource({ id: 'removal', envDir: `${prefix}/envs/invokeai`, conda, envName: 'invokeai', root, removeModels: true })] })
-    const gone = await converge({ recipe: all, hosts: ['local'] })
+    const gone = await converge({ recipe: all, hosts })
     expect(gone.hosts[0]!.resources[0]!.changes).toEqual([expect.stringMatching(new RegExp(`^remove ${root}, the checkpoint included: frees 1 MB$`))])
     expect(existsSync(root)).toBe(false)
   })

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LAB_BASE_ENV, removeSharedBase } from './helpers/lab/base.ts'
-import { removeTestUser, TEST_PASSWORD, TEST_PASSWORD_ENV } from './helpers/sshd.ts'
+import { removeStaleTestUsers, removeTestUser, TEST_PASSWORD, TEST_PASSWORD_ENV } from './helpers/sshd.ts'
 import { ProcessSweep, registeredSecrets, SECRETS_FILE_ENV } from './helpers/sweep.ts'
 
 /**
@@ -28,6 +28,8 @@ export default function setup(): () => void {
   const labBase = process.env[LAB_BASE_ENV] ? undefined : join(tmpdir(), `sc-e2e-root-run${process.pid}-${Date.now().toString(36)}`)
   if (labBase) process.env[LAB_BASE_ENV] = labBase
   const homeState = realHomeState()
+  // A run killed outright (SIGKILL) had no teardown: its user and sudoers entry go now.
+  if (process.getuid?.() === 0) for (const u of removeStaleTestUsers()) console.warn(`removed the test user ${u} of an earlier run that was killed`)
   const sweep = new ProcessSweep(() => registeredSecrets(file)).start()
   const cleanup = (): void => {
     sweep.stop()

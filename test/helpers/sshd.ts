@@ -20,22 +20,57 @@ export const TEST_PASSWORD_ENV = 'STATECRAFT_TEST_PASSWORD'
 process.env[TEST_PASSWORD_ENV] ??= `sc pw 'q' "d" $(x) \`y\` ${'ü'} ${randomBytes(12).toString('base64url')}`
 export const TEST_PASSWORD = process.env[TEST_PASSWORD_ENV] as string
 
+/**
+ * The run that made the user: its pid goes in the user's comment field, so a later run can remove
+ * the user of a run that was killed outright (SIGKILL leaves no teardown) — and never another live
+ * run's.
+ */
+export const TEST_RUN_PID_ENV = 'STATECRAFT_TEST_RUN_PID'
+process.env[TEST_RUN_PID_ENV] ??= String(process.pid)
+const RUN_MARK = 'statecraft test run '
+
 /** Removes the test user, its home and its sudoers entry; safe to call when they are gone. */
 export function removeTestUser(): void {
+  removeUser(TEST_USER)
+}
+
+/** Removes the test users of earlier runs whose process is gone (killed without their teardown). */
+export function removeStaleTestUsers(): string[] {
+  const stale: string[] = []
+  for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
+    const [name, , , , comment] = line.split(':')
+    if (!name || !/^sct[0-9a-f]{8}$/.test(name) || name === TEST_USER || !comment?.startsWith(RUN_MARK)) continue
+    if (!alive(Number(comment.slice(RUN_MARK.length)))) stale.push(name)
+  }
+  for (const name of stale) removeUser(name)
+  return stale
+}
+
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+function removeUser(user: string): void {
   // Its rule, and any extra rule a test added for it (statecraft-test-<user>-…).
-  for (const f of readdirSync('/etc/sudoers.d')) if (f === `statecraft-test-${TEST_USER}` || f.startsWith(`statecraft-test-${TEST_USER}-`)) rmSync(`/etc/sudoers.d/${f}`, { force: true })
-  if (spawnSync('id', [TEST_USER], { stdio: 'ignore' }).status !== 0) return
+  for (const f of readdirSync('/etc/sudoers.d')) if (f === `statecraft-test-${user}` || f.startsWith(`statecraft-test-${user}-`)) rmSync(`/etc/sudoers.d/${f}`, { force: true })
+  if (spawnSync('id', [user], { stdio: 'ignore' }).status !== 0) return
   // Processes the user still runs (a test's sshd session) would make userdel refuse.
-  spawnSync('pkill', ['-KILL', '-u', TEST_USER], { stdio: 'ignore' })
-  const r = spawnSync('userdel', ['-r', TEST_USER], { encoding: 'utf8' })
-  if (spawnSync('id', [TEST_USER], { stdio: 'ignore' }).status === 0) throw new Error(`could not remove the test user ${TEST_USER}: ${r.stderr}`)
+  spawnSync('pkill', ['-KILL', '-u', user], { stdio: 'ignore' })
+  const r = spawnSync('userdel', ['-r', user], { encoding: 'utf8' })
+  if (spawnSync('id', [user], { stdio: 'ignore' }).status === 0) throw new Error(`could not remove the test user ${user}: ${r.stderr}`)
 }
 
 export function ensureTestUser(): void {
   if (process.getuid?.() !== 0) throw new Error(`SSH integration tests run as root (they start sshd and create the test user ${TEST_USER})`)
   const exists = (): boolean => spawnSync('id', [TEST_USER], { stdio: 'ignore' }).status === 0
   // Two test files may create it at once: the loser of that race finds it there.
-  if (!exists() && spawnSync('useradd', ['-m', '-s', '/bin/sh', TEST_USER], { stdio: 'ignore' }).status !== 0 && !exists()) {
+  if (!exists() && spawnSync('useradd', ['-m', '-s', '/bin/sh', '-c', `${RUN_MARK}${process.env[TEST_RUN_PID_ENV]}`, TEST_USER], { stdio: 'ignore' }).status !== 0 && !exists()) {
     throw new Error(`could not create the test user ${TEST_USER}`)
   }
   execFileSync('chpasswd', [], { input: `${TEST_USER}:${TEST_PASSWORD}\n` })

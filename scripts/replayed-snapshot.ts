@@ -22,8 +22,11 @@ const FAMILIES: Replies[] = [fileReplies, toolchainReplies, checkoutReplies, ser
 export interface ReplayedHostState {
   /** What the file system holds (the file-level resources' state). */
   fs?: ReplayedFs
-  /** The tools the recipe manages are installed and running as it wants them. */
-  converged?: boolean
+  /**
+   * Which tools the recipe manages are installed and running as it wants them: all (true), none
+   * (false, the default: a fresh host), or these resource ids.
+   */
+  converged?: boolean | readonly string[]
   /**
    * The controller's environment the options are resolved from, as `--simulate` will: a secret
    * option (HF_TOKEN) changes what a probe sends, and is masked in the probe's recorded hash.
@@ -37,7 +40,9 @@ export function replayedSnapshot(recipe: Recipe<any>, host: string, facts: Facts
   const secrets = secretValues(recipe, options)
   const nodes = prepare(composeResources(recipe, { facts, options, host: { name: host, vars: {} } }), facts, false, secrets).filter((n) => !n.handler)
   for (const n of nodes) secrets.push(...(n.kind.secrets?.(n.desired) ?? []))
-  const h: Replayed = { facts, fs: state.fs ?? {}, converged: state.converged ?? false, hex: (s) => Buffer.from(s, 'utf8').toString('hex')[facts.dialect === 'powershell' ? 'toUpperCase' : 'toLowerCase']() }
+  const c = state.converged ?? false
+  const has = (id: string): boolean => (typeof c === 'boolean' ? c : c.includes(id))
+  const h: Replayed = { facts, fs: state.fs ?? {}, has, nodes, hex: (s) => Buffer.from(s, 'utf8').toString('hex')[facts.dialect === 'powershell' ? 'toUpperCase' : 'toLowerCase']() }
   const probes = Object.fromEntries(nodes.map((n) => [n.id, recordProbe(n, n.kind.probe(n.desired, facts, { verifyArtifacts: false }), answer(n, h), secrets)]))
   return { host, facts, vars: {}, groupVars: [], probes }
 }

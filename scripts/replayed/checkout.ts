@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { parseEnvFile } from '../../lib/resources/conda-env/yml.ts'
+import type { PlanNode } from '../../lib/engine/node.ts'
 import { kv, type Replies } from './types.ts'
 
 /**
@@ -30,19 +31,28 @@ function envList(...envs: string[]): string {
   return `${JSON.stringify({ envs, envs_details: details }, null, 2)}\n`
 }
 
-export const checkoutReplies: Replies = (n, { facts, converged, hex }) => {
+/** Whether a resource of that type, matching `which`, is in place on the replayed host. */
+const placed = (nodes: PlanNode[], has: (id: string) => boolean, type: string, which: (d: Record<string, any>) => boolean): boolean =>
+  nodes.some((m) => m.kind.type === type && which(m.desired as Record<string, any>) && has(m.id))
+
+export const checkoutReplies: Replies = (n, { facts, has, nodes, hex }) => {
+  const converged = has(n.id)
   const d = n.desired as Record<string, any>
   const win = facts.os === 'windows'
   switch (n.kind.type) {
-    case 'invokeaiPreflight':
+    case 'invokeaiPreflight': {
+      const ckpt = placed(nodes, has, 'download', (m) => m.dest === d.checkpoint)
+      const env = placed(nodes, has, 'condaEnv', (m) => m.name === d.envName)
       // The InvokeAI of a converged host answers on its port: the preflight counts it as ours.
+      const serving = placed(nodes, has, 'service', () => true)
       return kv({
-        avail: converged ? FREE_CONVERGED : FREE_FRESH, ckpt: converged ? '1' : '0', env: converged ? '1' : '0', hosttoken: '0', condax86: '0',
+        avail: ckpt ? FREE_CONVERGED : FREE_FRESH, ckpt: ckpt ? '1' : '0', env: env ? '1' : '0', hosttoken: '0', condax86: '0',
         ...(win ? { longpaths: '1' } : {}),
-        portused: converged ? '1' : '0', ...(converged ? { portours: '1' } : {}),
+        portused: serving ? '1' : '0', ...(serving ? { portours: '1' } : {}),
         // The POSIX probe sends the checkpoint's URL a HEAD while the checkpoint is missing.
-        ...(!win && !converged && d.checkpointUrl ? { head: hex(HUB_HEAD) } : {}),
+        ...(!win && !ckpt && d.checkpointUrl ? { head: hex(HUB_HEAD) } : {}),
       })
+    }
     case 'git':
       if (converged) return kv({ exists: 'repo', head: d.ref, dirty: '0', origin: hex(d.repo) })
       // A fresh Mac has /usr/bin/git (the shim that offers the Command Line Tools); a fresh Windows none.
@@ -51,16 +61,21 @@ export const checkoutReplies: Replies = (n, { facts, converged, hex }) => {
       if (converged) return kv({ exists: '1', stampmatch: '1', stampok: '1' })
       return kv({ stampmatch: '0', stampok: '0', head: hex(win ? WIN_HEAD : HUB_HEAD), avail: FREE_FRESH })
     case 'condaEnv': {
-      if (!converged) return kv({ conda: '0', ymlkind: 'absent' })
       const r = d.resolved as { conda: string; subdir: string }
       const base = win ? r.conda.replace(/\\Scripts\\conda\.exe$/i, '') : r.conda.replace(/\/bin\/conda$/, '')
       const prefix = `${base}${win ? '\\envs\\' : '/envs/'}${d.name}`
       const file = yml(facts.os === 'darwin')
+      // The conda and the clone that brings the yml are other resources: asked about, not assumed.
+      const conda = placed(nodes, has, 'conda', (m) => m.prefix === base)
+      const cloned = placed(nodes, has, 'git', (m) => String(d.file).startsWith(`${m.dest}${win ? '\\' : '/'}`))
+      const ymlOut = cloned ? { ymlkind: 'file', yml: hex(String(file)) } : { ymlkind: 'absent' }
+      if (!conda) return kv({ conda: '0', ...ymlOut })
+      if (!converged) return kv({ conda: '1', envs: hex(envList(base)), ...ymlOut })
       // The record the resource writes after a build (conda-env/steps.ts), as its probe reads it back.
       const spec = parseEnvFile(file)
       if (!spec.ok) throw new Error(`test/fixtures/invokeai-2.0: the ${d.file} fixture does not parse (line ${spec.line}: ${spec.problem})`)
       const stamp = `${JSON.stringify({ sha256: spec.spec.sha256, file: d.file, subdir: r.subdir, variables: spec.spec.variables })}\n`
-      return kv({ conda: '1', envs: hex(envList(base, prefix)), envprefix: hex(prefix), pysubdir: r.subdir, stamp: hex(stamp), ymlkind: 'file', yml: hex(String(file)) })
+      return kv({ conda: '1', envs: hex(envList(base, prefix)), envprefix: hex(prefix), pysubdir: r.subdir, stamp: hex(stamp), ...ymlOut })
     }
   }
   return undefined

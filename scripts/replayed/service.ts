@@ -106,7 +106,8 @@ const OK = '{"message":"Server Running"}'
 const REFUSED = 'curl: (7) Failed to connect to 127.0.0.1 port 9090 after 0 ms: Couldn\'t connect to server\n'
 const PS_REFUSED = 'Unable to connect to the remote server'
 
-export const serviceReplies: Replies = (n, { facts, converged, hex }) => {
+export const serviceReplies: Replies = (n, { facts, has, hex }) => {
+  const converged = has(n.id)
   const d = n.desired as ServiceOptions
   switch (n.kind.type) {
     case 'service': {

@@ -57,7 +57,8 @@ const wingetList = (rows: string): string => `${SPIN}Name Id      Version  Avail
 const WINGET_NONE = `${SPIN}No installed package found matching input criteria.\r\n`
 const WINGET_SHOW = `${SPIN}Found Git [Git.Git]\r\nVersion\r\n-------\r\n2.43.0\r\n`
 
-export const toolchainReplies: Replies = (n, { facts, converged, hex }) => {
+export const toolchainReplies: Replies = (n, { facts, has, hex }) => {
+  const converged = has(n.id)
   const d = n.desired as Record<string, any>
   const win = facts.os === 'windows'
   switch (n.kind.type) {

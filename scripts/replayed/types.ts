@@ -10,14 +10,16 @@ export type Entry =
 export type ReplayedFs = Record<string, Entry>
 
 /**
- * The replayed host a probe is answered from: its files, and whether the tools the recipe manages
- * (a conda, rustup, the Command Line Tools, a clone, an env, a service…) are there as the recipe
- * wants them (`converged`) or not yet installed at all (a fresh host).
+ * The replayed host a probe is answered from: its files, and which of the tools the recipe
+ * manages (a conda, rustup, the Command Line Tools, a clone, an env, a service…) are there as the
+ * recipe wants them (`has(id)`); the others are not installed at all, as on a fresh host.
  */
 export interface Replayed {
   facts: Facts
   fs: ReplayedFs
-  converged: boolean
+  has(id: string): boolean
+  /** Every probed node: a probe that reads another resource's work (the env reads the clone's yml) asks about it. */
+  nodes: PlanNode[]
   /** Hex as the host's helpers print it: sc_hex's lower case, or Sc-Hex's upper case on Windows. */
   hex(s: string): string
 }

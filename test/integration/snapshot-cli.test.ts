@@ -86,7 +86,7 @@ describe('--snapshot and --simulate', () => {
     expect(build.status, build.stdout + build.stderr).toBe(0)
     symlinkSync(`${ROOT}node_modules`, `${out}/node_modules`)
     const trace = `${tempDir()}/trace`
-    const run = (args: string[]) => spawnSync('strace', ['-f', '-qq', '-e', 'trace=socket,socketpair,connect', '-o', trace, process.execPath, ...args], { encoding: 'utf8', cwd: out, env: { ...process.env, HOME: tempDir() } })
+    const run = (args: string[], env: Record<string, string> = {}) => spawnSync('strace', ['-f', '-qq', '-e', 'trace=socket,socketpair,connect', '-o', trace, process.execPath, ...args], { encoding: 'utf8', cwd: out, env: { ...process.env, HOME: tempDir(), ...env } })
     // The tracer sees a socket when there is one.
     run(['-e', "require('node:net').connect(9, '127.0.0.1').on('error', () => {})"])
     expect(readFileSync(trace, 'utf8')).toMatch(/socket\(AF_INET/)
@@ -95,6 +95,13 @@ describe('--snapshot and --simulate', () => {
     expect(sim.stdout).toContain('studio-mac: changes pending (recipe demo')
     expect(sim.stdout).toContain('7 to change')
     expect(readFileSync(trace, 'utf8').split('\n').filter((l) => /socket|connect/.test(l))).toEqual([])
+    // recipes/invokeai, whose probes would ask the hub and the port: planned from the fresh-Mac
+    // snapshot, the whole plan, and still not one socket (not even AF_UNIX) and no connect.
+    const ai = run([`${out}/provision.js`, '--simulate', `${ROOT}recipes/snapshots/invokeai/macos-arm64-fresh.json`, '--recipe', 'invokeai'], { HF_TOKEN: 'hf_any_token_of_the_reviewer' })
+    expect(ai.status, ai.stderr).toBe(2)
+    for (const id of ['prereq/xcode (will change)', 'prereq/conda (will change)', 'prereq/rustup (pending)', 'invokeai (pending)', 'checkpoint (will change)', 'env (pending)', 'service (pending)', 'health (pending)']) expect(ai.stdout).toContain(id)
+    expect(ai.stdout).toContain('3 to change, 1 unchanged, 8 pending, 0 failed')
+    expect(readFileSync(trace, 'utf8')).toBe('')
   })
 })
 

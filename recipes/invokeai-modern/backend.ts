@@ -1,6 +1,6 @@
 import type { Facts } from '../../lib/index.ts'
 import { versionSatisfies } from '../../lib/index.ts'
-import { BLACKWELL_CUDA, CUDA_DRIVER, generationOf, LAST_INTEL_MAC_TORCH, PRE_TURING_MAX_CUDA_MAJOR, TORCH_LINES } from './torch-lines.ts'
+import { BLACKWELL_CUDA, CUDA_DRIVER, generationOf, LAST_INTEL_MAC_TORCH, PRE_TURING_MAX_CUDA_MAJOR, TORCH_LINES, type TorchLine } from './torch-lines.ts'
 
 /** The torch build for a host: what uv's `--torch-backend` (or pip's index) gets, and the device the smoke test uses. */
 export interface TorchBuild {
@@ -36,8 +36,9 @@ const tag = (cuda: string): string => `cu${cuda.replace('.', '')}`
 /**
  * Picks the torch build for the host's GPU from facts (pure). NVIDIA: the newest CUDA build of
  * the torch line that the driver supports (its own reported CUDA version, not minor-version
- * compatibility, which breaks on new GPUs that need PTX) and that has kernels for the GPU;
- * AMD on Linux: the line's ROCm build; Apple Silicon: PyPI's wheels on MPS; none: CPU.
+ * compatibility, which breaks on new GPUs that need PTX; uv's `--torch-backend=auto` uses it) and
+ * that has kernels for the GPU (Blackwell from cu128 on; Maxwell/Pascal and Volta up to the line's
+ * `pascalUpTo` / `voltaUpTo`, never CUDA 13); AMD on Linux: the line's ROCm build; Apple Silicon: PyPI's wheels on MPS; none: CPU.
  * `override` (the recipe's `torchBackend` option) wins, except where torch does not ship at all.
  */
 export function chooseTorchBuild(facts: Facts, torch: string, override?: string): TorchChoice {
@@ -74,10 +75,10 @@ export function chooseTorchBuild(facts: Facts, torch: string, override?: string)
     return { ok: true, backend: `rocm${line.rocm}`, device: 'cuda', why: `AMD ${names} on Linux: torch ${torch}'s ROCm ${line.rocm} build` }
   }
   if (gpu.vendor === 'apple') return { ok: true, backend: 'mps', device: 'mps', why: 'Apple Silicon: MPS' }
-  return nvidia(facts, torch, line.cuda, line.pascalUpTo)
+  return nvidia(facts, torch, line)
 }
 
-function nvidia(facts: Facts, torch: string, builds: string[], pascalUpTo: string | undefined): TorchChoice {
+function nvidia(facts: Facts, torch: string, line: TorchLine): TorchChoice {
   const gpu = facts.gpu!
   const names = gpu.devices.map((d) => d.name)
   const detected = `${names.join(', ') || 'an NVIDIA GPU'}, driver ${gpu.driver ?? '?'} (CUDA ${gpu.cuda ?? '?'})`
@@ -87,26 +88,26 @@ function nvidia(facts: Facts, torch: string, builds: string[], pascalUpTo: strin
   }
   const gens = names.map(generationOf)
   const blackwell = gens.includes('blackwell')
-  const preTuring = gens.some((g) => g === 'volta' || g === 'pascal' || g === 'maxwell')
-  const oldKernels = gens.some((g) => g === 'pascal' || g === 'maxwell')
-  const fits = builds.filter((b) =>
-    cmp(b, gpu.cuda!) <= 0 &&
+  // Every GPU of the host must find its kernels in the build (one env serves them all).
+  const hasKernels = (b: string): boolean =>
     !(blackwell && cmp(b, BLACKWELL_CUDA) < 0) &&
-    !(preTuring && Number(b.split('.')[0]) > PRE_TURING_MAX_CUDA_MAJOR) &&
-    !(oldKernels && pascalUpTo !== undefined && cmp(b, pascalUpTo) > 0))
-  const best = fits[0]
+    !(gens.some((g) => g === 'volta' || g === 'pascal' || g === 'maxwell') && Number(b.split('.')[0]) > PRE_TURING_MAX_CUDA_MAJOR) &&
+    !(gens.some((g) => g === 'pascal' || g === 'maxwell') && line.pascalUpTo !== undefined && cmp(b, line.pascalUpTo) > 0) &&
+    !(gens.includes('volta') && line.voltaUpTo !== undefined && cmp(b, line.voltaUpTo) > 0)
+  const usable = line.cuda.filter(hasKernels)
+  const best = usable.find((b) => cmp(b, gpu.cuda!) <= 0)
   if (best) return { ok: true, backend: tag(best), device: 'cuda', why: `${detected}: torch ${torch}'s newest build the driver supports, ${tag(best)}` }
-  const usable = builds.filter((b) => !(blackwell && cmp(b, BLACKWELL_CUDA) < 0) &&
-    !(preTuring && Number(b.split('.')[0]) > PRE_TURING_MAX_CUDA_MAJOR) && !(oldKernels && pascalUpTo !== undefined && cmp(b, pascalUpTo) > 0))
   const need = usable[usable.length - 1]
   if (need === undefined) {
-    return refuse(detected, `torch ${torch} has no CUDA build with kernels for this GPU (its builds: ${builds.map(tag).join(', ')})`,
+    return refuse(detected, `torch ${torch} has no CUDA build with kernels for this GPU (its builds: ${line.cuda.map(tag).join(', ')})`,
       'pin an older InvokeAI and its torch line (the torch option), or set torchBackend: cpu')
   }
   const why = blackwell && cmp(gpu.cuda, BLACKWELL_CUDA) < 0
     ? `a Blackwell GPU needs a CUDA ${BLACKWELL_CUDA}+ build, and the driver supports CUDA ${gpu.cuda} at most`
     : `torch ${torch}'s oldest usable build is ${tag(need)} (CUDA ${need}), and the driver supports CUDA ${gpu.cuda} at most`
-  return refuse(detected, why, `update the NVIDIA driver to ${CUDA_DRIVER[need] ?? `one for CUDA ${need}`} or newer, then run again`)
+  // Windows drivers are numbered apart from Linux ones (12.8: 571 vs 570), so the fix names the host's own.
+  const driver = CUDA_DRIVER[facts.os === 'windows' ? 'windows' : 'linux'][need]
+  return refuse(detected, why, `update the NVIDIA driver to ${driver ?? `one for CUDA ${need}`} or newer, then run again`)
 }
 
 function deviceOf(backend: string): TorchBuild['device'] {

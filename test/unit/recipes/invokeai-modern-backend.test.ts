@@ -38,6 +38,13 @@ const amdLinux: Facts = { ...linuxFacts, gpu: { vendor: 'amd', devices: [{ name:
 const amdWindows: Facts = { ...windowsFacts, gpu: { vendor: 'amd', devices: [{ name: 'AMD Radeon RX 6800 XT' }] } }
 const gtx1080 = nvidiaHost(linuxFacts, 'NVIDIA GeForce GTX 1080, 580.95.05, 8192', '580.95.05', '13.0')
 const kepler470 = nvidiaHost(linuxFacts, 'NVIDIA GeForce RTX 3090, 470.256.02, 24576', '470.256.02', '11.4')
+/** The same Blackwell card on a Windows PC: the driver numbers of the fix are Windows ones. */
+const rtx5090Windows = nvidiaHost(windowsFacts, 'NVIDIA GeForce RTX 5090, 566.36, 32607', '566.36', '12.7')
+const rtx3090Windows470 = nvidiaHost(windowsFacts, 'NVIDIA GeForce RTX 3090, 472.12, 24576', '472.12', '11.4')
+const v100 = nvidiaHost(linuxFacts, 'Tesla V100-SXM2-16GB, 580.95.05, 16384', '580.95.05', '13.0')
+const gtx750ti = nvidiaHost(windowsFacts, 'NVIDIA GeForce GTX 750 Ti, 582.28, 2048', '582.28', '13.0')
+/** A Pascal and a Blackwell card in one host: no single build has kernels for both. */
+const mixed = nvidiaHost(linuxFacts, 'NVIDIA GeForce GTX 1080, 580.95.05, 8192\nNVIDIA GeForce RTX 5090, 580.95.05, 32607', '580.95.05', '13.0')
 
 interface Row { name: string; facts: () => Facts; torch: string; override?: string; backend?: string; device?: TorchBuild['device']; refused?: RegExp }
 const rows: Row[] = [
@@ -61,9 +68,31 @@ const rows: Row[] = [
   { name: 'AMD on Linux: ROCm', facts: () => amdLinux, torch: '2.7', backend: 'rocm6.3', device: 'cuda' },
   { name: 'AMD on Windows: refused', facts: () => amdWindows, torch: '2.7', refused: /AMD AMD Radeon RX 6800 XT on Windows: PyTorch publishes ROCm builds for Linux only/ },
   { name: 'GTX 1080 (Pascal) on driver 580, torch 2.9: cu126, the newest with its kernels', facts: () => gtx1080, torch: '2.9', backend: 'cu126', device: 'cuda' },
+  { name: 'GTX 1080 on driver 580, torch 2.7: cu126 (2.7\'s Linux cu128 has no sm_61)', facts: () => gtx1080, torch: '2.7', backend: 'cu126', device: 'cuda' },
+  { name: 'GTX 1080 on driver 580, torch 2.4: cu124 (every 2.4 build has Pascal)', facts: () => gtx1080, torch: '2.4', backend: 'cu124', device: 'cuda' },
+  { name: 'GTX 750 Ti (Maxwell) Windows PC, torch 2.11: cu126', facts: () => gtx750ti, torch: '2.11', backend: 'cu126', device: 'cuda' },
+  { name: 'V100 (Volta) on driver 580, torch 2.10: cu128 (its 12.8 build has sm_70, 13.0 has not)', facts: () => v100, torch: '2.10', backend: 'cu128', device: 'cuda' },
+  { name: 'V100 on driver 580, torch 2.11: cu126 (2.11 dropped Volta from cu128)', facts: () => v100, torch: '2.11', backend: 'cu126', device: 'cuda' },
+  { name: 'V100 on driver 580, torch 2.8: cu126 (sources disagree on Volta in 2.8 cu128: the safer build)', facts: () => v100, torch: '2.8', backend: 'cu126', device: 'cuda' },
+  { name: 'V100 on driver 580, torch 2.7: cu126', facts: () => v100, torch: '2.7', backend: 'cu126', device: 'cuda' },
+  { name: 'H100 capture, torch 2.10: cu130', facts: h100Facts, torch: '2.10', backend: 'cu130', device: 'cuda' },
+  { name: 'H100 capture, torch 2.12: cu130 (the driver reports 13.0, cu132 is newer)', facts: h100Facts, torch: '2.12', backend: 'cu130', device: 'cuda' },
+  { name: 'RTX 2070 Windows PC (CUDA 12.7), torch 2.12: cu126, its only build the driver supports', facts: () => rtx2070, torch: '2.12', backend: 'cu126', device: 'cuda' },
+  { name: 'RTX 5090 Windows PC, driver 566.36 (CUDA 12.7): refused, names the Windows driver 571', facts: () => rtx5090Windows, torch: '2.7',
+    refused: /NVIDIA GeForce RTX 5090, driver 566\.36 \(CUDA 12\.7\): a Blackwell GPU needs a CUDA 12\.8\+ build, and the driver supports CUDA 12\.7 at most; update the NVIDIA driver to 571 or newer/ },
+  { name: 'RTX 3090 Windows PC on driver 472 (CUDA 11.4), torch 2.7: refused, names Windows driver 522', facts: () => rtx3090Windows470, torch: '2.7',
+    refused: /oldest usable build is cu118 \(CUDA 11\.8\).*update the NVIDIA driver to 522 or newer/ },
+  { name: 'RTX 2070 Windows PC, torch 2.11 needs cu126: the driver is new enough', facts: () => rtx2070, torch: '2.11', backend: 'cu126', device: 'cuda' },
+  { name: 'GTX 1080 and RTX 5090 in one host, torch 2.9: refused, no build has kernels for both', facts: () => mixed, torch: '2.9',
+    refused: /torch 2\.9 has no CUDA build with kernels for this GPU \(its builds: cu130, cu128, cu126\)/ },
+  { name: 'AMD on Linux, torch 2.10: rocm7.1', facts: () => amdLinux, torch: '2.10', backend: 'rocm7.1', device: 'cuda' },
+  { name: 'AMD on Linux, torch 2.11: rocm7.2', facts: () => amdLinux, torch: '2.11', backend: 'rocm7.2', device: 'cuda' },
+  { name: 'AMD on Linux, torch 2.12: refused, its ROCm build is not in the table', facts: () => amdLinux, torch: '2.12',
+    refused: /knows no ROCm build of torch 2\.12; name the build with torchBackend/ },
+  { name: 'Intel Mac, torch 2.4 (InvokeAI 5.1–5.9): refused, 2.2.2 was the last', facts: () => intelMac, torch: '2.4', refused: /no macOS x86_64 wheels after 2\.2\.2, and this InvokeAI needs torch 2\.4/ },
   { name: 'RTX 3090 on driver 470 (CUDA 11.4), torch 2.7: refused, names driver 520', facts: () => kepler470, torch: '2.7', refused: /oldest usable build is cu118 \(CUDA 11\.8\), and the driver supports CUDA 11\.4 at most; update the NVIDIA driver to 520 or newer/ },
   { name: 'NVIDIA on the PCI bus, no nvidia-smi: refused', facts: () => ({ ...linuxFacts, gpu: parseFacts('kernel=Linux\ngpu=1\ngpupci= 0x10de:0x2684\n', 'x').gpu! }), torch: '2.7', refused: /nvidia-smi is not installed/ },
-  { name: 'a torch line the table does not know: refused by name', facts: () => cpuBox, torch: '3.0', refused: /knows no builds of torch 3\.0 \(it knows 2\.4, .*2\.11\)/ },
+  { name: 'a torch line the table does not know: refused by name', facts: () => cpuBox, torch: '3.0', refused: /knows no builds of torch 3\.0 \(it knows 2\.4, 2\.5, 2\.6, 2\.7, 2\.8, 2\.9, 2\.10, 2\.11, 2\.12\)/ },
   { name: 'torchBackend overrides the table', facts: () => rtx2070, torch: '2.7', override: 'cpu', backend: 'cpu', device: 'cpu' },
 ]
 

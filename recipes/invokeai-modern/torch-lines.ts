@@ -59,7 +59,8 @@ export const TORCH_LINES: Record<string, TorchLine> = {
 
 /**
  * macOS on Intel: 2.2.x is the last line with macOS x86_64 wheels (2.2.0 release notes; RFC
- * pytorch/pytorch #114602; #127870: no 2.3.0 wheel). InvokeAI 5.1+ pins torch 2.4 or newer.
+ * pytorch/pytorch #114602; #127870: no 2.3.0 wheel). Of InvokeAI 5/6 only 5.0.x pins a torch that
+ * old (2.2.2), and that line is not in TORCH_LINES: an Intel Mac is refused either way.
  */
 export const LAST_INTEL_MAC_TORCH = '2.2'
 

@@ -224,7 +224,8 @@ export class HostSession {
       )
     }
     if (r.code !== 0) throw new TransportError(`host ${this.host}: the probe script failed (exit ${r.code ?? r.signal}): ${tail(redact(r.stderr, this.secrets))}`)
-    return plan.parse(r.stdout.replaceAll('\r\n', '\n'), this.host)
+    // PowerShell prints CRLF; a POSIX host's raw names (the batched stat) may end in a CR of their own.
+    return plan.parse(this.dialect.name === 'powershell' ? r.stdout.replaceAll('\r\n', '\n') : r.stdout, this.host)
   }
 
   /**

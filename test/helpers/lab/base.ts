@@ -25,11 +25,11 @@ export async function mirror(): Promise<string> {
 // Root logs in by key only; ed25519 is the one host key each host gets (fresh per host).
 const SSHD_CONFIG = ['HostKey /etc/ssh/ssh_host_ed25519_key', 'PermitRootLogin prohibit-password', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'UseDNS no', 'MaxStartups 100:30:200', 'MaxSessions 100', ''].join('\n')
 
-/** debootstrap plus what every host has in common: the `lab` user with sudo, sshd's settings. */
+/** debootstrap plus what every host has in common: the `dev` user with sudo, sshd's settings. */
 async function build(dir: string): Promise<void> {
   await must(['debootstrap', '--variant=minbase', `--include=${PACKAGES.join(',')}`, 'bookworm', dir, await mirror()], { timeoutMs: 600_000, group: true })
-  await must(['chroot', dir, 'useradd', '--create-home', '--uid', '1000', '--shell', '/bin/bash', 'lab'])
-  writeFileSync(join(dir, 'etc/sudoers.d/lab'), 'lab ALL=(ALL:ALL) NOPASSWD: ALL\n', { mode: 0o440 })
+  await must(['chroot', dir, 'useradd', '--create-home', '--uid', '1000', '--shell', '/bin/bash', 'dev'])
+  writeFileSync(join(dir, 'etc/sudoers.d/dev'), 'dev ALL=(ALL:ALL) NOPASSWD: ALL\n', { mode: 0o440 })
   writeFileSync(join(dir, 'etc/ssh/sshd_config.d/lab.conf'), SSHD_CONFIG)
   // Each host gets its own host key, machine id and name; none may come from the base.
   for (const f of ['ssh_host_rsa_key', 'ssh_host_ecdsa_key', 'ssh_host_ed25519_key']) {

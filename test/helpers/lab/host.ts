@@ -81,7 +81,7 @@ export class Machine implements LabHost {
     writeFileSync(join(r, 'etc/machine-id'), `${randomBytes(16).toString('hex')}\n`)
     await must(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `root@${this.name}`, '-f', join(r, 'etc/ssh/ssh_host_ed25519_key')])
     this.hostKey = readFileSync(join(r, 'etc/ssh/ssh_host_ed25519_key.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ')
-    for (const [home, uid] of [['root', 0], ['home/lab', 1000]] as const) {
+    for (const [home, uid] of [['root', 0], ['home/dev', 1000]] as const) {
       mkdirSync(join(r, home, '.ssh'), { recursive: true, mode: 0o700 })
       writeFileSync(join(r, home, '.ssh/authorized_keys'), `${this.plan.authorizedKey}\n`, { mode: 0o600 })
       for (const p of ['.ssh', '.ssh/authorized_keys']) chownSync(join(r, home, p), uid, uid)

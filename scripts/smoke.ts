@@ -119,9 +119,9 @@ async function smoke(rig: Rig): Promise<void> {
   const dropped = rig.cli(['--host', b.name, '--json'])
   await waitFor('the download to start again', () => rig.si.hub.gets.length > before, 120_000)
   await new Promise((r) => setTimeout(r, 800))
-  // The sshd processes serving lab's sessions (minbase has no pkill): killed, the connection drops.
-  const kill = await b.exec(`for d in /proc/[0-9]*; do case "$(tr '\\0' ' ' < "$d/cmdline" 2>/dev/null)" in 'sshd: lab'*) kill -KILL "\${d#/proc/}" && printf '%s ' "\${d#/proc/}";; esac; done`)
-  expect(kill.code === 0 && kill.stdout.trim() !== '', `${b.name}: no SSH session of lab to kill (${kill.code}): ${kill.stderr}`)
+  // The sshd processes serving the login user's sessions (minbase has no pkill): killed, the connection drops.
+  const kill = await b.exec(`for d in /proc/[0-9]*; do case "$(tr '\\0' ' ' < "$d/cmdline" 2>/dev/null)" in 'sshd: ${USER}'*) kill -KILL "\${d#/proc/}" && printf '%s ' "\${d#/proc/}";; esac; done`)
+  expect(kill.code === 0 && kill.stdout.trim() !== '', `${b.name}: no SSH session of ${USER} to kill (${kill.code}): ${kill.stderr}`)
   const d = await dropped.done
   const dr = reportOf(d, 'the run whose connection was killed').hosts[0]!
   // Either outcome is honest: the host fails naming the dropped connection, or the engine

@@ -1,6 +1,6 @@
 /**
  * `npm run smoke`: recipes/invokeai converged through the CLI, as a user runs it (hosts.yaml,
- * provision.ts), on two fresh booted Debian 12 hosts of the lab over SSH as `lab` with sudo,
+ * provision.ts), on two fresh booted Debian 12 hosts of the lab over SSH as `dev` with sudo,
  * against the stand-ins (git server, gated hub, conda and rustup). It asserts, and prints:
  * - the plan made before the first run names every resource that run changes;
  * - the first run converges each host (files, checkpoint hash, env, service, health URL);
@@ -14,7 +14,7 @@
 import { copyFileSync, mkdirSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { startRig, asUser, reportOf, validateJunitFile, waitFor, ROOT, type Rig } from './smoke/rig.ts'
+import { startRig, asUser, reportOf, validateJunitFile, waitFor, ROOT, USER, type Rig } from './smoke/rig.ts'
 import { assertConverged, changedIds, expect, failedOf, healthAnswers, hostOf, plannedIds } from './smoke/checks.ts'
 import type { Report } from '../lib/engine/report.ts'
 
@@ -56,7 +56,7 @@ async function smoke(rig: Rig): Promise<void> {
   const [a, b] = rig.lab.hosts
   if (!a || !b) throw new Error('smoke: the lab has fewer than two hosts')
   const both = `${a.name},${b.name}`
-  say(`hosts: ${rig.lab.hosts.map((h) => `${h.name} (${h.address}, ssh as lab)`).join(', ')}; stand-ins on ${rig.lab.gateway}`)
+  say(`hosts: ${rig.lab.hosts.map((h) => `${h.name} (${h.address}, ssh as ${USER})`).join(', ')}; stand-ins on ${rig.lab.gateway}`)
 
   const plan = await run(rig, ['--host', both, '--plan'], 'the plan before the first run', [2])
   const planned = new Map(plan.hosts.map((h) => [h.host, new Set(plannedIds(h))]))
@@ -119,9 +119,9 @@ async function smoke(rig: Rig): Promise<void> {
   const dropped = rig.cli(['--host', b.name, '--json'])
   await waitFor('the download to start again', () => rig.si.hub.gets.length > before, 120_000)
   await new Promise((r) => setTimeout(r, 800))
-  // The sshd processes serving lab's sessions (minbase has no pkill): killed, the connection drops.
-  const kill = await b.exec(`for d in /proc/[0-9]*; do case "$(tr '\\0' ' ' < "$d/cmdline" 2>/dev/null)" in 'sshd: lab'*) kill -KILL "\${d#/proc/}" && printf '%s ' "\${d#/proc/}";; esac; done`)
-  expect(kill.code === 0 && kill.stdout.trim() !== '', `${b.name}: no SSH session of lab to kill (${kill.code}): ${kill.stderr}`)
+  // The sshd processes serving the login user's sessions (minbase has no pkill): killed, the connection drops.
+  const kill = await b.exec(`for d in /proc/[0-9]*; do case "$(tr '\\0' ' ' < "$d/cmdline" 2>/dev/null)" in 'sshd: ${USER}'*) kill -KILL "\${d#/proc/}" && printf '%s ' "\${d#/proc/}";; esac; done`)
+  expect(kill.code === 0 && kill.stdout.trim() !== '', `${b.name}: no SSH session of ${USER} to kill (${kill.code}): ${kill.stderr}`)
   const d = await dropped.done
   const dr = reportOf(d, 'the run whose connection was killed').hosts[0]!
   // Either outcome is honest: the host fails naming the dropped connection, or the engine
@@ -136,7 +136,7 @@ async function smoke(rig: Rig): Promise<void> {
   await dropCheckpoint(rig, 0)
   rig.si.hub.cdnModes.push('slow')
   const holder = rig.cli(['--host', a.name])
-  await waitFor(`the first run's lock on ${a.name}`, async () => (await a.exec('test -L /home/lab/.statecraft/run.lock')).code === 0, 120_000)
+  await waitFor(`the first run's lock on ${a.name}`, async () => (await a.exec(`test -L /home/${USER}/.statecraft/run.lock`)).code === 0, 120_000)
   const t0 = Date.now()
   const other = await rig.cli(['--host', a.name, '--json']).done
   const otherMs = Date.now() - t0

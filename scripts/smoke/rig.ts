@@ -26,7 +26,7 @@ export interface Rig {
 // test/helpers/junit.ts names the same file, but imports vitest's hooks (not loadable here).
 const JUNIT_XSD = `${PROJECT}test/fixtures/junit/jenkins-junit.xsd`
 
-export const USER = 'lab'
+export const USER = 'dev'
 export const ROOT = `/home/${USER}/invokeai`
 
 const runs = new Set<CliRun>()

@@ -8,7 +8,7 @@ import { startModernIndex, type ModernIndex } from '../helpers/invokeai/modern-i
 import { startLab, type Lab, type LabHost } from '../helpers/lab.ts'
 import { controllerHome } from '../helpers/sshd.ts'
 
-// The modern flow end to end, over SSH as the `lab` user, on a fresh booted Debian 12 host of the
+// The modern flow end to end, over SSH as the `dev` user, on a fresh booted Debian 12 host of the
 // lab (no GPU: the facts choose the CPU build). For real: apt (python3-venv through NAT),
 // python3 -m venv, pip, the smoke test, the link swap, the systemd user unit, the health check.
 // Stand-in: the package index (test/helpers/invokeai/modern-index.ts) on the gateway, with an
@@ -17,7 +17,7 @@ let lab: Lab
 let host: LabHost
 let index: ModernIndex
 let home = ''
-const ROOT = '/home/lab/invokeai-modern'
+const ROOT = '/home/dev/invokeai-modern'
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'sc-ctl-'))
@@ -35,13 +35,13 @@ afterAll(async () => {
 
 const run = (version: string) => converge({
   recipe: modern,
-  hosts: [{ name: 'ws', ssh: { name: 'ws', address: host.address, user: 'lab' } }],
+  hosts: [{ name: 'ws', ssh: { name: 'ws', address: host.address, user: 'dev' } }],
   ssh: { home },
   set: { version, index: index.url, origins: 'http://studio.lan:9090' },
 })
 
 async function onHost(script: string): Promise<string> {
-  const r = await host.exec(`runuser -l lab -c '${script.replace(/'/g, `'\\''`)}'`)
+  const r = await host.exec(`runuser -l dev -c '${script.replace(/'/g, `'\\''`)}'`)
   expect(r, `${script}: ${r.stderr}`).toMatchObject({ code: 0 })
   return r.stdout
 }
@@ -82,7 +82,7 @@ describe('recipes/invokeai-modern on a fresh Debian host over SSH (venv + pip, l
     const bad = await run('6.0.2')
     const env = bad.hosts[0]!.resources.find((r) => r.id === 'env')!
     expect(env.status).toBe('failed')
-    expect(env.error?.message).toMatch(/smoke test of the new env invokeai-6\.0\.2-cpu failed \(a tensor op on cpu, torch build cpu; no GPU found.*\): .*broken on purpose.*still points at \/home\/lab\/invokeai-modern\/envs\/invokeai-6\.0\.1-cpu, which keeps serving/)
+    expect(env.error?.message).toMatch(/smoke test of the new env invokeai-6\.0\.2-cpu failed \(a tensor op on cpu, torch build cpu; no GPU found.*\): .*broken on purpose.*still points at \/home\/dev\/invokeai-modern\/envs\/invokeai-6\.0\.1-cpu, which keeps serving/)
     expect(bad.summary.failed).toBeGreaterThan(0)
     // Nothing after the env ran: the service was not restarted, the same process answers 6.0.1.
     expect(await onHost('curl -fsS http://127.0.0.1:9090/api/v1/app/version')).toBe('{"version":"6.0.1"}')

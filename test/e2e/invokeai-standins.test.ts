@@ -29,9 +29,9 @@ afterAll(async () => {
   if (home) rmSync(home, { recursive: true, force: true })
 })
 
-/** Runs `script` on the host as the `lab` user (login shell: its HOME, cwd and PATH). */
+/** Runs `script` on the host as the `dev` user (login shell: its HOME, cwd and PATH). */
 async function asLab(script: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return host.exec(`runuser -l lab -c ${quote(script)}`)
+  return host.exec(`runuser -l dev -c ${quote(script)}`)
 }
 
 async function ok(script: string): Promise<string> {
@@ -40,7 +40,7 @@ async function ok(script: string): Promise<string> {
   return r.stdout
 }
 
-const ROOT = '/home/lab/invokeai'
+const ROOT = '/home/dev/invokeai'
 const CKPT = 'models/ldm/stable-diffusion-v1/model.ckpt'
 
 describe('the InvokeAI stand-ins on a lab host', () => {
@@ -80,15 +80,15 @@ describe('the InvokeAI stand-ins on a lab host', () => {
   }, 60_000)
 
   it('builds the env with the conda stand-in, whose python is the host\'s python3', async () => {
-    const conda = await installCondaOnHost(host, 'lab')
-    expect(conda).toBe('/home/lab/miniforge3/bin/conda')
+    const conda = await installCondaOnHost(host, 'dev')
+    expect(conda).toBe('/home/dev/miniforge3/bin/conda')
     const info = JSON.parse(await ok(`${conda} info --json`)) as Record<string, unknown>
-    expect(info).toMatchObject({ conda_prefix: '/home/lab/miniforge3', root_prefix: '/home/lab/miniforge3', platform: 'linux-64' })
+    expect(info).toMatchObject({ conda_prefix: '/home/dev/miniforge3', root_prefix: '/home/dev/miniforge3', platform: 'linux-64' })
     const out = await ok(`cd ${ROOT} && PIP_EXISTS_ACTION=w ${conda} env create -n invokeai -f environment.yml`)
     expect(out).toContain('Platform: linux-64\n')
-    expect(out).toContain('#     $ conda activate /home/lab/miniforge3/envs/invokeai\n')
-    expect(JSON.parse(await ok(`${conda} env list --json`)).envs).toEqual(['/home/lab/miniforge3', '/home/lab/miniforge3/envs/invokeai'])
-    expect(await ok(`${conda} run -n invokeai --no-capture-output python -c 'import sys, os; print(os.path.realpath(sys.executable), os.environ["CONDA_PREFIX"])'`)).toBe('/usr/bin/python3.11 /home/lab/miniforge3/envs/invokeai\n')
+    expect(out).toContain('#     $ conda activate /home/dev/miniforge3/envs/invokeai\n')
+    expect(JSON.parse(await ok(`${conda} env list --json`)).envs).toEqual(['/home/dev/miniforge3', '/home/dev/miniforge3/envs/invokeai'])
+    expect(await ok(`${conda} run -n invokeai --no-capture-output python -c 'import sys, os; print(os.path.realpath(sys.executable), os.environ["CONDA_PREFIX"])'`)).toBe('/usr/bin/python3.11 /home/dev/miniforge3/envs/invokeai\n')
     // pip's editable checkouts land in src/, which the repository ignores.
     expect(await ok(`cd ${ROOT} && ls src && git status --porcelain`)).toBe('clip\ngfpgan\nk-diffusion\ntaming-transformers\n')
   }, 60_000)
@@ -99,7 +99,7 @@ describe('the InvokeAI stand-ins on a lab host', () => {
     expect(first.match(/: downloaded$/gm)).toHaveLength(3)
     const files = `find ~/.cache/huggingface ${ROOT}/models/codeformer -type f -exec sha256sum {} + | sort`
     const before = await ok(files)
-    expect(before).toContain('/home/lab/.cache/huggingface/transformers/bert-base-uncased/vocab.txt\n')
+    expect(before).toContain('/home/dev/.cache/huggingface/transformers/bert-base-uncased/vocab.txt\n')
     const second = await ok(preload)
     expect(second.match(/already downloaded, skipping$/gm)).toHaveLength(3)
     expect(await ok(files)).toBe(before)
@@ -109,7 +109,7 @@ describe('the InvokeAI stand-ins on a lab host', () => {
 
   it('serves the liveness URL from scripts/invoke.py --web, once the checkpoint is in place', async () => {
     const start = (unit: string, flags: string) =>
-      host.exec(`systemd-run --quiet --uid=lab --unit=${unit} --property=WorkingDirectory=${ROOT} --setenv=HOME=/home/lab /home/lab/miniforge3/bin/conda run -n invokeai --no-capture-output python scripts/invoke.py --web ${flags}`)
+      host.exec(`systemd-run --quiet --uid=dev --unit=${unit} --property=WorkingDirectory=${ROOT} --setenv=HOME=/home/dev /home/dev/miniforge3/bin/conda run -n invokeai --no-capture-output python scripts/invoke.py --web ${flags}`)
     const health = (port: number) => ok(`for i in $(seq 100); do curl -fsS http://127.0.0.1:${port}/flaskwebgui-keep-server-alive && exit 0; sleep 0.1; done; exit 1`)
     try {
       // Without the checkpoint it stops at the model load, as v2.0 does.
@@ -121,7 +121,7 @@ describe('the InvokeAI stand-ins on a lab host', () => {
       expect(await start('invokeai-standin', '--host 127.0.0.1 --port 9090 --outdir outputs/img-samples --sampler ddim --full_precision')).toMatchObject({ code: 0 })
       expect(await health(9090)).toBe('{"message":"Server Running"}\n')
       const info = JSON.parse(await ok('curl -fsS http://127.0.0.1:9090/standin/info')) as Record<string, unknown>
-      expect(info).toMatchObject({ port: 9090, sampler: 'ddim', full_precision: true, sha256: si.checkpoints['sd-v1-4.ckpt'].sha256, hashed: true, prefix: '/home/lab/miniforge3/envs/invokeai', cwd: ROOT })
+      expect(info).toMatchObject({ port: 9090, sampler: 'ddim', full_precision: true, sha256: si.checkpoints['sd-v1-4.ckpt'].sha256, hashed: true, prefix: '/home/dev/miniforge3/envs/invokeai', cwd: ROOT })
       expect(await ok(`cat ${ROOT}/models/ldm/stable-diffusion-v1/model.sha256; echo; ls -d ${ROOT}/outputs/img-samples`)).toBe(`${si.checkpoints['sd-v1-4.ckpt'].sha256}\n${ROOT}/outputs/img-samples\n`)
       // Bound to 127.0.0.1: not reachable from the gateway's side of the bridge.
       expect((await host.exec(`curl -fsS -m 2 http://${host.address}:9090/flaskwebgui-keep-server-alive`)).code).not.toBe(0)

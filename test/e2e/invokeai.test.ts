@@ -9,7 +9,7 @@ import { installCondaOnHost, startInvokeAIStandIns, type InvokeAIStandIns } from
 import { startLab, type Lab, type LabHost } from '../helpers/lab.ts'
 import { controllerHome } from '../helpers/sshd.ts'
 
-// The flagship recipe end to end, over SSH as the `lab` user (NOPASSWD sudo for the packages),
+// The flagship recipe end to end, over SSH as the `dev` user (NOPASSWD sudo for the packages),
 // on a fresh booted Debian host of the lab. For real: apt (git, curl, build-essential through
 // NAT), the clone from a git server, the gated download with the token, the systemd user unit
 // and the health check. Through stand-ins (test/helpers/invokeai/): the git server and hub on
@@ -25,8 +25,8 @@ beforeAll(async () => {
   host = lab.hosts[0] as LabHost
   appendFileSync(join(home, '.ssh', 'known_hosts'), `${host.address} ${host.hostKey}\n`)
   si = await startInvokeAIStandIns(lab.gateway)
-  await installCondaOnHost(host, 'lab')
-  await installRustupOnHost(host, 'lab', ['stable', '1.72.1'])
+  await installCondaOnHost(host, 'dev')
+  await installRustupOnHost(host, 'dev', ['stable', '1.72.1'])
 }, 600_000)
 
 afterAll(async () => {
@@ -36,13 +36,13 @@ afterAll(async () => {
   delete process.env.STATECRAFT_CACHE
 })
 
-const ROOT = '/home/lab/invokeai'
+const ROOT = '/home/dev/invokeai'
 
 function run() {
   const ck = si.checkpoints['sd-v1-4.ckpt']
   return converge({
     recipe: invokeai,
-    hosts: [{ name: 'ws', ssh: { name: 'ws', address: host.address, user: 'lab' } }],
+    hosts: [{ name: 'ws', ssh: { name: 'ws', address: host.address, user: 'dev' } }],
     ssh: { home },
     // ref main: the test's new commit on the server is what the next run converges to.
     set: { repo: si.gitUrl, ref: 'main', checkpoint: 'sd-v1-4.ckpt', checkpointUrl: ck.url, checkpointSha256: ck.sha256, checkpointSize: ck.size, sampler: 'ddim' },
@@ -51,7 +51,7 @@ function run() {
 }
 
 async function onHost(script: string): Promise<string> {
-  const r = await host.exec(`runuser -l lab -c '${script.replace(/'/g, `'\\''`)}'`)
+  const r = await host.exec(`runuser -l dev -c '${script.replace(/'/g, `'\\''`)}'`)
   expect(r, `${script}: ${r.stderr}`).toMatchObject({ code: 0 })
   return r.stdout
 }
@@ -59,7 +59,7 @@ async function onHost(script: string): Promise<string> {
 const info = async (): Promise<Record<string, unknown>> => JSON.parse(await onHost('curl -fsS http://127.0.0.1:9090/standin/info')) as Record<string, unknown>
 const events = async (kind: string): Promise<number> => Number(await onHost(`grep -c " ${kind} " ~/.cache/invokeai-standin/events.log || true`))
 /** What a failed count shows: the stand-ins' events and the unit's journal. */
-const story = async (): Promise<string> => (await host.exec('cat /home/lab/.cache/invokeai-standin/events.log; journalctl --no-pager -o short-precise _SYSTEMD_USER_UNIT=invokeai.service USER_UNIT=invokeai.service | tail -40')).stdout
+const story = async (): Promise<string> => (await host.exec('cat /home/dev/.cache/invokeai-standin/events.log; journalctl --no-pager -o short-precise _SYSTEMD_USER_UNIT=invokeai.service USER_UNIT=invokeai.service | tail -40')).stdout
 const builds = async (): Promise<string[]> => (await onHost('cat ~/miniforge3/calls.log 2>/dev/null || true')).trim().split('\n').filter(Boolean).map((l) => l.split(' ').slice(0, 2).join(' '))
 const failures = (r: Awaited<ReturnType<typeof run>>) => r.hosts[0]!.resources.filter((x) => x.status === 'failed' || x.status === 'skipped').map((x) => ({ id: x.id, status: x.status, error: x.error }))
 const changed = (r: Awaited<ReturnType<typeof run>>): string[] => r.hosts[0]!.resources.filter((x) => x.status === 'changed').map((x) => x.id).sort()
@@ -76,16 +76,16 @@ describe('recipes/invokeai on a fresh Debian host over SSH', () => {
 
     expect(await onHost('curl -fsS http://127.0.0.1:9090/flaskwebgui-keep-server-alive')).toBe('{"message":"Server Running"}\n')
     // invoke.py trusted the recipe's model.sha256 (no re-hash), and got the recipe's flags.
-    expect(await info()).toMatchObject({ host: '127.0.0.1', port: 9090, sampler: 'ddim', full_precision: false, hashed: false, sha256: si.checkpoints['sd-v1-4.ckpt'].sha256, prefix: '/home/lab/miniforge3/envs/invokeai', cwd: ROOT })
+    expect(await info()).toMatchObject({ host: '127.0.0.1', port: 9090, sampler: 'ddim', full_precision: false, hashed: false, sha256: si.checkpoints['sd-v1-4.ckpt'].sha256, prefix: '/home/dev/miniforge3/envs/invokeai', cwd: ROOT })
     expect(await onHost(`cd ${ROOT} && git rev-parse HEAD && sha256sum < models/ldm/stable-diffusion-v1/model.ckpt && dpkg-query -W -f '\${Status}\\n' build-essential`)).toBe(`${si.repo.commits.main}\n${si.checkpoints['sd-v1-4.ckpt'].sha256}  -\ninstall ok installed\n`)
-    expect(await onHost('systemctl --user is-active invokeai.service; ls /var/lib/systemd/linger')).toBe('active\nlab\n')
-    expect(await builds()).toEqual(['create /home/lab/miniforge3/envs/invokeai'])
+    expect(await onHost('systemctl --user is-active invokeai.service; ls /var/lib/systemd/linger')).toBe('active\ndev\n')
+    expect(await builds()).toEqual(['create /home/dev/miniforge3/envs/invokeai'])
     expect(await events('preload')).toBe(1)
     // One invoke.py runs, the unit's main process, and it is the one answering. (It may have been
     // started twice: the engine restarts a service notified by git/checkpoint/env even right after
     // its own first start; the first process may or may not have reached its port by then.)
     const serving = (await info()).pid
-    expect(await onHost('pgrep -u lab -f "[p]ython scripts/invoke[.]py"; systemctl --user show -P MainPID invokeai.service')).toBe(`${serving}\n${serving}\n`)
+    expect(await onHost('pgrep -u dev -f "[p]ython scripts/invoke[.]py"; systemctl --user show -P MainPID invokeai.service')).toBe(`${serving}\n${serving}\n`)
     const serves = await events('serve')
     expect([1, 2], await story()).toContain(serves)
     // The token went in a header to the hub, never to the CDN; no request without it.
@@ -116,7 +116,7 @@ describe('recipes/invokeai on a fresh Debian host over SSH', () => {
     expect(third.hosts[0]!.resources.find((r) => r.id === 'health')!.changes).toEqual([expect.stringMatching(/^wait for http:\/\/127\.0\.0\.1:9090\/flaskwebgui-keep-server-alive to answer 200/)])
     expect(third.hosts[0]!.resources.find((r) => r.id === 'env')!.changes).toEqual([expect.stringMatching(/^update conda env invokeai .* with --prune: yml changed, was [0-9a-f]{64}$/)])
     expect(await onHost(`cd ${ROOT} && git rev-parse HEAD && tail -1 environment.yml`)).toBe(`${id}\n  - tqdm=4.64.0\n`)
-    expect(await builds()).toEqual(['create /home/lab/miniforge3/envs/invokeai', 'update /home/lab/miniforge3/envs/invokeai'])
+    expect(await builds()).toEqual(['create /home/dev/miniforge3/envs/invokeai', 'update /home/dev/miniforge3/envs/invokeai'])
     expect(await events('preload')).toBe(2)
     // Restarted once (its only change is the notification), and the new process answers.
     expect(await events('serve'), await story()).toBe(serves + 1)

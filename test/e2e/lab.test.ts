@@ -11,7 +11,7 @@ import { sweepStale } from '../helpers/lab/stale.ts'
 import { controllerHome } from '../helpers/sshd.ts'
 
 // What the lab promises the other e2e tests: booted Debian hosts (systemd as PID 1), logins for
-// root and `lab`, the outside world through NAT, the gateway and a services node on the bridge,
+// root and `dev`, the outside world through NAT, the gateway and a services node on the bridge,
 // reboots that come back by themselves, and a teardown that leaves this machine as it was.
 let lab: Lab
 let home = ''
@@ -60,21 +60,21 @@ describe('the lab', () => {
     expect(await ok(one, 'cat /etc/machine-id')).not.toBe(await ok(two, 'cat /etc/machine-id'))
   }, 120_000)
 
-  it('lets root and lab log in with the test key; lab has sudo without a password', async () => {
+  it('lets root and dev log in with the test key; dev has sudo without a password', async () => {
     const h = lab.hosts[0] as LabHost
     expect(await ssh('root', h, 'id -u')).toMatchObject({ code: 0, stdout: '0\n' })
-    expect(await ssh('lab', h, 'id -un; id -u; sudo -n id -u')).toMatchObject({ code: 0, stdout: 'lab\n1000\n0\n' })
+    expect(await ssh('dev', h, 'id -un; id -u; sudo -n id -u')).toMatchObject({ code: 0, stdout: 'dev\n1000\n0\n' })
   }, 60_000)
 
-  it('runs a user unit for lab with lingering', async () => {
+  it('runs a user unit for dev with lingering', async () => {
     const h = lab.hosts[0] as LabHost
     const user = 'export XDG_RUNTIME_DIR=/run/user/$(id -u);'
-    const linger = await ssh('lab', h, 'sudo -n loginctl enable-linger lab && for i in $(seq 100); do [ -S /run/user/1000/systemd/private ] && exit 0; sleep 0.2; done; exit 1')
+    const linger = await ssh('dev', h, 'sudo -n loginctl enable-linger dev && for i in $(seq 100); do [ -S /run/user/1000/systemd/private ] && exit 0; sleep 0.2; done; exit 1')
     expect(linger, linger.stderr).toMatchObject({ code: 0 })
     const unit = '[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/sh -c "id -un > %t/hello"\n'
-    const r = await ssh('lab', h, `${user} mkdir -p ~/.config/systemd/user && printf '%s' '${unit}' > ~/.config/systemd/user/hello.service && systemctl --user daemon-reload && systemctl --user start hello.service && systemctl --user is-active hello.service && cat "$XDG_RUNTIME_DIR/hello"`)
-    expect(r, r.stderr).toMatchObject({ code: 0, stdout: 'active\nlab\n' })
-    expect(await ok(h, 'ps -o user= -p "$(systemctl show -P MainPID user@1000.service)"')).toBe('lab\n')
+    const r = await ssh('dev', h, `${user} mkdir -p ~/.config/systemd/user && printf '%s' '${unit}' > ~/.config/systemd/user/hello.service && systemctl --user daemon-reload && systemctl --user start hello.service && systemctl --user is-active hello.service && cat "$XDG_RUNTIME_DIR/hello"`)
+    expect(r, r.stderr).toMatchObject({ code: 0, stdout: 'active\ndev\n' })
+    expect(await ok(h, 'ps -o user= -p "$(systemctl show -P MainPID user@1000.service)"')).toBe('dev\n')
   }, 60_000)
 
   it('installs a Debian package through NAT', async () => {
@@ -101,7 +101,7 @@ describe('the lab', () => {
     expect(h.boots).toBe(2)
     expect(await h.bootId()).not.toBe(before)
     // The same overlay: what the first boot wrote is still there, and the host key is the same.
-    expect(await ssh('lab', h, 'ls ~/.config/systemd/user')).toMatchObject({ code: 0, stdout: 'hello.service\n' })
+    expect(await ssh('dev', h, 'ls ~/.config/systemd/user')).toMatchObject({ code: 0, stdout: 'hello.service\n' })
     expect(await ssh('root', h, 'cat /proc/1/comm')).toMatchObject({ code: 0, stdout: 'systemd\n' })
   }, 120_000)
 

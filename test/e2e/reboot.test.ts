@@ -19,10 +19,10 @@ beforeAll(async () => {
   lab = await startLab({ hosts: 2, authorizedKey: pub, services: false })
   hosts = lab.hosts as [LabHost, LabHost]
   for (const h of lab.hosts) appendFileSync(join(home, '.ssh', 'known_hosts'), `${h.address} ${h.hostKey}\n`)
-  // lab1 as root; lab2 as the non-root `lab` user, which restarts it through sudo (become).
+  // lab1 as root; lab2 as the non-root `dev` user, which restarts it through sudo (become).
   writeFileSync(
     join(home, 'hosts.yaml'),
-    `hosts:\n  lab1:\n    address: ${hosts[0].address}\n    user: root\n    groups: [lab]\n  lab2:\n    address: ${hosts[1].address}\n    user: lab\n    become: true\n    groups: [lab]\ngroups:\n  lab: {}\n`,
+    `hosts:\n  lab1:\n    address: ${hosts[0].address}\n    user: root\n    groups: [lab]\n  lab2:\n    address: ${hosts[1].address}\n    user: dev\n    become: true\n    groups: [lab]\ngroups:\n  lab: {}\n`,
   )
   writeFileSync(
     join(home, 'recipe.ts'),

@@ -54,11 +54,11 @@ const recipe = (v: Version) =>
         description: 'statecraft e2e 100% web',
         after: ['page'],
       }),
-      directory({ id: 'lab-www', path: '/home/lab/www', owner: 'lab', mode: '0755' }),
-      file({ id: 'lab-page', path: '/home/lab/www/index.html', content: v.userPage, owner: 'lab', mode: '0644', after: ['lab-www'], notify: ['userweb'] }),
-      // lab's user unit: root reaches lab's manager; lingering keeps it up with nobody logged in.
+      directory({ id: 'dev-www', path: '/home/dev/www', owner: 'dev', mode: '0755' }),
+      file({ id: 'dev-page', path: '/home/dev/www/index.html', content: v.userPage, owner: 'dev', mode: '0644', after: ['dev-www'], notify: ['userweb'] }),
+      // dev's user unit: root reaches dev's manager; lingering keeps it up with nobody logged in.
       // Its env holds a token: the unit is written 0600 and the token appears in no report.
-      service({ id: 'userweb', name: 'sc-userweb', argv: ['/bin/busybox', 'httpd', '-f', '-p', '8082', '-h', '/home/lab/www'], cwd: '/home/lab/www', env: { TOKEN: 'tok_secret_42' }, sensitive: true, scope: 'user', user: 'lab' }),
+      service({ id: 'userweb', name: 'sc-userweb', argv: ['/bin/busybox', 'httpd', '-f', '-p', '8082', '-h', '/home/dev/www'], cwd: '/home/dev/www', env: { TOKEN: 'tok_secret_42' }, sensitive: true, scope: 'user', user: 'dev' }),
     ],
   })
 
@@ -73,7 +73,7 @@ const sh = async (script: string): Promise<string> => {
 /** An HTTP check from inside the host, retried while the server comes up (bounded, not timed). */
 const get = (port: number): Promise<string> => sh(`for i in $(seq 150); do curl -fsS http://127.0.0.1:${port}/ && exit 0; sleep 0.2; done; exit 1`)
 const systemPid = (): Promise<string> => sh('systemctl show -P MainPID sc-web.service')
-const userPid = (): Promise<string> => sh('runuser -u lab -- env XDG_RUNTIME_DIR=/run/user/1000 systemctl --user show -P MainPID sc-userweb.service')
+const userPid = (): Promise<string> => sh('runuser -u dev -- env XDG_RUNTIME_DIR=/run/user/1000 systemctl --user show -P MainPID sc-userweb.service')
 
 describe('service on booted Debian hosts (systemd 252)', () => {
   const v1: Version = { port: 8081, userPage: 'user hello\n' }
@@ -90,9 +90,9 @@ describe('service on booted Debian hosts (systemd 252)', () => {
     // systemd handed the program the words as declared: nothing expanded, nothing split.
     expect(await sh('cat /tmp/sc-web.args')).toBe(`${ARG}|${GREETING}`)
     expect(await sh('ps -o user= -p "$(systemctl show -P MainPID sc-web.service)"')).toBe('www-data')
-    expect(await sh('systemctl is-enabled sc-web.service; test -e /var/lib/systemd/linger/lab && echo linger')).toBe('enabled\nlinger')
-    expect(await sh('stat -c %U /home/lab/.config /home/lab/.config/systemd/user /home/lab/.config/systemd/user/sc-userweb.service')).toBe('lab\nlab\nlab')
-    expect(await sh('stat -c %a /home/lab/.config/systemd/user/sc-userweb.service /etc/systemd/system/sc-web.service')).toBe('600\n644')
+    expect(await sh('systemctl is-enabled sc-web.service; test -e /var/lib/systemd/linger/dev && echo linger')).toBe('enabled\nlinger')
+    expect(await sh('stat -c %U /home/dev/.config /home/dev/.config/systemd/user /home/dev/.config/systemd/user/sc-userweb.service')).toBe('dev\ndev\ndev')
+    expect(await sh('stat -c %a /home/dev/.config/systemd/user/sc-userweb.service /etc/systemd/system/sc-web.service')).toBe('600\n644')
     expect(JSON.stringify(first)).not.toContain('tok_secret_42')
 
     const second = await run(v1)
@@ -105,7 +105,7 @@ describe('service on booted Debian hosts (systemd 252)', () => {
     const plan = await run(v2, 'plan')
     const planned = Object.fromEntries((plan.hosts[0]?.resources ?? []).map((r) => [r.id, r.changes]))
     expect(planned.web).toEqual(['unit text differs: ExecStart (/etc/systemd/system/sc-web.service)', 'restart sc-web.service: its definition changed'])
-    expect(planned.userweb).toEqual(['restart service sc-userweb (notified by lab-page)'])
+    expect(planned.userweb).toEqual(['restart service sc-userweb (notified by dev-page)'])
 
     const applied = await run(v2)
     expect(applied.hosts[0]?.error).toBeUndefined()
@@ -130,27 +130,27 @@ describe('service on booted Debian hosts (systemd 252)', () => {
     expect(after.summary).toMatchObject({ changed: 0, failed: 0 })
   }, 300_000)
 
-  it('logged in as lab: its own user unit without become; a system unit needs become, and gets it through sudo', async () => {
-    const asLab = [{ name: 'svc-lab', ssh: { name: 'svc-lab', address: host.address, user: 'lab' } }]
+  it('logged in as dev: its own user unit without become; a system unit needs become, and gets it through sudo', async () => {
+    const asDev = [{ name: 'svc-dev', ssh: { name: 'svc-dev', address: host.address, user: 'dev' } }]
     const own = (become?: boolean) =>
       defineRecipe({
-        name: 'as-lab',
+        name: 'as-dev',
         resources: () => [
-          service({ name: 'sc-selfweb', argv: ['/bin/busybox', 'httpd', '-f', '-p', '8084', '-h', '/home/lab/www'], scope: 'user' }),
+          service({ name: 'sc-selfweb', argv: ['/bin/busybox', 'httpd', '-f', '-p', '8084', '-h', '/home/dev/www'], scope: 'user' }),
           service({ name: 'sc-sudoweb', argv: ['/bin/busybox', 'httpd', '-f', '-p', '8085', '-h', '/srv/www'], user: 'www-data', ...(become === undefined ? {} : { become }) }),
         ],
       })
-    const refused = await converge({ recipe: own(), hosts: asLab, ssh: { home } })
+    const refused = await converge({ recipe: own(), hosts: asDev, ssh: { home } })
     const sudo = refused.hosts[0]?.resources.find((r) => r.id === 'service:sc-sudoweb')
     expect(sudo?.status).toBe('failed')
     expect(sudo?.error?.message).toMatch(/a system unit is managed as root: declare it with become: true/)
     expect(refused.hosts[0]?.resources.find((r) => r.id === 'service:sc-selfweb')?.status).toBe('changed')
     expect(await get(8084)).toBe('user hello, again')
 
-    const r = await converge({ recipe: own(true), hosts: asLab, ssh: { home } })
+    const r = await converge({ recipe: own(true), hosts: asDev, ssh: { home } })
     expect(r.summary).toMatchObject({ changed: 1, failed: 0 })
     expect(await get(8085)).toBe('system hello')
-    const again = await converge({ recipe: own(true), hosts: asLab, ssh: { home } })
+    const again = await converge({ recipe: own(true), hosts: asDev, ssh: { home } })
     expect(again.summary).toMatchObject({ changed: 0, failed: 0 })
   }, 300_000)
 
@@ -159,13 +159,13 @@ describe('service on booted Debian hosts (systemd 252)', () => {
       name: 'gone',
       resources: () => [
         service({ name: 'sc-web', argv: ['/bin/true'], state: 'absent' }),
-        service({ name: 'sc-userweb', argv: ['/bin/true'], scope: 'user', user: 'lab', state: 'absent' }),
+        service({ name: 'sc-userweb', argv: ['/bin/true'], scope: 'user', user: 'dev', state: 'absent' }),
       ],
     })
     const r = await converge({ recipe: gone, hosts: target(), ssh: { home } })
     expect(r.hosts[0]?.error).toBeUndefined()
     expect(r.summary).toMatchObject({ changed: 2, failed: 0 })
-    expect(await sh('test ! -e /etc/systemd/system/sc-web.service && test ! -e /home/lab/.config/systemd/user/sc-userweb.service && echo gone')).toBe('gone')
+    expect(await sh('test ! -e /etc/systemd/system/sc-web.service && test ! -e /home/dev/.config/systemd/user/sc-userweb.service && echo gone')).toBe('gone')
     expect((await host.exec('curl -fsS http://127.0.0.1:8083/')).code).not.toBe(0)
     const again = await converge({ recipe: gone, hosts: target(), ssh: { home } })
     expect(again.summary).toMatchObject({ changed: 0, failed: 0 })

@@ -16,7 +16,7 @@ export type { LabServices } from './lab/services.ts'
  * The end-to-end lab (../../shared/LAB.md): booted Debian 12 hosts on this machine. One base
  * rootfs per run (debootstrap minbase + openssh-server, sudo, systemd, dbus, curl, busybox);
  * each host an overlayfs view of it booted by systemd-nspawn with systemd as PID 1, in a network
- * namespace and cgroup of its own, sshd on port 22 with fresh host keys, root and `lab` (uid
+ * namespace and cgroup of its own, sshd on port 22 with fresh host keys, root and `dev` (uid
  * 1000, NOPASSWD sudo) logging in with the test's key. The hosts, the machine (`gateway`) and an
  * optional services node share a bridge on a private 10.200.x.0/24, with NAT to the Debian
  * mirror. stop() undoes all of it, as does an interrupt of the test process.

@@ -68,7 +68,7 @@ export async function startInvokeAIStandIns(host: string): Promise<InvokeAIStand
  * Miniforge), owned by the user, as if that resource had run: the real installer cannot be
  * fetched here. Returns the conda's path.
  */
-export async function installCondaOnHost(host: LabHost, user = 'lab'): Promise<string> {
+export async function installCondaOnHost(host: LabHost, user = 'dev'): Promise<string> {
   const b64 = Buffer.from(CONDA_STAND_IN).toString('base64')
   const r = await host.exec(`set -e
 home=$(getent passwd ${user} | cut -d: -f6)

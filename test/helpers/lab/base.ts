@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, w
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { removeTree, type Undo } from './cleanup.ts'
-import { killGroups, must, sleep, sleepSync } from './run.ts'
+import { must, sleep } from './run.ts'
 
 /**
  * The path of the one base rootfs every lab of this vitest run shares. global-setup.ts sets it
@@ -25,11 +25,12 @@ export async function mirror(): Promise<string> {
 // Root logs in by key only; ed25519 is the one host key each host gets (fresh per host).
 const SSHD_CONFIG = ['HostKey /etc/ssh/ssh_host_ed25519_key', 'PermitRootLogin prohibit-password', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'UseDNS no', 'MaxStartups 100:30:200', 'MaxSessions 100', ''].join('\n')
 
-/** debootstrap plus what every host has in common: the `lab` user with sudo, sshd's settings. */
+/** debootstrap plus what every host has in common: the `dev` user with sudo, sshd's settings. */
 async function build(dir: string): Promise<void> {
-  await must(['debootstrap', '--variant=minbase', `--include=${PACKAGES.join(',')}`, 'bookworm', dir, await mirror()], { timeoutMs: 600_000, group: true })
-  await must(['chroot', dir, 'useradd', '--create-home', '--uid', '1000', '--shell', '/bin/bash', 'lab'])
-  writeFileSync(join(dir, 'etc/sudoers.d/lab'), 'lab ALL=(ALL:ALL) NOPASSWD: ALL\n', { mode: 0o440 })
+  // setpriv: debootstrap dies with this process even when it is SIGKILLed (no handler runs).
+  await must(['setpriv', '--pdeathsig', 'KILL', 'debootstrap', '--variant=minbase', `--include=${PACKAGES.join(',')}`, 'bookworm', dir, await mirror()], { timeoutMs: 600_000, group: true })
+  await must(['chroot', dir, 'useradd', '--create-home', '--uid', '1000', '--shell', '/bin/bash', 'dev'])
+  writeFileSync(join(dir, 'etc/sudoers.d/dev'), 'dev ALL=(ALL:ALL) NOPASSWD: ALL\n', { mode: 0o440 })
   writeFileSync(join(dir, 'etc/ssh/sshd_config.d/lab.conf'), SSHD_CONFIG)
   // Each host gets its own host key, machine id and name; none may come from the base.
   for (const f of ['ssh_host_rsa_key', 'ssh_host_ecdsa_key', 'ssh_host_ed25519_key']) {
@@ -55,11 +56,13 @@ function alive(pid: number): boolean {
 
 /**
  * The shared base, built by the first lab of the run that needs it: a lock directory (mkdir is
- * atomic) names the builder; others wait for the finished tree, or take over when the builder
- * died without finishing.
+ * atomic) names the builder, which builds into `<dir>.partial` and renames it into place; others
+ * wait for the finished tree, or take over when the builder died without finishing. `undo`: the
+ * builder's interrupt removes the partial tree and its lock (the build itself is killed first).
  */
-async function shared(dir: string): Promise<string> {
+async function shared(dir: string, undo?: Undo): Promise<string> {
   const lock = `${dir}.lock`
+  const partial = `${dir}.partial`
   for (;;) {
     if (existsSync(dir)) return dir
     try {
@@ -70,8 +73,17 @@ async function shared(dir: string): Promise<string> {
       await sleep(500)
       continue
     }
+    // Ours until the build ends either way; only then (or on an interrupt) does the lock go.
+    let holding = true
+    const release = (): void => {
+      if (holding) rmSync(lock, { recursive: true, force: true })
+      holding = false
+    }
+    undo?.add(`remove the shared base being built in ${partial}`, () => {
+      if (holding) removeTree(partial)
+      release()
+    })
     writeFileSync(join(lock, 'pid'), String(process.pid))
-    const partial = `${dir}.partial`
     try {
       removeTree(partial)
       await build(partial)
@@ -81,7 +93,7 @@ async function shared(dir: string): Promise<string> {
       removeTree(partial)
       throw e
     } finally {
-      rmSync(lock, { recursive: true, force: true })
+      release()
     }
   }
 }
@@ -91,17 +103,15 @@ export interface Base {
   release(): void
 }
 
-/** `undo`: where an interrupt during the build finds the half-built tree to remove. */
+/**
+ * `undo`: where an interrupt during the build finds the tree to remove. It is registered before
+ * debootstrap starts (the interrupt's teardown kills debootstrap's process group first).
+ */
 export async function acquireBase(undo?: Undo): Promise<Base> {
   const path = process.env[LAB_BASE_ENV]
-  if (path) return { dir: await shared(path), release: () => {} }
+  if (path) return { dir: await shared(path, undo), release: () => {} }
   const dir = mkdtempSync(join(tmpdir(), 'sc-e2e-root-'))
-  undo?.add(`remove the base being built in ${dir}`, () => {
-    // debootstrap would go on writing into the tree after it is removed.
-    killGroups()
-    sleepSync(300)
-    removeTree(dir)
-  })
+  undo?.add(`remove the base being built in ${dir}`, () => removeTree(dir))
   try {
     await build(dir)
   } catch (e) {

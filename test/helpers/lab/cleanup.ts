@@ -1,20 +1,25 @@
 import { readFileSync, rmSync } from 'node:fs'
-import { mustSync } from './run.ts'
+import { mustSync, settle } from './run.ts'
 
 /**
  * What a lab has done to the machine, undone in reverse order. Every step is synchronous so the
  * same list serves stop(), a failure half-way through setup, and a SIGINT/SIGTERM or exit of the
- * test process (where nothing asynchronous gets to run). A step that fails does not stop the
- * ones after it; the failures are reported together.
+ * test process (where nothing asynchronous gets to run). Each step is added before the thing it
+ * undoes is made, and checks what exists, so it is right whenever the interrupt came. A step
+ * that fails does not stop the ones after it; the failures are reported together. Once run, the
+ * list is closed: a step added later (setup still going after an interrupt) runs at once.
  */
 export class Undo {
   private steps: { what: string; run: () => void }[] = []
+  private closed = false
 
   add(what: string, run: () => void): void {
     this.steps.push({ what, run })
+    if (this.closed) this.runAll()
   }
 
   runAll(): string[] {
+    this.closed = true
     const failures: string[] = []
     for (let s = this.steps.pop(); s !== undefined; s = this.steps.pop()) {
       try {
@@ -29,7 +34,9 @@ export class Undo {
 
 const live = new Set<Undo>()
 
+/** The teardown of an interrupt or exit: commands settled first, then every lab undone. */
 function undoAll(): void {
+  settle()
   for (const u of live) u.runAll()
   live.clear()
 }
@@ -37,6 +44,7 @@ function undoAll(): void {
 function onSignal(sig: NodeJS.Signals): void {
   undoAll()
   process.off('exit', undoAll)
+  process.off(sig === 'SIGINT' ? 'SIGTERM' : 'SIGINT', onSignal)
   // Die of the same signal, as the process would have without this handler.
   process.kill(process.pid, sig)
 }

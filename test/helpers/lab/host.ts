@@ -4,7 +4,7 @@ import { chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rm
 import { join } from 'node:path'
 import { waitForPort } from '../sshd.ts'
 import { cgroupDirs, leaderOf, makeCgroups, removeCgroups } from './cgroup.ts'
-import type { Undo } from './cleanup.ts'
+import { mountsUnder, type Undo } from './cleanup.ts'
 import { must, mustSync, run, sleep, type Ran } from './run.ts'
 
 export interface LabHost {
@@ -73,22 +73,29 @@ export class Machine implements LabHost {
     const { dir, base } = this.plan
     for (const d of ['upper', 'work', 'root']) mkdirSync(join(dir, d), { recursive: true })
     // volatile: no syncs to the upper dir, so teardown does not wait on the disk.
+    undo.add(`unmount ${this.root}`, () => {
+      for (const m of mountsUnder(this.root)) mustSync(['umount', '--lazy', m])
+    })
     await must(['mount', '-t', 'overlay', 'overlay', '-o', `lowerdir=${base},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')},volatile`, this.root])
-    undo.add(`unmount ${this.root}`, () => existsSync(join(this.root, 'etc')) && mustSync(['umount', '--lazy', this.root]))
     const r = this.root
     writeFileSync(join(r, 'etc/hostname'), `${this.name}\n`)
     writeFileSync(join(r, 'etc/hosts'), `127.0.0.1 localhost\n127.0.1.1 ${this.name}\n`)
     writeFileSync(join(r, 'etc/machine-id'), `${randomBytes(16).toString('hex')}\n`)
     await must(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `root@${this.name}`, '-f', join(r, 'etc/ssh/ssh_host_ed25519_key')])
     this.hostKey = readFileSync(join(r, 'etc/ssh/ssh_host_ed25519_key.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ')
-    for (const [home, uid] of [['root', 0], ['home/lab', 1000]] as const) {
+    for (const [home, uid] of [['root', 0], ['home/dev', 1000]] as const) {
       mkdirSync(join(r, home, '.ssh'), { recursive: true, mode: 0o700 })
       writeFileSync(join(r, home, '.ssh/authorized_keys'), `${this.plan.authorizedKey}\n`, { mode: 0o600 })
       for (const p of ['.ssh', '.ssh/authorized_keys']) chownSync(join(r, home, p), uid, uid)
     }
-    makeCgroups(this.cgroups)
     undo.add(`remove cgroups of ${this.name}`, () => removeCgroups(this.cgroups))
+    makeCgroups(this.cgroups)
     undo.add(`remove nspawn's propagation dir of ${this.name}`, () => rmSync(`/run/systemd/nspawn/propagate/${this.plan.machine}`, { recursive: true, force: true }))
+    // Its starter may not have entered the cgroups yet when an interrupt comes.
+    undo.add(`stop systemd-nspawn of ${this.name}`, () => {
+      this.stopping = true
+      if (this.proc !== undefined && this.proc.exitCode === null) this.proc.kill('SIGKILL')
+    })
   }
 
   /** Starts systemd-nspawn; resolves when systemd runs and sshd accepts connections. */
@@ -101,7 +108,7 @@ export class Machine implements LabHost {
     this.boots++
     const log = openSync(join(this.plan.dir, 'console.log'), 'a')
     // Into the host's cgroups before exec, so nspawn and the container start there.
-    const enter = 'for c in $CGROUPS; do echo $$ > "$c/cgroup.procs"; done; exec "$@"'
+    const enter = 'for c in $CGROUPS; do echo $$ > "$c/cgroup.procs" || exit 1; done; exec "$@"'
     const argv = ['systemd-nspawn', '--boot', '--register=no', '--keep-unit', '--quiet', `--directory=${this.root}`, `--machine=${this.plan.machine}`, `--hostname=${this.name}`, `--network-namespace-path=/run/netns/${this.plan.netns}`, '--resolv-conf=copy-host', '--link-journal=no', '--console=read-only']
     const proc = spawn('sh', ['-c', enter, 'sh', ...argv], { stdio: ['ignore', log, log], env: { ...process.env, CGROUPS: this.cgroups.join(' ') } })
     closeSync(log)
@@ -151,7 +158,7 @@ export class Machine implements LabHost {
     const leader = leaderOf(this.cgroups)
     if (leader === undefined) throw new Error(`lab: ${this.name} is not running (boot ${this.boots}); nothing to exec in`)
     // All of the container's namespaces, its root and cwd, and a clean environment of its own.
-    return run(['nsenter', `--target=${leader}`, '--all', '--root', '--wd', 'env', '-i', `PATH=${PATH}`, 'HOME=/root', 'LANG=C.UTF-8', 'sh', '-c', script])
+    return run(['nsenter', `--target=${leader}`, '--all', '--root', '--wd', 'env', '-i', `PATH=${PATH}`, 'HOME=/root', 'LANG=C.UTF-8', 'sh', '-c', script], { onInterrupt: 'kill' })
   }
 
   async bootId(): Promise<string> {

@@ -1,11 +1,11 @@
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import type { Undo } from './cleanup.ts'
 import { must, mustSync, run } from './run.ts'
 
 /**
  * The lab's network: a bridge on this machine with a /24 of 10.200.0.0/16 that this run claims
- * (creating the bridge `sc-e2e-br<x>` is the claim: a second run's `ip link add` of the same name
- * fails, so it moves on to another x), NAT to the outside through an nftables table of its own,
+ * (naming a bridge `sc-e2e-br<x>` is the claim: a second run's rename to the same name fails, so
+ * it moves on to another x), NAT to the outside through an nftables table of its own,
  * and one network namespace per lab node with a veth port on the bridge.
  */
 export interface LabNet {
@@ -42,32 +42,82 @@ function usedByMachine(x: number): boolean {
   return out.includes(`10.200.${x}.`)
 }
 
-async function claimBridge(undo: Undo): Promise<number> {
+const linkExists = (name: string): boolean => existsSync(`/sys/class/net/${name}`)
+const aliasOf = (name: string): string => (existsSync(`/sys/class/net/${name}/ifalias`) ? readFileSync(`/sys/class/net/${name}/ifalias`, 'utf8').trim() : '')
+
+/** The bridge's name until it is renamed to its claim (15 characters at most, as Linux allows). */
+export const unclaimedBridge = (pid = process.pid): string => `sc-e2e-t${pid}`
+
+/**
+ * Claims a free x: the bridge is made under a name of this process's own and labelled with
+ * `owner` first, then renamed to sc-e2e-br<x> (the rename fails when another run has that name).
+ * So a bridge sc-e2e-br<x> labelled `owner` is this lab's, whenever an interrupt looks, and the
+ * step that removes it is in place before anything is made.
+ */
+async function claimBridge(undo: Undo, owner: string): Promise<number> {
+  // One claim at a time in this process: the unclaimed name is the process's.
+  const before = claiming
+  let done = (): void => {}
+  claiming = new Promise((r) => (done = r))
+  await before
+  try {
+    return await claimAs(undo, owner)
+  } finally {
+    done()
+  }
+}
+
+let claiming: Promise<void> = Promise.resolve()
+
+async function claimAs(undo: Undo, owner: string): Promise<number> {
+  const temp = unclaimedBridge()
+  const claimed: string[] = []
+  // The unclaimed name is this lab's until the rename (a later lab of this process reuses it).
+  let unclaimed = true
+  undo.add(`delete the lab's bridge`, () => {
+    if (unclaimed && linkExists(temp)) mustSync(['ip', 'link', 'del', temp])
+    for (const b of claimed) if (linkExists(b) && aliasOf(b) === owner) mustSync(['ip', 'link', 'del', b])
+  })
+  // One left by a dead process that had this pid: claims of this process are one at a time.
+  if (linkExists(temp)) await must(['ip', 'link', 'del', temp])
+  await must(['ip', 'link', 'add', 'name', temp, 'type', 'bridge'])
+  await must(['ip', 'link', 'set', 'dev', temp, 'alias', owner])
   const start = 1 + Math.floor(Math.random() * 254)
   for (let i = 0; i < 254; i++) {
     const x = 1 + ((start + i) % 254)
     if (usedByMachine(x)) continue
     const bridge = `sc-e2e-br${x}`
-    if ((await run(['ip', 'link', 'add', 'name', bridge, 'type', 'bridge'])).code !== 0) continue
-    undo.add(`delete bridge ${bridge}`, () => existsSync(`/sys/class/net/${bridge}`) && mustSync(['ip', 'link', 'del', bridge]))
-    return x
+    claimed.push(bridge)
+    if ((await run(['ip', 'link', 'set', 'dev', temp, 'name', bridge])).code === 0) {
+      unclaimed = false
+      return x
+    }
   }
   throw new Error('lab: every 10.200.x.0/24 is taken on this machine; remove stale bridges (ip link show type bridge) named sc-e2e-br*')
 }
 
+const tableExists = (table: string): boolean => {
+  try {
+    mustSync(['nft', 'list', 'table', 'ip', table])
+    return true
+  } catch {
+    return false
+  }
+}
+
 /** `owner`: the bridge's alias, naming this process and the lab's directory (see stale.ts). */
 export async function startNet(undo: Undo, owner: string): Promise<LabNet> {
-  const x = await claimBridge(undo)
+  const x = await claimBridge(undo, owner)
   const bridge = `sc-e2e-br${x}`
   const gateway = `10.200.${x}.1`
-  await must(['ip', 'link', 'set', 'dev', bridge, 'alias', owner])
   await must(['ip', 'addr', 'add', `${gateway}/24`, 'dev', bridge])
   await must(['ip', 'link', 'set', bridge, 'up'])
+  // FORWARD_OFF only drops this lab's entry (and restores ip_forward if it was the last one).
   undo.add('restore ip_forward', () => mustSync(['flock', FORWARD, 'sh', '-c', FORWARD_OFF, 'sh', String(x)]))
   await must(['flock', FORWARD, 'sh', '-c', FORWARD_ON, 'sh', String(x)])
   const table = `sc-e2e-${x}`
+  undo.add(`delete nft table ip ${table}`, () => tableExists(table) && mustSync(['nft', 'delete', 'table', 'ip', table]))
   await must(['nft', 'add', 'table', 'ip', table])
-  undo.add(`delete nft table ip ${table}`, () => mustSync(['nft', 'delete', 'table', 'ip', table]))
   await must(['nft', 'add', 'chain', 'ip', table, 'postrouting', '{ type nat hook postrouting priority srcnat; }'])
   await must(['nft', 'add', 'rule', 'ip', table, 'postrouting', 'ip', 'saddr', `10.200.${x}.0/24`, 'ip', 'daddr', '!=', `10.200.${x}.0/24`, 'masquerade'])
   return { x, bridge, gateway, address: (n) => `10.200.${x}.${n}`, table }
@@ -84,7 +134,6 @@ export function pidsIn(ns: string): number[] {
  */
 export async function addNode(net: LabNet, undo: Undo, name: string, n: number): Promise<string> {
   const ns = `sc-e2e-${net.x}-${name}`
-  await must(['ip', 'netns', 'add', ns])
   undo.add(`delete network namespace ${ns}`, () => {
     if (!existsSync(`/run/netns/${ns}`)) return
     for (const pid of pidsIn(ns)) {
@@ -94,9 +143,10 @@ export async function addNode(net: LabNet, undo: Undo, name: string, n: number):
     }
     mustSync(['ip', 'netns', 'del', ns])
   })
+  await must(['ip', 'netns', 'add', ns])
   const port = `sc-e2e-${net.x}v${n}`
+  undo.add(`delete veth ${port}`, () => linkExists(port) && mustSync(['ip', 'link', 'del', port]))
   await must(['ip', 'link', 'add', 'name', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns])
-  undo.add(`delete veth ${port}`, () => existsSync(`/sys/class/net/${port}`) && mustSync(['ip', 'link', 'del', port]))
   await must(['ip', 'link', 'set', port, 'master', net.bridge, 'up'])
   const inNs = (...argv: string[]) => must(['ip', '-n', ns, ...argv])
   await inNs('link', 'set', 'lo', 'up')

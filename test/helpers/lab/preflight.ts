@@ -8,6 +8,7 @@ const TOOLS: [string, string][] = [
   ['nft', 'nftables'],
   ['nsenter', 'util-linux'],
   ['flock', 'util-linux'],
+  ['setpriv', 'util-linux'],
   ['ssh-keygen', 'openssh-client'],
 ]
 

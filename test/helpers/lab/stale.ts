@@ -26,11 +26,16 @@ const tryTo = (f: () => unknown): void => {
 
 /**
  * Removes every lab whose test process died without its teardown (SIGKILL, a crash): bridges
- * named sc-e2e-br<x> whose alias names a dead pid. Labs of live processes, and bridges without
+ * named sc-e2e-br<x> whose alias names a dead pid (and unclaimed ones, sc-e2e-t<dead pid>). Labs of live processes, and bridges without
  * our alias, are left alone.
  */
 export function sweepStale(): number[] {
   const swept: number[] = []
+  // A bridge not yet renamed to its claim (net.ts) is named after its process.
+  for (const link of readdirSync('/sys/class/net')) {
+    const m = /^sc-e2e-t(\d+)$/.exec(link)
+    if (m && !alive(Number(m[1]))) tryTo(() => mustSync(['ip', 'link', 'del', link]))
+  }
   for (const link of readdirSync('/sys/class/net').filter((n) => /^sc-e2e-br\d+$/.test(n))) {
     const alias = existsSync(`/sys/class/net/${link}/ifalias`) ? readFileSync(`/sys/class/net/${link}/ifalias`, 'utf8').trim() : ''
     const m = /^statecraft-lab pid=(\d+) dir=(\S+)$/.exec(alias)

@@ -87,6 +87,10 @@ function nvidia(facts: Facts, torch: string, line: TorchLine): TorchChoice {
       'install or load the NVIDIA driver (nvidia-smi must list the GPU), or set torchBackend: cpu to run on the CPU')
   }
   const gens = names.map(generationOf)
+  if (gens.includes('kepler')) {
+    return refuse(detected, 'a Kepler GPU: its last driver (470) supports CUDA 11.4 and no torch build this recipe can install has its kernels',
+      'set torchBackend: cpu to run on the CPU, or use a newer GPU (a driver update cannot help a Kepler card)')
+  }
   const blackwell = gens.includes('blackwell')
   // Every GPU of the host must find its kernels in the build (one env serves them all).
   const hasKernels = (b: string): boolean =>

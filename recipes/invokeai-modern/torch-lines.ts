@@ -107,10 +107,13 @@ export const BLACKWELL_CUDA = '12.8'
 export const PRE_TURING_MAX_CUDA_MAJOR = 12
 
 /** Which generation a GPU name belongs to where it matters to the builds; undefined for the rest. */
-export function generationOf(name: string): 'blackwell' | 'volta' | 'pascal' | 'maxwell' | undefined {
+export function generationOf(name: string): 'blackwell' | 'volta' | 'pascal' | 'maxwell' | 'kepler' | undefined {
   if (/\bRTX\s+50[5-9]0\b|\bRTX PRO\s+\d+\s+Blackwell\b|\bG?B[123]00\b/i.test(name)) return 'blackwell'
   if (/\bV100\b|\bTitan V\b|\bQuadro GV100\b/i.test(name)) return 'volta'
   if (/\bGTX\s+10[5-8]0\b|\bGT\s+1030\b|\bTitan Xp?\b|\bTesla P\d+\b|\bQuadro P\d+\b|\bP100\b/i.test(name)) return 'pascal'
   if (/\bGTX\s+(?:7[45]0|9[5-8]0)\b|\bTesla M\d+\b|\bQuadro M\d+\b/i.test(name)) return 'maxwell'
+  // Kepler (sm_30-sm_37): its last driver branch is 470 (CUDA 11.4), older than any build of the
+  // lines above (cu118 at least), and CUDA 12 dropped its kernels: no driver update can help it.
+  if (/\bGTX\s+(?:6[5-9]0|7[6-8]0)(?:\s*Ti)?\b|\bGTX\s+TITAN(?:\s+(?:Black|Z))?\b|\bTesla K\d+\b|\bQuadro K\d+\b/i.test(name)) return 'kepler'
   return undefined
 }

@@ -38,6 +38,7 @@ const amdLinux: Facts = { ...linuxFacts, gpu: { vendor: 'amd', devices: [{ name:
 const amdWindows: Facts = { ...windowsFacts, gpu: { vendor: 'amd', devices: [{ name: 'AMD Radeon RX 6800 XT' }] } }
 const gtx1080 = nvidiaHost(linuxFacts, 'NVIDIA GeForce GTX 1080, 580.95.05, 8192', '580.95.05', '13.0')
 const kepler470 = nvidiaHost(linuxFacts, 'NVIDIA GeForce RTX 3090, 470.256.02, 24576', '470.256.02', '11.4')
+const teslaK80 = nvidiaHost(linuxFacts, 'Tesla K80, 470.256.02, 11441', '470.256.02', '11.4')
 /** The same Blackwell card on a Windows PC: the driver numbers of the fix are Windows ones. */
 const rtx5090Windows = nvidiaHost(windowsFacts, 'NVIDIA GeForce RTX 5090, 566.36, 32607', '566.36', '12.7')
 const rtx3090Windows470 = nvidiaHost(windowsFacts, 'NVIDIA GeForce RTX 3090, 472.12, 24576', '472.12', '11.4')
@@ -91,6 +92,7 @@ const rows: Row[] = [
     refused: /knows no ROCm build of torch 2\.12; name the build with torchBackend/ },
   { name: 'Intel Mac, torch 2.4 (InvokeAI 5.1–5.9): refused, 2.2.2 was the last', facts: () => intelMac, torch: '2.4', refused: /no macOS x86_64 wheels after 2\.2\.2, and this InvokeAI needs torch 2\.4/ },
   { name: 'RTX 3090 on driver 470 (CUDA 11.4), torch 2.7: refused, names driver 520', facts: () => kepler470, torch: '2.7', refused: /oldest usable build is cu118 \(CUDA 11\.8\), and the driver supports CUDA 11\.4 at most; update the NVIDIA driver to 520 or newer/ },
+  { name: 'Tesla K80 (Kepler) on driver 470: refused without sending it to a driver it cannot run', facts: () => teslaK80, torch: '2.7', refused: /a Kepler GPU: its last driver \(470\).*set torchBackend: cpu.*a driver update cannot help/ },
   { name: 'NVIDIA on the PCI bus, no nvidia-smi: refused', facts: () => ({ ...linuxFacts, gpu: parseFacts('kernel=Linux\ngpu=1\ngpupci= 0x10de:0x2684\n', 'x').gpu! }), torch: '2.7', refused: /nvidia-smi is not installed/ },
   { name: 'a torch line the table does not know: refused by name', facts: () => cpuBox, torch: '3.0', refused: /knows no builds of torch 3\.0 \(it knows 2\.4, 2\.5, 2\.6, 2\.7, 2\.8, 2\.9, 2\.10, 2\.11, 2\.12\)/ },
   { name: 'torchBackend overrides the table', facts: () => rtx2070, torch: '2.7', override: 'cpu', backend: 'cpu', device: 'cpu' },

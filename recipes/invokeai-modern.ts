@@ -4,14 +4,19 @@ import type { Facts, Resource } from '../lib/index.ts'
 import { chooseTorchBuild, refusalText } from './invokeai-modern/backend.ts'
 import { envCommands, smokeTest, type Route } from './invokeai-modern/commands.ts'
 import { envSwap, READY } from './invokeai-modern/env-swap.ts'
-import { envSizes, room } from './invokeai-modern/room.ts'
+import { cacheDir, envSizes, room } from './invokeai-modern/room.ts'
+import { managerShipsUv, uvInstall } from './invokeai-modern/uv-install.ts'
 import { invokeaiYaml } from './invokeai-modern/yaml.ts'
 import { absolute, isLoopback } from './invokeai/checks.ts'
+import { modelStore, storeLink, type CheckpointName } from './invokeai/store.ts'
+
+export { uvPath } from './invokeai-modern/uv-install.ts'
 
 /**
- * Today's InvokeAI (5/6) the way its docs install it, over SSH: uv (or the host's python3 with
- * venv + pip), the torch build the GPU needs, invokeai.yaml under the root, `invokeai-web --root`
- * as a service and its health. Every version or torch-build change builds a new env beside the
+ * Today's InvokeAI (5/6) the way its docs install it, over SSH: uv (the package manager's, else
+ * Astral's pinned installer; or the host's python3 with venv + pip), the torch build the GPU needs,
+ * invokeai.yaml under the root, `invokeai-web --root` as a service and its health. A checkpoint,
+ * when asked for, comes from the model store shared with recipes/invokeai (downloaded once). Every version or torch-build change builds a new env beside the
  * running one, smoke-tests the GPU in it, then swaps (blue/green, see invokeai-modern/env-swap.ts).
  * @example
  * import modern from 'statecraft/recipes/invokeai-modern'
@@ -26,14 +31,23 @@ export default defineRecipe({
     torch: { type: 'string', default: '2.7', description: 'the torch line that InvokeAI release pins (2.7 for 6.0); picks the builds to choose from' },
     torchBackend: { type: 'string', description: 'force a torch build (cu128, rocm6.3, cpu, mps) instead of the one chosen from the GPU facts' },
     root: { type: 'path', default: '~/invokeai-modern', description: 'InvokeAI\'s root (invokeai.yaml, models, outputs) and the envs beside it' },
-    route: { type: 'enum', values: ['auto', 'uv', 'pip'], default: 'auto', description: 'auto: uv where a package manager has it (brew, winget, pacman), else the host\'s python3 -m venv + pip' },
-    uv: { type: 'path', description: 'an uv already on the host (route uv); by default the package manager\'s' },
+    route: { type: 'enum', values: ['auto', 'uv', 'pip'], default: 'auto', description: 'auto: uv where a package manager has it (brew, winget, pacman), else the host\'s python3 -m venv + pip; uv: also where none has it, from Astral\'s installer (pinned sha256)' },
+    uv: { type: 'path', description: 'an uv already on the host (route uv); by default the package manager\'s, or ~/.local/bin/uv from the installer' },
+    uvInstallerUrl: { type: 'string', description: 'route uv without a package manager: the installer from here (a mirror) instead of the pinned one; with uvInstallerSha256' },
+    uvInstallerSha256: { type: 'string', description: 'sha256 of uvInstallerUrl' },
     python3: { type: 'string', default: 'python3', description: 'route pip: the python (3.11 or 3.12) that builds the venv' },
     index: { type: 'string', description: 'a package index that replaces PyPI (a mirror or a local wheel index)' },
     bind: { type: 'string', default: '127.0.0.1', description: 'invokeai.yaml host' },
     port: { type: 'number', default: 9090, description: 'invokeai.yaml port' },
     origins: { type: 'string', default: '', description: 'invokeai.yaml allow_origins, comma-separated (empty: InvokeAI\'s default)' },
-    modelsGB: { type: 'number', default: 0, description: 'disk to keep free for the models you will install (GB), checked with the env and its cache' },
+    modelsGB: { type: 'number', default: 0, description: 'disk to keep free in the model store for the models you will install (GB), checked with the env and its cache' },
+    checkpoint: { type: 'enum', values: ['none', 'sd-v1-4-full-ema.ckpt', 'sd-v1-4.ckpt'], default: 'none', description: 'a Stable Diffusion 1.4 checkpoint from the model store (downloaded once, shared with recipes/invokeai), linked under models/ and registered at startup' },
+    modelStore: { type: 'path', description: 'the model store shared with recipes/invokeai (default: ~/.local/share/statecraft/models, ~/Library/Application Support/statecraft/models, %LOCALAPPDATA%\\statecraft\\models)' },
+    hfToken: { type: 'string', secret: true, env: 'HF_TOKEN', description: 'Hugging Face token for the checkpoint (read from HF_TOKEN only)' },
+    hubUrl: { type: 'string', env: 'HF_ENDPOINT', default: 'https://huggingface.co', description: 'the hub (HF_ENDPOINT, as huggingface_hub reads it)' },
+    checkpointUrl: { type: 'string', description: 'TEST ONLY: download the checkpoint from here instead of the hub' },
+    checkpointSha256: { type: 'string', description: 'TEST ONLY: the checkpoint\'s sha256 instead of the known one' },
+    checkpointSize: { type: 'number', description: 'TEST ONLY: the checkpoint\'s size in bytes instead of the known one' },
     service: { type: 'boolean', default: true, description: 'run invokeai-web as a service and wait for /api/v1/app/version' },
   },
   resources: ({ facts, options: o }) => {
@@ -41,19 +55,33 @@ export default defineRecipe({
     if (!build.ok) throw new ValidationError(`${refusalText(build)} (nothing was changed)`)
     const root = absolute(o.root.replace(/[\\/]+$/, ''), facts)
     const route = routeOf(facts, o.route)
-    const uv = o.uv !== undefined ? absolute(o.uv, facts) : uvPath(facts)
     const name = `invokeai-${o.version}-${build.backend}`
     const sep = facts.os === 'windows' ? '\\' : '/'
     const envs = `${root}${sep}envs`
     const link = `${root}${sep}current`
-    const cmds = envCommands(facts, { route, env: `${envs}${sep}${name}`, version: o.version, build, uv, python3: o.python3, ...(o.index ? { index: o.index } : {}) })
+    const tool = route === 'uv'
+      ? uvInstall(facts, { ...(o.uv !== undefined ? { given: absolute(o.uv, facts) } : {}), ...(o.uvInstallerUrl !== undefined ? { installerUrl: o.uvInstallerUrl } : {}), ...(o.uvInstallerSha256 !== undefined ? { installerSha256: o.uvInstallerSha256 } : {}), after: ['room'] })
+      : { uv: '', resources: [], ids: [] }
+    const cmds = envCommands(facts, { route, env: `${envs}${sep}${name}`, version: o.version, build, uv: tool.uv, python3: o.python3, ...(o.index ? { index: o.index } : {}) })
     const userUnit = facts.os === 'linux' && facts.uid !== 0
     const venvPkg = route === 'pip' && facts.packageManagers.includes('apt') && o.python3 === 'python3'
+    const ckptName = o.checkpoint === 'none' ? undefined : o.checkpoint as CheckpointName
+    const store = modelStore(facts, { ...o, checkpoint: ckptName ?? 'sd-v1-4-full-ema.ckpt' }, { after: ['room'], notify: o.service ? ['service'] : [] })
+    const models: Resource[] = ckptName === undefined ? [] : [
+      ...store.resources,
+      // InvokeAI 5/6 registers what it finds under its models dir at startup (scan_models_on_startup in invokeai.yaml).
+      directory({ id: 'models', path: `${root}${sep}models${sep}statecraft`, after: ['room'] }),
+      storeLink(store, { id: 'checkpoint', path: `${root}${sep}models${sep}statecraft${sep}${ckptName}`, after: ['models'], notify: o.service ? ['service'] : [] }),
+    ]
     const out: Resource[] = [
-      // Before anything changes: room for the new env, its wheels in the cache and the models.
-      room({ id: 'room', root, ready: `${envs}${sep}${name}${sep}${READY}`, ...envSizes(build), modelsBytes: Math.round(o.modelsGB * 1024 ** 3), marginBytes: 2 * 1024 ** 3 }),
+      // Before anything changes: room for the new env, its wheels in the cache and the models, each where it lands.
+      room({
+        id: 'room', root, ready: `${envs}${sep}${name}${sep}${READY}`, cache: cacheDir(facts, route), store: store.dir,
+        ...(ckptName !== undefined ? { checkpoint: store.checkpointPath } : {}), checkpointBytes: store.checkpoint.size ?? 0,
+        ...envSizes(build), modelsBytes: Math.round(o.modelsGB * 1024 ** 3), marginBytes: 2 * 1024 ** 3,
+      }),
       directory({ id: 'envs', path: envs, after: ['room'] }),
-      ...(route === 'uv' && o.uv === undefined ? [pkg({ id: 'uv', name: 'uv', winget: 'astral-sh.uv', after: ['room'], ...(facts.os === 'windows' ? { acceptAgreements: true } : { become: facts.os !== 'darwin' }) })] : []),
+      ...tool.resources,
       // Debian and Ubuntu split venv's ensurepip out of python3: without it `python3 -m venv` fails.
       ...(venvPkg ? [pkg({ id: 'venv', name: 'python3-venv', become: true, after: ['room'] })] : []),
       envSwap({
@@ -63,10 +91,11 @@ export default defineRecipe({
         install: cmds.install,
         smoke: smokeTest(cmds.python, build),
         smokeWhat: `a tensor op on ${build.device}, torch build ${build.backend}; ${build.why}`,
-        after: ['envs', ...(route === 'uv' && o.uv === undefined ? ['uv'] : []), ...(venvPkg ? ['venv'] : [])],
+        after: ['envs', ...tool.ids, ...(venvPkg ? ['venv'] : [])],
         ...(o.service ? { notify: ['service'] } : {}),
       }),
-      file({ id: 'config', path: `${root}${sep}invokeai.yaml`, content: invokeaiYaml(o), after: ['envs'], ...(o.service ? { notify: ['service'] } : {}) }),
+      file({ id: 'config', path: `${root}${sep}invokeai.yaml`, content: invokeaiYaml({ ...o, scanModels: ckptName !== undefined }), after: ['envs'], ...(o.service ? { notify: ['service'] } : {}) }),
+      ...models,
     ]
     if (o.service) {
       const web = facts.os === 'windows' ? `${link}\\Scripts\\invokeai-web.exe` : `${link}/bin/invokeai-web`
@@ -78,7 +107,7 @@ export default defineRecipe({
         ...(facts.os === 'darwin' ? { env: { PYTORCH_ENABLE_MPS_FALLBACK: '1' } } : {}),
         ...(userUnit ? { scope: 'user', become: true } : {}),
         description: 'InvokeAI web UI, modern flow (statecraft)',
-        after: ['env', 'config'],
+        after: ['env', 'config', ...(ckptName !== undefined ? ['checkpoint'] : [])],
       }))
       const host = o.bind === '0.0.0.0' || o.bind === '::' || isLoopback(o.bind) ? '127.0.0.1' : o.bind
       out.push(httpCheck({
@@ -98,12 +127,5 @@ export default defineRecipe({
 /** uv where a package manager ships it; otherwise the venv + pip route, which needs only python3. */
 export function routeOf(facts: Facts, route: 'auto' | Route): Route {
   if (route !== 'auto') return route
-  return facts.packageManagers.some((m) => m === 'brew' || m === 'winget' || m === 'pacman') ? 'uv' : 'pip'
-}
-
-/** Where the package manager puts uv (absolute: a non-interactive SSH PATH lacks brew's and winget's folders). */
-export function uvPath(facts: Facts): string {
-  if (facts.os === 'darwin') return `${facts.appleSilicon ? '/opt/homebrew' : '/usr/local'}/bin/uv`
-  if (facts.os === 'windows') return `${facts.home}\\AppData\\Local\\Microsoft\\WinGet\\Links\\uv.exe`
-  return '/usr/bin/uv'
+  return managerShipsUv(facts) ? 'uv' : 'pip'
 }

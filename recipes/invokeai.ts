@@ -1,24 +1,21 @@
-import { command, condaEnv, condaRun, defineRecipe, directory, download, file, git, httpCheck, include, service } from '../lib/index.ts'
+import { command, condaEnv, condaRun, defineRecipe, directory, file, git, httpCheck, include, service } from '../lib/index.ts'
 import type { Resource } from '../lib/index.ts'
 import prerequisites, { TOKENIZERS_TOOLCHAIN, toolsId } from './prerequisites.ts'
 import { absolute, factChecks, isLoopback } from './invokeai/checks.ts'
 import { firewall } from './invokeai/firewall.ts'
 import { preflight } from './invokeai/preflight.ts'
 import { removal } from './invokeai/absent.ts'
+import { modelStore, storeLink } from './invokeai/store.ts'
 
-/** The two checkpoints of CompVis/stable-diffusion-v-1-4-original, as the hub announces them. */
-export const CHECKPOINTS = {
-  'sd-v1-4-full-ema.ckpt': { size: 7703807346, sha256: '14749efc0ae8ef0329391ad4436feb781b402f4fece4883c7ad8d10556d8a36a' },
-  'sd-v1-4.ckpt': { size: 4265380512, sha256: 'fe4efff1e174c627256e44ec2991ba279b3816e364b49f9be2abc0b3ff3f8556' },
-} as const
-export const MODEL_REPO = 'CompVis/stable-diffusion-v-1-4-original'
+export { CHECKPOINTS, MODEL_REPO } from './invokeai/store.ts'
 /** nunocoracao/InvokeAI's main on 2022-10-10: upstream v2.0.0 with the env renamed ldm -> invokeai. */
 export const FORK_COMMIT = '67ddba9cfff83c3c3baba970a773defc10783bd1'
 const GiB = 1024 ** 3
 
 /**
  * The 2022 InvokeAI 2.0.x workstation: prerequisites, the checkout, the checkpoint (downloaded
- * while the env builds), the conda env, preload_models.py, the web UI as a service and its health.
+ * into the model store while the env builds, linked into the checkout), the conda env,
+ * preload_models.py, the web UI as a service and its health.
  * @example
  * import invokeai from 'statecraft/recipes/invokeai'
  * await converge({ recipe: invokeai, hosts: ['studio-mac'], inventory: 'hosts.yaml' })
@@ -36,6 +33,7 @@ export default defineRecipe({
     ref: { type: 'string', default: FORK_COMMIT, description: 'a commit, tag (v2.0.2) or branch' },
     root: { type: 'path', default: '~/invokeai', description: 'the checkout and install directory' },
     checkpoint: { type: 'enum', values: ['sd-v1-4-full-ema.ckpt', 'sd-v1-4.ckpt'], default: 'sd-v1-4-full-ema.ckpt', description: 'which Stable Diffusion 1.4 checkpoint' },
+    modelStore: { type: 'path', description: 'where the checkpoint is downloaded once, shared with recipes/invokeai-modern (default: ~/.local/share/statecraft/models, ~/Library/Application Support/statecraft/models, %LOCALAPPDATA%\\statecraft\\models)' },
     conda: { type: 'enum', values: ['miniforge', 'miniconda', 'anaconda'], default: 'miniforge', description: 'conda flavour installed when none is at condaPrefix' },
     condaPrefix: { type: 'path', description: 'the conda to use or install (default ~/miniforge3, ~/miniconda3, ~/anaconda3)' },
     envName: { type: 'string', default: 'invokeai', description: 'the conda env' },
@@ -47,7 +45,7 @@ export default defineRecipe({
     hfToken: { type: 'string', secret: true, env: 'HF_TOKEN', description: 'Hugging Face token (read from HF_TOKEN only)' },
     hubUrl: { type: 'string', env: 'HF_ENDPOINT', default: 'https://huggingface.co', description: 'the hub (HF_ENDPOINT, as huggingface_hub reads it)' },
     state: { type: 'enum', values: ['present', 'absent'], default: 'present', description: 'absent: remove what the recipe installed, in reverse order' },
-    removeModels: { type: 'boolean', default: false, description: 'with state absent: remove the checkpoint too' },
+    removeModels: { type: 'boolean', default: false, description: 'with state absent: remove models/ (the link to the store) too; the model store itself is always kept' },
     checkpointUrl: { type: 'string', description: 'TEST ONLY: download the checkpoint from here instead of the hub' },
     checkpointSha256: { type: 'string', description: 'TEST ONLY: the checkpoint\'s sha256 instead of the known one (a stand-in hub\'s small file)' },
     checkpointSize: { type: 'number', description: 'TEST ONLY: the checkpoint\'s size in bytes instead of the known one' },
@@ -58,7 +56,8 @@ export default defineRecipe({
     const root = o.root.replace(/[\\/]+$/, '')
     const sep = win ? '\\' : '/'
     const condaPrefix = o.condaPrefix ?? `~/${o.conda === 'miniforge' ? 'miniforge3' : o.conda === 'miniconda' ? 'miniconda3' : 'anaconda3'}`
-    const ckpt = checkpointOf(o)
+    const store = modelStore(facts, o, { after: ['preflight'], notify: o.service ? ['service'] : [] })
+    const ckpt = store.checkpoint
     const modelDir = `${root}${sep}models${sep}ldm${sep}stable-diffusion-v1`
     const python = absolute(win ? `${condaPrefix}\\envs\\${o.envName}\\python.exe` : `${condaPrefix}/envs/${o.envName}/bin/python`, facts)
     if (o.state === 'absent') return removal(facts, { root: absolute(root, facts), condaPrefix: absolute(condaPrefix, facts), envName: o.envName, removeModels: o.removeModels, python })
@@ -82,7 +81,7 @@ export default defineRecipe({
     const out: Resource[] = [
       preflight({
         id: 'preflight',
-        root, checkpoint: `${modelDir}${sep}model.ckpt`, checkpointBytes: ckpt.size ?? 0, envBytes: 12 * GiB, marginBytes: 2 * GiB,
+        root, checkpoint: store.checkpointPath, link: `${modelDir}${sep}model.ckpt`, checkpointBytes: ckpt.size ?? 0, envBytes: 12 * GiB, marginBytes: 2 * GiB,
         condaPrefix, envName: o.envName, port: o.port, token: Boolean(o.hfToken), appleSilicon: facts.appleSilicon,
         checkpointUrl: ckpt.url, ...(o.hfToken ? { hubToken: o.hfToken } : {}),
         problems: checks.problems, notes: checks.notes,
@@ -90,18 +89,12 @@ export default defineRecipe({
       // On Windows git.ts passes -c core.longpaths=true itself.
       git({ id: 'invokeai', repo: o.repo, dest: root, ref: o.ref, after: ['preflight', `prereq/${toolsId(facts)}`], ...(o.service ? { notify: ['service'] } : {}) }),
       directory({ id: 'models', path: modelDir, after: ['invokeai'] }),
-      download({
-        id: 'checkpoint',
-        url: ckpt.url,
-        dest: `${modelDir}${sep}model.ckpt`,
-        ...(ckpt.sha256 ? { sha256: ckpt.sha256 } : {}),
-        ...(ckpt.size !== undefined ? { size: ckpt.size } : {}),
-        ...(o.hfToken ? { token: o.hfToken } : { hubToken: true }),
-        // No `after`: ordered after models by its path, yet planned from the batched probe, whose
-        // HEAD (with the token) reports a gated checkpoint in the plan; the preflight's own HEAD
-        // stops an apply before anything changes. It downloads while the env builds.
-        ...(o.service ? { notify: ['service'] } : {}),
-      }),
+      // The checkpoint's one copy is in the store (shared with recipes/invokeai-modern); the
+      // checkout links to it. The download is after the preflight only, so it is planned from the
+      // batched probe, whose HEAD (with the token) reports a gated checkpoint in the plan, and it
+      // downloads while the env builds.
+      ...store.resources,
+      storeLink(store, { id: 'checkpoint', path: `${modelDir}${sep}model.ckpt`, after: ['models'], notify: o.service ? ['service'] : [] }),
       ...(ckpt.sha256 ? [file({ id: 'model-sha256', path: `${modelDir}${sep}model.sha256`, content: ckpt.sha256, after: ['checkpoint'] })] : []),
       env,
       // From the repo root, inside the env: BERT/CLIP tokenizers, GFPGAN, CodeFormer, Real-ESRGAN weights.
@@ -134,14 +127,3 @@ export default defineRecipe({
     return out
   },
 })
-
-/**
- * The checkpoint's URL and what it must be: the hub's file with the known size and hash, or, when a
- * test overrides any of checkpointUrl / checkpointSha256 / checkpointSize, exactly what it gives
- * (an override without a hash trusts the hub's X-Linked-Etag, as `download` does).
- */
-function checkpointOf(o: { checkpoint: keyof typeof CHECKPOINTS; hubUrl: string; checkpointUrl?: string | undefined; checkpointSha256?: string | undefined; checkpointSize?: number | undefined }): { url: string; sha256?: string; size?: number } {
-  const url = o.checkpointUrl ?? `${o.hubUrl.replace(/\/+$/, '')}/${MODEL_REPO}/resolve/main/${o.checkpoint}`
-  if (o.checkpointUrl === undefined && o.checkpointSha256 === undefined && o.checkpointSize === undefined) return { url, ...CHECKPOINTS[o.checkpoint] }
-  return { url, ...(o.checkpointSha256 ? { sha256: o.checkpointSha256.toLowerCase() } : {}), ...(o.checkpointSize !== undefined ? { size: o.checkpointSize } : {}) }
-}

@@ -18,7 +18,8 @@ interface Declared {
  *
  * An included recipe's explicit ids become `<prefix>/<id>`, and its `after`/`notify` names of its
  * own ids (and of its includes', as `<its prefix>/<id>`) follow. A default id (`file:/etc/x`) names the thing on the host, so two recipes that
- * declare it identically share it (kept once); declared differently it is an error naming both.
+ * declare it identically share it (kept once, after and notifying what either orders it after and
+ * notifies); declared differently it is an error naming both.
  */
 export function composeResources(recipe: Recipe<any>, ctx: RecipeContext): Resource[] {
   const table = optionTable(recipe)
@@ -48,12 +49,18 @@ export function composeResources(recipe: Recipe<any>, ctx: RecipeContext): Resou
         continue
       }
       const diff = differences(twin.r, renamed, ctx)
-      if (diff.length > 0) {
-        throw new ValidationError(
-          `resource id '${id}' is declared by ${who(twin.node)} and by ${who(node)}, differently (${diff.join(', ')}); ` +
-            'declare it the same way in both, or give one an explicit id',
-        )
+      if (diff.length === 0) {
+        // The same thing on the host, ordered or watched differently by each recipe (each waits on
+        // its own preflight, notifies its own service): kept once, after and notifying all of them.
+        const merged: Resource = { ...twin.r, after: union(twin.r.after, renamed.after), notify: union(twin.r.notify, renamed.notify) }
+        copySite(twin.r, merged)
+        twin.r = merged
+        continue
       }
+      throw new ValidationError(
+        `resource id '${id}' is declared by ${who(twin.node)} and by ${who(node)}, differently (${diff.join(', ')}); ` +
+          'declare it the same way in both, or give one an explicit id',
+      )
     }
   }
   emit(nodes[0] as RecipeNode)
@@ -113,6 +120,8 @@ function differences(a: Resource, b: Resource, ctx: RecipeContext): string[] {
   const da = (normalised(a, ctx) ?? {}) as Record<string, unknown>
   const db = (normalised(b, ctx) ?? {}) as Record<string, unknown>
   for (const k of new Set([...Object.keys(da), ...Object.keys(db)])) if (!isDeepStrictEqual(da[k], db[k])) out.push(k)
-  for (const k of ['after', 'notify', 'tags', 'become'] as const) if (!isDeepStrictEqual(a[k], b[k])) out.push(k)
+  for (const k of ['tags', 'become'] as const) if (!isDeepStrictEqual(a[k], b[k])) out.push(k)
   return out
 }
+
+const union = (a: string[], b: string[]): string[] => [...new Set([...a, ...b])]

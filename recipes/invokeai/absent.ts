@@ -15,7 +15,7 @@ interface RemovalOptions {
   envDir: string
   conda: string
   envName: string
-  /** The checkout (absolute); its `models/` is kept unless `removeModels`. */
+  /** The checkout (absolute); its `models/` is kept unless `removeModels`. The model store, outside it, is always kept. */
   root: string
   removeModels: boolean
 }
@@ -50,7 +50,7 @@ export const removalResource = defineResource<RemovalOptions, RemovalCurrent, Re
   diff(d, c) {
     const out: ({ op: RemovalOp['op']; text: string })[] = []
     if (c.envKiB !== undefined) out.push({ op: 'remove-env', text: `remove conda env ${d.envName} (${d.envDir}): frees ${human(c.envKiB)}` })
-    if (c.checkoutKiB !== undefined) out.push({ op: 'remove-checkout', text: `remove ${d.root}${d.removeModels ? ', the checkpoint included' : ', keeping models/ (the checkpoint)'}: frees ${human(c.checkoutKiB)}` })
+    if (c.checkoutKiB !== undefined) out.push({ op: 'remove-checkout', text: `remove ${d.root}${d.removeModels ? ', models/ included (the model store is kept)' : ', keeping models/ (its link to the model store)'}: frees ${human(c.checkoutKiB)}` })
     return out
   },
   posix: {

@@ -13,8 +13,13 @@ import { parseHead, type HeadInfo } from '../../lib/resources/download/http-head
 export interface PreflightOptions {
   /** The install directory: its free space, its shape (spaces, depth). */
   root: string
-  /** The checkpoint's path: when it is there, no token and no room for it are needed. */
+  /** The checkpoint's path (in the model store): when it is there, no token and no room for it are needed. */
   checkpoint: string
+  /**
+   * Where the checkout links to it. A regular file there is a checkpoint an earlier install
+   * downloaded into the checkout: it is reported (move it into the store), never deleted.
+   */
+  link?: string
   checkpointBytes: number
   /** Room for the env when it does not exist yet (bytes), plus a margin. */
   envBytes: number
@@ -43,6 +48,8 @@ export interface PreflightOptions {
 export interface PreflightCurrent {
   availKiB?: number
   checkpoint: boolean
+  /** A regular file (not a link) stands where the checkout's link goes. */
+  fileAtLink: boolean
   env: boolean
   hostToken: boolean
   /** Something listens on the port, and whether it answers like InvokeAI (then it is ours). */
@@ -65,6 +72,7 @@ export const preflight = defineResource<PreflightOptions, PreflightCurrent, Pref
   fields: {
     root: v.string(),
     checkpoint: v.string(),
+    link: v.optional(v.string()),
     checkpointBytes: v.number(),
     envBytes: v.number(),
     marginBytes: v.number(),
@@ -82,12 +90,14 @@ export const preflight = defineResource<PreflightOptions, PreflightCurrent, Pref
     ...d,
     root: normalisePath(d.root, 'root', facts, fail),
     checkpoint: normalisePath(d.checkpoint, 'checkpoint', facts, fail),
+    ...(d.link !== undefined ? { link: normalisePath(d.link, 'link', facts, fail) } : {}),
     condaPrefix: normalisePath(d.condaPrefix, 'condaPrefix', facts, fail),
   }),
   defaultId: () => 'preflight',
   parse: (data) => {
     const c: PreflightCurrent = {
       checkpoint: data.get('ckpt') === '1',
+      fileAtLink: data.get('fileatlink') === '1',
       env: data.get('env') === '1',
       hostToken: data.get('hosttoken') === '1',
       portUsed: data.get('portused') === '1',
@@ -108,7 +118,8 @@ export const preflight = defineResource<PreflightOptions, PreflightCurrent, Pref
     probe: (d) => `sc_p=${quote(d.root)}
 while [ ! -e "$sc_p" ] && [ "$sc_p" != / ] && [ "$sc_p" != . ]; do sc_p=$(dirname -- "$sc_p"); done
 printf 'avail=%s\\n' "$(df -Pk -- "$sc_p" 2>/dev/null | awk 'NR==2 {print $4}')"
-if [ -f ${quote(d.checkpoint)} ]; then echo ckpt=1; else echo ckpt=0; fi
+if [ -f ${quote(d.checkpoint)} ]; then echo ckpt=1; else echo ckpt=0; fi${d.link ? `
+if [ -f ${quote(d.link)} ] && [ ! -L ${quote(d.link)} ]; then echo fileatlink=1; fi` : ''}
 if [ -d ${quote(`${d.condaPrefix}/envs/${d.envName}/conda-meta`)} ]; then echo env=1; else echo env=0; fi
 if [ -n "\${HF_TOKEN:-}" ] || [ -s "$HOME/.cache/huggingface/token" ]; then echo hosttoken=1; else echo hosttoken=0; fi
 if grep -q 'osx-64::python-' ${quote(`${d.condaPrefix}/conda-meta/history`)} 2>/dev/null; then echo condax86=1; else echo condax86=0; fi
@@ -133,7 +144,9 @@ fi` : ''}`,
     probe: (d) => `$sc_p = ${psQuote(d.root)}
 while (-not (Test-Path -LiteralPath $sc_p) -and (Split-Path -Parent $sc_p)) { $sc_p = Split-Path -Parent $sc_p }
 try { $sc_d = New-Object System.IO.DriveInfo ([System.IO.Path]::GetPathRoot($sc_p)); "avail=$([math]::Floor($sc_d.AvailableFreeSpace / 1024))" } catch { 'avail=' }
-if (Test-Path -LiteralPath ${psQuote(d.checkpoint)} -PathType Leaf) { 'ckpt=1' } else { 'ckpt=0' }
+if (Test-Path -LiteralPath ${psQuote(d.checkpoint)} -PathType Leaf) { 'ckpt=1' } else { 'ckpt=0' }${d.link ? `
+$sc_i = Get-Item -LiteralPath ${psQuote(d.link)} -Force -ErrorAction SilentlyContinue
+if ($sc_i -and -not $sc_i.PSIsContainer -and -not ($sc_i.Attributes -band [IO.FileAttributes]::ReparsePoint)) { 'fileatlink=1' }` : ''}
 if (Test-Path -LiteralPath ${psQuote(`${d.condaPrefix}\\envs\\${d.envName}\\conda-meta`)}) { 'env=1' } else { 'env=0' }
 if ($env:HF_TOKEN -or (Test-Path -LiteralPath (Join-Path $HOME '.cache\\huggingface\\token'))) { 'hosttoken=1' } else { 'hosttoken=0' }
 'condax86=0'
@@ -148,11 +161,11 @@ if (Get-NetTCPConnection -State Listen -LocalPort ${d.port} -ErrorAction Silentl
   examples: ({ path, value }) => [
     {
       desired: { root: path, checkpoint: `${path}/model.ckpt`, checkpointBytes: 10, envBytes: 10, marginBytes: 1, condaPrefix: `${path}/${value}`, envName: 'invokeai', port: 9090, token: true, appleSilicon: false, problems: [], notes: [] },
-      current: { checkpoint: false, env: false, hostToken: false, portUsed: false, portOurs: false, condaX86: false },
+      current: { checkpoint: false, fileAtLink: false, env: false, hostToken: false, portUsed: false, portOurs: false, condaX86: false },
     },
     {
-      desired: { root: path, checkpoint: `${path}/m.ckpt`, checkpointBytes: 1, envBytes: 1, marginBytes: 1, condaPrefix: path, envName: 'x', port: 1, token: true, appleSilicon: true, checkpointUrl: `https://hub.example/${encodeURIComponent(value)}`, hubToken: 'hf_x', problems: [], notes: [] },
-      current: { checkpoint: true, env: true, hostToken: true, portUsed: false, portOurs: false, condaX86: false },
+      desired: { root: path, checkpoint: `${path}/m.ckpt`, link: `${path}/${value}/model.ckpt`, checkpointBytes: 1, envBytes: 1, marginBytes: 1, condaPrefix: path, envName: 'x', port: 1, token: true, appleSilicon: true, checkpointUrl: `https://hub.example/${encodeURIComponent(value)}`, hubToken: 'hf_x', problems: [], notes: [] },
+      current: { checkpoint: true, fileAtLink: false, env: true, hostToken: true, portUsed: false, portOurs: false, condaX86: false },
     },
   ],
 })
@@ -172,6 +185,11 @@ function probedProblems(d: PreflightOptions, c: PreflightCurrent): string[] {
   if (!c.checkpoint && d.checkpointUrl && (h?.status === 401 || h?.status === 403)) {
     const page = d.checkpointUrl.replace(/\/resolve\/.*$/, '')
     out.push(`${d.checkpointUrl} ${h.errorCode === 'GatedRepo' ? 'is gated' : `was refused (HTTP ${h.status})`}${h.errorMessage ? ` (${h.errorMessage})` : ''}: ${h.status === 401 ? 'the token was not accepted or there is none; ' : ''}accept the licence at ${page} with the account the token (HF_TOKEN) belongs to`)
+  }
+  if (c.fileAtLink && d.link) {
+    out.push(c.checkpoint
+      ? `${d.link} is a file from an earlier install, and the model store already holds the checkpoint (${d.checkpoint}): delete ${d.link} so the checkout links to the store, then run again`
+      : `${d.link} is a checkpoint from an earlier install, not a link to the model store: move it there (mv ${quote(d.link)} ${quote(d.checkpoint)}) so it is not downloaded again, then run again; statecraft never deletes a checkpoint to make a link`)
   }
   if (c.portUsed && !c.portOurs) out.push(`port ${d.port} is taken by another program on the host; stop it or set port to a free one`)
   if (c.longPaths === false) {

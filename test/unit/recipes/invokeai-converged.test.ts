@@ -29,7 +29,10 @@ function converged(env: Record<string, string> = envProbe(YML, SHA)) {
     'prereq/rustup': { present: '1', version: hex('rustup 1.28.2 (e4f3ad6f8 2025-04-28)\n'), toolchains: hex('stable-x86_64-unknown-linux-gnu (default)\n1.72.1-x86_64-unknown-linux-gnu\n') },
     invokeai: { exists: 'repo', head: FORK_COMMIT, dirty: '0', origin: hex('https://github.com/nunocoracao/InvokeAI.git') },
     models: { kind: 'directory', perm: 'drwxr-xr-x', owner: 'ana' },
-    checkpoint: { stampok: '1', exists: '1' },
+    // The checkpoint's one copy in the model store, and the checkout's link to it.
+    'directory:/home/ana/.local/share/statecraft/models': { kind: 'directory', perm: 'drwxr-xr-x', owner: 'ana' },
+    'download:/home/ana/.local/share/statecraft/models/sd-v1-4-full-ema.ckpt': { stampok: '1', exists: '1' },
+    checkpoint: { kind: 'link', target: hex('/home/ana/.local/share/statecraft/models/sd-v1-4-full-ema.ckpt') },
     'model-sha256': { kind: 'file', perm: '-rw-r--r--', owner: 'ana', size: '64', content: hex(CHECKPOINTS['sd-v1-4-full-ema.ckpt'].sha256) },
     env,
     service: { uid: '1000', useruid: '1000', home: hex('/home/ana'), linger: '1', wants: '1', unit: 'file', text: hex(String(d.resolved?.text ?? '')), show: running },
@@ -41,7 +44,7 @@ describe('recipes/invokeai against a converged Linux host', () => {
   it('plans nothing', () => {
     const r = planRecipe(invokeai, facts, { env: TOKEN, probes: converged() })
     expect(r.order.filter((x) => x.status !== 'unchanged')).toEqual([])
-    expect(r.order).toHaveLength(12)
+    expect(r.order).toHaveLength(14)
     expect(r.warnings).toEqual([])
   })
 
@@ -110,7 +113,9 @@ describe('recipes/invokeai on an M1 Mac whose SSH shell runs under Rosetta', () 
       'prereq/rustup': { present: '1', version: hex('rustup 1.28.2 (e4f3ad6f8 2025-04-28)\n'), toolchains: hex('stable-aarch64-apple-darwin (default)\n1.72.1-aarch64-apple-darwin\n') },
       invokeai: { exists: 'repo', head: FORK_COMMIT, dirty: '0', origin: hex('https://github.com/nunocoracao/InvokeAI.git') },
       models: { kind: 'directory', perm: 'drwxr-xr-x', owner: 'ana' },
-      checkpoint: { stampok: '1', exists: '1' },
+      'directory:/Users/ana/Library/Application Support/statecraft/models': { kind: 'directory', perm: 'drwxr-xr-x', owner: 'ana' },
+      'download:/Users/ana/Library/Application Support/statecraft/models/sd-v1-4-full-ema.ckpt': { stampok: '1', exists: '1' },
+      checkpoint: { kind: 'link', target: hex('/Users/ana/Library/Application Support/statecraft/models/sd-v1-4-full-ema.ckpt') },
       'model-sha256': { kind: 'file', perm: '-rw-r--r--', owner: 'ana', size: '64', content: hex(CHECKPOINTS['sd-v1-4-full-ema.ckpt'].sha256) },
       env: { ymlkind: 'file', yml: hex(String(MAC_YML)), conda: '1', envs: hex(`${JSON.stringify({ envs: ['/Users/ana/miniforge3'] }, null, 2)}\n`) },
     }

@@ -19,7 +19,7 @@ const madison = (...rows: [string, string][]): string => hex(rows.map(([n, v]) =
 const PROBES: Record<string, string> = {
   preflight: `avail=${400 * 1024 * 1024}\nckpt=0\nenv=0\nhosttoken=0\ncondax86=0\nportused=0`,
   'prereq/tools': `manager=apt\ninstalled=\navailable=${madison(['git', '1:2.43.0-1ubuntu7.1'], ['curl', '8.5.0-2ubuntu10.6'], ['build-essential', '12.10ubuntu1'])}`,
-  checkpoint: `stampok=0\nexists=0\nhead=${hex('curl: (6) Could not resolve host: huggingface.co\n')}`,
+  'download:/home/ubuntu/.local/share/statecraft/models/sd-v1-4-full-ema.ckpt': `stampok=0\nexists=0\nhead=${hex('curl: (6) Could not resolve host: huggingface.co\n')}`,
 }
 
 /** The ids of the probed resources, in the order the engine batches them (as host.ts computes it). */
@@ -54,11 +54,11 @@ describe('recipes/invokeai through the engine, against a replayed fresh Ubuntu 2
     // The report lists resources as declared (the included prerequisites first); the plan's order is the graph's (see invokeai-plan.test.ts).
     expect(h.resources.map((x) => `${x.id}: ${x.status}`)).toEqual([
       'prereq/tools: changed', 'prereq/conda: changed', 'prereq/rustup: changed', 'preflight: unchanged', 'invokeai: pending', 'models: pending',
-      'checkpoint: changed', 'model-sha256: pending', 'env: pending', 'preload: pending', 'service: pending', 'health: pending',
+      'directory:/home/ubuntu/.local/share/statecraft/models: changed', 'download:/home/ubuntu/.local/share/statecraft/models/sd-v1-4-full-ema.ckpt: changed', 'checkpoint: pending', 'model-sha256: pending', 'env: pending', 'preload: pending', 'service: pending', 'health: pending',
     ])
     expect(h.resources.find((x) => x.id === 'prereq/tools')?.changes).toEqual(['install git 2.43.0 (apt)', 'install curl 8.5.0 (apt)', 'install build-essential 12.10ubuntu1 (apt)'])
     // The H100's driver supports CUDA 13.0 >= 11.3: no GPU warning; the hub is out of reach: "not checked".
-    expect(h.warnings).toEqual([expect.stringMatching(/^checkpoint: https:\/\/huggingface\.co\/CompVis\/.* not checked \(curl: \(6\) Could not resolve host: huggingface\.co\)/)])
+    expect(h.warnings).toEqual([expect.stringMatching(/^download:\/home\/ubuntu\/\.local\/share\/statecraft\/models\/sd-v1-4-full-ema\.ckpt: https:\/\/huggingface\.co\/CompVis\/.* not checked \(curl: \(6\) Could not resolve host: huggingface\.co\)/)])
     expect(JSON.stringify(r)).not.toContain('hf_enginetesttoken')
   })
 })

@@ -98,14 +98,16 @@ describe('recipes/invokeai-modern: --plan', () => {
     expect(after.order.find((x) => x.id === 'env')?.steps?.at(-1)?.argv[2]).toContain('mv -f -h --')
   })
 
-  it('free disk: env, cache and models together, on the root\'s filesystem; a converged env needs none', () => {
-    const tight = { avail: String(13 * 1024 * 1024), ready: '0' } // 13 GiB free, as df -Pk prints it
+  it('free disk: env, cache and models together, each on its filesystem; a converged env needs none (the cases: invokeai-modern-room.test.ts)', () => {
+    const oneDisk = (kib: number) => ({ ...Object.fromEntries(['root', 'cache', 'store'].flatMap((p) => [[`fs_${p}`, hex('/dev/nvme0n1p2')], [`avail_${p}`, String(kib)]])), ready: '0' })
+    const tight = oneDisk(13 * 1024 * 1024) // 13 GiB free, as df -Pk prints it
     const r = planRecipe(modern, h100, { probes: { room: tight } })
-    expect(r.order.find((x) => x.id === 'room')?.changes).toEqual([`refuse to build: not enough free disk at ${ROOT}: 13.0 GB free, 14.0 GB needed (env ~8.0 GB, its wheels in the uv/pip cache ~4.0 GB, models 0.0 GB, margin 2.0 GB); free some space or set root to another disk`])
+    expect(r.order.find((x) => x.id === 'room')?.changes).toEqual([`refuse to build: not enough free disk for InvokeAI: 13.0 GB free on /dev/nvme0n1p2, 14.0 GB needed there (env ~8.0 GB in ${ROOT}, margin 2.0 GB, its wheels in the cache ~4.0 GB in /home/ana/.cache/pip, models 0.0 GB kept free (modelsGB) in /home/ana/.local/share/statecraft/models); free some space, or put a part on another disk (the root option for the env, modelStore for the models, UV_CACHE_DIR for uv's cache)`])
     expect(planRecipe(modern, cpuDebian, { probes: { room: tight } }).order.find((x) => x.id === 'room')?.status).toBe('unchanged')
-    expect(planRecipe(modern, cpuDebian, { set: { modelsGB: 12 }, probes: { room: tight } }).order.find((x) => x.id === 'room')?.changes[0]).toMatch(/models 12\.0 GB/)
-    expect(planRecipe(modern, h100, { probes: { room: { avail: '1024', ready: '1' } } }).order.find((x) => x.id === 'room')?.status).toBe('unchanged')
-    expect(() => room.type.apply(room.type.validate({ root: '/r', ready: '/r/x', envBytes: 1, cacheBytes: 1, modelsBytes: 0, marginBytes: 1 }, linuxFacts), { ready: false, availKiB: 0 }, [{ op: 'refuse', problem: 'P', text: 't' }], linuxFacts)).toThrow(/^P; nothing was changed$/)
+    expect(planRecipe(modern, cpuDebian, { set: { modelsGB: 12 }, probes: { room: tight } }).order.find((x) => x.id === 'room')?.changes[0]).toMatch(/models 12\.0 GB kept free \(modelsGB\)/)
+    expect(planRecipe(modern, h100, { probes: { room: { ...oneDisk(1024), ready: '1' } } }).order.find((x) => x.id === 'room')?.status).toBe('unchanged')
+    const d = room.type.validate({ root: '/r', ready: '/r/x', cache: '/c', store: '/s', checkpointBytes: 0, envBytes: 1, cacheBytes: 1, modelsBytes: 0, marginBytes: 1 }, linuxFacts)
+    expect(() => room.type.apply(d, { ready: false, checkpoint: false, fs: {} }, [{ op: 'refuse', problem: 'P', text: 't' }], linuxFacts)).toThrow(/^P; nothing was changed$/)
   })
 
   it('refusals stop before anything is planned, with what was detected, why and what to do', () => {

@@ -17,6 +17,9 @@ const linux: Facts = { ...linuxFacts, gpu: nvidia }
 const mac: Facts = { ...macFacts, gpu: { vendor: 'apple', devices: [{ name: 'Apple M1 Pro' }] } }
 const windows: Facts = { ...windowsFacts, gpu: { vendor: 'nvidia', devices: [{ name: 'NVIDIA GeForce RTX 2070', memoryBytes: 8 * GiB }], driver: '566.36', cuda: '12.7' } }
 const TOKEN = { HF_TOKEN: 'hf_secretvalue' }
+/** The model store's download (a default id: the same in recipes/invokeai-modern, so kept once when both are included). */
+const STORE = '/home/ana/.local/share/statecraft/models'
+const DL = `download:${STORE}/sd-v1-4-full-ema.ckpt`
 
 const fresh: Record<string, Record<string, Record<string, string>>> = {
   linux: {
@@ -45,7 +48,9 @@ describe('recipes/invokeai: --plan against a fresh host of each OS', () => {
       'prereq/rustup: will change',
       'invokeai: re-checked after prereq/tools',
       'models: re-checked after invokeai',
-      'checkpoint: will change',
+      'directory:/home/ana/.local/share/statecraft/models: will change',
+      'download:/home/ana/.local/share/statecraft/models/sd-v1-4-full-ema.ckpt: will change',
+      'checkpoint: re-checked after models',
       'model-sha256: re-checked after checkpoint',
       'env: re-checked after invokeai',
       'preload: re-checked after env',
@@ -54,7 +59,8 @@ describe('recipes/invokeai: --plan against a fresh host of each OS', () => {
     ])
     const get = (id: string) => r.order.find((x) => x.id === id)
     expect(get('prereq/tools')?.changes).toEqual(['install git 2.39.5 (apt)', 'install curl 7.88.1 (apt)', 'install build-essential 12.9 (apt)'])
-    expect(get('checkpoint')?.changes).toEqual(['download https://huggingface.co/CompVis/stable-diffusion-v-1-4-original/resolve/main/sd-v1-4-full-ema.ckpt to /home/ana/invokeai/models/ldm/stable-diffusion-v1/model.ckpt (7.70 GB), sha256 from the recipe'])
+    // The checkpoint lands in the model store once; the checkout gets a link to it.
+    expect(get(DL)?.changes).toEqual([`download https://huggingface.co/CompVis/stable-diffusion-v-1-4-original/resolve/main/sd-v1-4-full-ema.ckpt to ${STORE}/sd-v1-4-full-ema.ckpt (7.70 GB), sha256 from the recipe`])
     expect(r.warnings).toEqual([])
     expect(JSON.stringify(r)).not.toContain('hf_secretvalue')
   })
@@ -68,7 +74,9 @@ describe('recipes/invokeai: --plan against a fresh host of each OS', () => {
       'prereq/rustup: re-checked after prereq/xcode',
       'invokeai: re-checked after prereq/xcode',
       'models: re-checked after invokeai',
-      'checkpoint: will change',
+      'directory:/Users/ana/Library/Application Support/statecraft/models: will change',
+      'download:/Users/ana/Library/Application Support/statecraft/models/sd-v1-4-full-ema.ckpt: will change',
+      'checkpoint: re-checked after models',
       'model-sha256: re-checked after checkpoint',
       'env: re-checked after invokeai',
       'preload: re-checked after env',
@@ -87,7 +95,9 @@ describe('recipes/invokeai: --plan against a fresh host of each OS', () => {
       'prereq/rustup: will change',
       'invokeai: re-checked after prereq/git',
       'models: re-checked after invokeai',
-      'checkpoint: will change',
+      'directory:C:\\Users\\ana\\AppData\\Local\\statecraft\\models: will change',
+      'download:C:\\Users\\ana\\AppData\\Local\\statecraft\\models\\sd-v1-4-full-ema.ckpt: will change',
+      'checkpoint: re-checked after models',
       'model-sha256: re-checked after checkpoint',
       'env: re-checked after invokeai',
       'preload: re-checked after env',
@@ -157,13 +167,21 @@ describe('recipes/invokeai: preflight lists every problem at once, before any ch
     expect(planRecipe(invokeai, linux, { probes: { ...fresh.linux, preflight: { ...fresh.linux!.preflight, hosttoken: '1' } } }).order[0]?.status).toBe('unchanged')
     expect(planRecipe(invokeai, linux, { probes: { ...fresh.linux, preflight: { ...fresh.linux!.preflight, ckpt: '1' } } }).order[0]?.status).toBe('unchanged')
   })
+
+  it('a checkpoint an earlier install downloaded into the checkout is reported (move it into the store), never deleted', () => {
+    const LINK = '/home/ana/invokeai/models/ldm/stable-diffusion-v1/model.ckpt'
+    const moved = planRecipe(invokeai, linux, { env: TOKEN, probes: { ...fresh.linux, preflight: { ...fresh.linux!.preflight, fileatlink: '1' } } }).order[0]
+    expect(moved?.changes).toEqual([`refuse to start: 1 problem: (1) ${LINK} is a checkpoint from an earlier install, not a link to the model store: move it there (mv ${LINK} ${STORE}/sd-v1-4-full-ema.ckpt) so it is not downloaded again, then run again; statecraft never deletes a checkpoint to make a link`])
+    const twice = planRecipe(invokeai, linux, { env: TOKEN, probes: { ...fresh.linux, preflight: { ...fresh.linux!.preflight, ckpt: '1', fileatlink: '1' } } }).order[0]
+    expect(twice?.changes[0]).toContain(`${LINK} is a file from an earlier install, and the model store already holds the checkpoint (${STORE}/sd-v1-4-full-ema.ckpt): delete ${LINK}`)
+  })
 })
 
 describe('recipes/invokeai: hub and options', () => {
   it('the checkpoint comes from HF_ENDPOINT when set; --set/inventory still win', () => {
     const url = (env: Record<string, string>, set = {}) => {
       const r = planRecipe(invokeai, linux, { env: { ...TOKEN, ...env }, set, probes: { ...fresh.linux, invokeai: { git: 'present', exists: 'repo', head: FORK_COMMIT, dirty: '0', origin: hex('https://github.com/nunocoracao/InvokeAI.git') }, models: { kind: 'directory', perm: 'drwxr-xr-x', owner: 'ana' } } })
-      return r.order.find((x) => x.id === 'checkpoint')?.changes[0] ?? ''
+      return r.order.find((x) => x.id === DL)?.changes[0] ?? ''
     }
     expect(url({})).toContain('download https://huggingface.co/CompVis/stable-diffusion-v-1-4-original/resolve/main/sd-v1-4-full-ema.ckpt')
     expect(url({ HF_ENDPOINT: 'https://hf-mirror.example/' })).toContain('download https://hf-mirror.example/CompVis/stable-diffusion-v-1-4-original/resolve/main/sd-v1-4-full-ema.ckpt')
@@ -171,16 +189,16 @@ describe('recipes/invokeai: hub and options', () => {
   })
 
   it('an unreachable hub is a warning ("not checked"), not a failure', () => {
-    const probes = { ...fresh.linux, invokeai: { git: 'present', exists: 'repo', head: FORK_COMMIT, dirty: '0', origin: hex('https://github.com/nunocoracao/InvokeAI.git') }, models: { kind: 'directory', perm: 'drwxr-xr-x', owner: 'ana' }, checkpoint: { stampok: '0', exists: '0', head: hex('curl: (6) Could not resolve host: huggingface.co\n') } }
+    const probes = { ...fresh.linux, invokeai: { git: 'present', exists: 'repo', head: FORK_COMMIT, dirty: '0', origin: hex('https://github.com/nunocoracao/InvokeAI.git') }, models: { kind: 'directory', perm: 'drwxr-xr-x', owner: 'ana' }, [DL]: { stampok: '0', exists: '0', head: hex('curl: (6) Could not resolve host: huggingface.co\n') } }
     const r = planRecipe(invokeai, linux, { env: TOKEN, probes })
-    expect(r.order.find((x) => x.id === 'checkpoint')?.status).toBe('changed')
-    expect(r.warnings).toEqual([expect.stringMatching(/^checkpoint: https:\/\/huggingface\.co\/.* not checked \(curl: \(6\) Could not resolve host: huggingface\.co\)/)])
+    expect(r.order.find((x) => x.id === DL)?.status).toBe('changed')
+    expect(r.warnings).toEqual([expect.stringMatching(/^download:.*: https:\/\/huggingface\.co\/.* not checked \(curl: \(6\) Could not resolve host: huggingface\.co\)/)])
   })
 
   it('a gated checkpoint without accepted licence fails the plan in seconds, with the model page', () => {
     const head = 'HTTP/2 403\r\nx-error-code: GatedRepo\r\nx-error-message: Access to model CompVis/stable-diffusion-v-1-4-original is restricted. You must have access to it and be authenticated to access it. Please log in.\r\n\r\n'
-    const probes = { ...fresh.linux, invokeai: { git: 'present', exists: 'repo', head: FORK_COMMIT, dirty: '0', origin: hex('https://github.com/nunocoracao/InvokeAI.git') }, models: { kind: 'directory', perm: 'drwxr-xr-x', owner: 'ana' }, checkpoint: { stampok: '0', exists: '0', head: hex(head) } }
-    const c = planRecipe(invokeai, linux, { env: TOKEN, probes }).order.find((x) => x.id === 'checkpoint')
+    const probes = { ...fresh.linux, invokeai: { git: 'present', exists: 'repo', head: FORK_COMMIT, dirty: '0', origin: hex('https://github.com/nunocoracao/InvokeAI.git') }, models: { kind: 'directory', perm: 'drwxr-xr-x', owner: 'ana' }, [DL]: { stampok: '0', exists: '0', head: hex(head) } }
+    const c = planRecipe(invokeai, linux, { env: TOKEN, probes }).order.find((x) => x.id === DL)
     expect(c?.status).toBe('failed')
     expect(c?.error).toMatch(/huggingface\.co\/CompVis\/stable-diffusion-v-1-4-original/)
   })
@@ -188,10 +206,10 @@ describe('recipes/invokeai: hub and options', () => {
   it('test-only overrides: a stand-in hub (HF_ENDPOINT) with its small file, or another URL; the model.sha256 follows the hash', () => {
     const probes = { ...fresh.linux, invokeai: { git: 'present', exists: 'repo', head: FORK_COMMIT, dirty: '0', origin: hex('https://github.com/nunocoracao/InvokeAI.git') }, models: { kind: 'directory', perm: 'drwxr-xr-x', owner: 'ana' } }
     const small = planRecipe(invokeai, linux, { env: { ...TOKEN, HF_ENDPOINT: 'http://10.0.0.1:8080' }, set: { checkpointSha256: 'A'.repeat(64), checkpointSize: 1024 }, probes })
-    expect(small.order.find((x) => x.id === 'checkpoint')?.changes).toEqual(['download http://10.0.0.1:8080/CompVis/stable-diffusion-v-1-4-original/resolve/main/sd-v1-4-full-ema.ckpt to /home/ana/invokeai/models/ldm/stable-diffusion-v1/model.ckpt (1024 bytes), sha256 from the recipe'])
+    expect(small.order.find((x) => x.id === DL)?.changes).toEqual([`download http://10.0.0.1:8080/CompVis/stable-diffusion-v-1-4-original/resolve/main/sd-v1-4-full-ema.ckpt to ${STORE}/sd-v1-4-full-ema.ckpt (1024 bytes), sha256 from the recipe`])
     expect(small.order.find((x) => x.id === 'model-sha256')?.status).toBe('pending')
     const other = planRecipe(invokeai, linux, { env: TOKEN, set: { checkpointUrl: 'http://10.0.0.1:8080/x.ckpt' }, probes })
-    expect(other.order.find((x) => x.id === 'checkpoint')?.changes[0]).toMatch(/^download http:\/\/10\.0\.0\.1:8080\/x\.ckpt to .*model\.ckpt, no checksum: size only$|^download http:\/\/10\.0\.0\.1:8080\/x\.ckpt to .*, /)
+    expect(other.order.find((x) => x.id === DL)?.changes[0]).toMatch(/^download http:\/\/10\.0\.0\.1:8080\/x\.ckpt to .*sd-v1-4-full-ema\.ckpt, no checksum: size only$|^download http:\/\/10\.0\.0\.1:8080\/x\.ckpt to .*, /)
     // Without a hash there is no model.sha256 to write: InvokeAI hashes it at first start.
     expect(other.order.map((x) => x.id)).not.toContain('model-sha256')
   })

@@ -8,7 +8,7 @@ import { cacheDir, envSizes, room } from './invokeai-modern/room.ts'
 import { managerShipsUv, uvInstall } from './invokeai-modern/uv-install.ts'
 import { invokeaiYaml } from './invokeai-modern/yaml.ts'
 import { absolute, isLoopback } from './invokeai/checks.ts'
-import { modelStore, storeLink, type CheckpointName } from './invokeai/store.ts'
+import { MODELS_TAG, modelStore, storeLink, type CheckpointName } from './invokeai/store.ts'
 
 export { uvPath } from './invokeai-modern/uv-install.ts'
 
@@ -70,7 +70,7 @@ export default defineRecipe({
     const models: Resource[] = ckptName === undefined ? [] : [
       ...store.resources,
       // InvokeAI 5/6 registers what it finds under its models dir at startup (scan_models_on_startup in invokeai.yaml).
-      directory({ id: 'models', path: `${root}${sep}models${sep}statecraft`, after: ['room'] }),
+      directory({ id: 'models', path: `${root}${sep}models${sep}statecraft`, after: ['room'], tags: [MODELS_TAG] }),
       storeLink(store, { id: 'checkpoint', path: `${root}${sep}models${sep}statecraft${sep}${ckptName}`, after: ['models'], notify: o.service ? ['service'] : [] }),
     ]
     const out: Resource[] = [

@@ -5,7 +5,7 @@ import { absolute, factChecks, isLoopback } from './invokeai/checks.ts'
 import { firewall } from './invokeai/firewall.ts'
 import { preflight } from './invokeai/preflight.ts'
 import { removal } from './invokeai/absent.ts'
-import { modelStore, storeLink } from './invokeai/store.ts'
+import { MODELS_TAG, modelStore, storeLink } from './invokeai/store.ts'
 
 export { CHECKPOINTS, MODEL_REPO } from './invokeai/store.ts'
 /** nunocoracao/InvokeAI's main on 2022-10-10: upstream v2.0.0 with the env renamed ldm -> invokeai. */
@@ -88,7 +88,7 @@ export default defineRecipe({
       }),
       // On Windows git.ts passes -c core.longpaths=true itself.
       git({ id: 'invokeai', repo: o.repo, dest: root, ref: o.ref, after: ['preflight', `prereq/${toolsId(facts)}`], ...(o.service ? { notify: ['service'] } : {}) }),
-      directory({ id: 'models', path: modelDir, after: ['invokeai'] }),
+      directory({ id: 'models', path: modelDir, after: ['invokeai'], tags: [MODELS_TAG] }),
       // The checkpoint's one copy is in the store (shared with recipes/invokeai-modern); the
       // checkout links to it. The download is after the preflight only, so it is planned from the
       // batched probe, whose HEAD (with the token) reports a gated checkpoint in the plan, and it

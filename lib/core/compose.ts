@@ -64,7 +64,31 @@ export function composeResources(recipe: Recipe<any>, ctx: RecipeContext): Resou
     }
   }
   emit(nodes[0] as RecipeNode)
-  return out.map((d) => d.r)
+  return resolveUpward(out)
+}
+
+/**
+ * An included recipe may be handed an includer's id as an option value (`after: ['preflight']`
+ * from the recipe that includes it). Where the includer is itself included, that id moved to
+ * `<its prefix>/preflight`: a name that is no resource is looked up in the enclosing recipes,
+ * nearest first. Names found nowhere stay, for the graph to report.
+ */
+function resolveUpward(out: Declared[]): Resource[] {
+  const ids = new Set(out.map((d) => d.id))
+  return out.map((d) => {
+    const up = (a: string): string => {
+      if (ids.has(a)) return a
+      for (let n = d.node.at.length - 1; n >= 1; n--) {
+        const candidate = `${d.node.at.slice(0, n).join('/')}/${a}`
+        if (ids.has(candidate)) return candidate
+      }
+      return a
+    }
+    if (d.r.after.every((a) => ids.has(a)) && d.r.notify.every((a) => ids.has(a))) return d.r
+    const fixed: Resource = { ...d.r, after: d.r.after.map(up), notify: d.r.notify.map(up) }
+    copySite(d.r, fixed)
+    return fixed
+  })
 }
 
 /**

@@ -31,7 +31,7 @@ describe('invokeai state absent: the removal, for real on this machine', () => {
     const plan = await converge({ recipe, hosts, mode: 'plan' })
     expect(plan.hosts[0]!.resources[0]!.changes).toEqual([
       `remove conda env invokeai (${prefix}/envs/invokeai): frees 3 MB`,
-      `remove ${root}, keeping models/ (the checkpoint): frees 2 MB`,
+      `remove ${root}, keeping models/ (its link to the model store): frees 2 MB`,
     ])
     const apply = await converge({ recipe, hosts })
     expect(apply.ok).toBe(true)
@@ -42,7 +42,7 @@ describe('invokeai state absent: the removal, for real on this machine', () => {
     expect(again.summary).toMatchObject({ changed: 0, pending: 0 })
     const all = defineRecipe({ name: 'rm', resources: () => [removalResource({ id: 'removal', envDir: `${prefix}/envs/invokeai`, conda, envName: 'invokeai', root, removeModels: true })] })
     const gone = await converge({ recipe: all, hosts })
-    expect(gone.hosts[0]!.resources[0]!.changes).toEqual([expect.stringMatching(new RegExp(`^remove ${root}, the checkpoint included: frees 1 MB$`))])
+    expect(gone.hosts[0]!.resources[0]!.changes).toEqual([expect.stringMatching(new RegExp(`^remove ${root}, models/ included \\(the model store is kept\\): frees 1 MB$`))])
     expect(existsSync(root)).toBe(false)
   })
 })

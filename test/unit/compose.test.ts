@@ -67,6 +67,30 @@ describe('include()', () => {
     expect(() => run(tagged)).toThrow(/differently \(tags\)/)
   })
 
+  it('twins ordered or watched differently are kept once, after and notifying what each recipe named (a shared download behind each preflight)', () => {
+    const gate = (name: string) => defineRecipe({
+      name,
+      resources: () => [
+        command({ id: 'preflight', argv: ['true'] }),
+        directory({ path: '/srv/store', after: ['preflight'], notify: ['restart'] }),
+        command({ id: 'restart', argv: ['true'], onlyIfNotified: true }),
+      ],
+    })
+    const both = defineRecipe({ name: 'both', include: [include(gate('old'), { prefix: 'old' }), include(gate('new'), { prefix: 'new' })], resources: () => [] })
+    const { decls, ids } = run(both)
+    expect(ids.filter((id) => id === 'directory:/srv/store')).toHaveLength(1)
+    const store = decls.find((r) => r.kind.type === 'directory')!
+    expect([store.after, store.notify]).toEqual([['old/preflight', 'new/preflight'], ['old/restart', 'new/restart']])
+  })
+
+  it('an includer\'s id handed down as an option value still names it when the includer is itself included', () => {
+    const inner = defineRecipe({ name: 'inner', options: { after: { default: [] as string[] } }, resources: ({ options }) => [command({ id: 'tools', argv: ['true'], after: options.after as string[] })] })
+    const middle = defineRecipe({ name: 'middle', include: [include(inner, { prefix: 'pre', options: { after: ['check'] } })], resources: () => [command({ id: 'check', argv: ['true'] })] })
+    expect(run(middle).decls[0]!.after).toEqual(['check'])
+    const outer = defineRecipe({ name: 'outer', include: [include(middle, { prefix: 'm' })], resources: () => [] })
+    expect(run(outer).decls.map((r) => [r.id, r.after])).toEqual([['m/pre/tools', ['m/check']], ['m/check', []]])
+  })
+
   it('compares declarations by their normalised paths: one path written two ways is kept once, or refused as one id', () => {
     const spelled = defineRecipe({ name: 'spelled', include: [include(prereqs, { prefix: 'p' })], resources: () => [directory({ path: '/opt//x/../shared/', mode: '0755' })] })
     expect(run(spelled).ids.filter((id) => id === 'directory:/opt/shared')).toHaveLength(1)

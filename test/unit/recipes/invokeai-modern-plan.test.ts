@@ -5,6 +5,7 @@ import { SMOKE_TEST } from '../../../recipes/invokeai-modern/commands.ts'
 import { invokeaiYaml } from '../../../recipes/invokeai-modern/yaml.ts'
 import { envSwap } from '../../../recipes/invokeai-modern/env-swap.ts'
 import { room } from '../../../recipes/invokeai-modern/room.ts'
+import { UV_INSTALLERS } from '../../../lib/resources/uv.ts'
 import { hex, linuxFacts, macFacts, psHex, windowsFacts } from '../../helpers/facts.ts'
 import { examplesOf, lintPosix, lintPowerShell, shellcheck, windowsFacts as lintWindows } from '../../helpers/lint.ts'
 import { planRecipe } from '../../helpers/plan-recipe.ts'
@@ -96,6 +97,30 @@ describe('recipes/invokeai-modern: --plan', () => {
       ['/opt/homebrew/bin/uv', 'pip', 'install', '--python', `${e}/bin/python`, 'invokeai==6.0.0'],
     ])
     expect(after.order.find((x) => x.id === 'env')?.steps?.at(-1)?.argv[2]).toContain('mv -f -h --')
+  })
+
+  it('route uv on Debian 12 (no package ships uv): Astral\'s installer, pinned, into ~/.local/bin; the env uses that uv', () => {
+    const r = planRecipe(modern, h100, { set: { route: 'uv' }, probes: { uv: { present: '0' } } })
+    expect(r.order.map((x) => x.id)).toEqual(['room', 'envs', 'uv', 'env', 'config', 'service', 'health'])
+    expect(r.order.find((x) => x.id === 'uv')?.changes).toEqual([`install uv ${UV_INSTALLERS[0]!.version} with ${UV_INSTALLERS[0]!.file} (sha256 ${UV_INSTALLERS[0]!.sha256.slice(0, 12)}…) into /home/ana/.local/bin`])
+    expect(r.order.find((x) => x.id === 'uv')?.steps?.[1]).toEqual({ argv: ['sh', `/home/ana/.statecraft/installers/${UV_INSTALLERS[0]!.file}`], env: { UV_INSTALL_DIR: '/home/ana/.local/bin', UV_NO_MODIFY_PATH: '1' } })
+    const after = planRecipe(modern, h100, { set: { route: 'uv' }, probes: { envs: { kind: 'directory' }, uv: { present: '1', version: hex(`uv ${UV_INSTALLERS[0]!.version}\n`) } } })
+    const e = `${ROOT}/envs/invokeai-6.0.0-cu128`
+    expect(after.order.find((x) => x.id === 'env')?.steps?.[1]?.argv).toEqual(['/home/ana/.local/bin/uv', 'venv', '--python', '3.12', e])
+    // A mirror of the installer: its url and sha256, or it is refused before anything runs.
+    expect(() => planRecipe(modern, h100, { set: { route: 'uv', uvInstallerUrl: 'https://mirror.lan/uv-installer.sh' } })).toThrow(/uv: sha256 is required with url: an installer is never run unchecked/)
+  })
+
+  it('a checkpoint from the model store: downloaded once into the store, linked under models/, registered at startup', () => {
+    const STORE = '/home/ana/.local/share/statecraft/models'
+    const r = planRecipe(modern, cpuDebian, { env: { HF_TOKEN: 'hf_modern' }, set: { checkpoint: 'sd-v1-4.ckpt' }, probes: { venv: VENV } })
+    expect(r.order.map((x) => x.id)).toEqual(['room', 'envs', 'venv', 'env', 'config', `directory:${STORE}`, `download:${STORE}/sd-v1-4.ckpt`, 'models', 'checkpoint', 'service', 'health'])
+    expect(r.order.find((x) => x.id === `download:${STORE}/sd-v1-4.ckpt`)?.changes).toEqual([`download https://huggingface.co/CompVis/stable-diffusion-v-1-4-original/resolve/main/sd-v1-4.ckpt to ${STORE}/sd-v1-4.ckpt (4.27 GB), sha256 from the recipe`])
+    const linked = planRecipe(modern, cpuDebian, { env: { HF_TOKEN: 'hf_modern' }, set: { checkpoint: 'sd-v1-4.ckpt' }, probes: { venv: VENV, models: { kind: 'directory', perm: 'drwxr-xr-x', owner: 'ana' }, [`directory:${STORE}`]: { kind: 'directory', perm: 'drwxr-xr-x', owner: 'ana' }, [`download:${STORE}/sd-v1-4.ckpt`]: { stampok: '1', exists: '1' }, checkpoint: { kind: 'absent' } } })
+    expect(linked.order.find((x) => x.id === 'checkpoint')?.changes).toEqual([`create link ${ROOT}/models/statecraft/sd-v1-4.ckpt -> ${STORE}/sd-v1-4.ckpt`])
+    expect(invokeaiYaml({ bind: '127.0.0.1', port: 9090, origins: '', scanModels: true })).toContain('\nscan_models_on_startup: true\n')
+    expect(invokeaiYaml({ bind: '127.0.0.1', port: 9090, origins: '' })).not.toContain('scan_models')
+    expect(JSON.stringify(r)).not.toContain('hf_modern')
   })
 
   it('free disk: env, cache and models together, each on its filesystem; a converged env needs none (the cases: invokeai-modern-room.test.ts)', () => {

@@ -30,8 +30,8 @@ async function run(rig: Rig, args: string[], what: string, codes: number[]): Pro
   return report
 }
 
-/** The checkpoint gone from a host, so that the next run downloads it again (for the fault runs). */
-const dropCheckpoint = (rig: Rig, i: number): Promise<string> => asUser(rig.lab.hosts[i]!, `rm -f ${ROOT}/models/ldm/stable-diffusion-v1/model.ckpt`)
+/** The checkpoint gone from a host's model store, so that the next run downloads it again (for the fault runs). */
+const dropCheckpoint = (rig: Rig, i: number): Promise<string> => asUser(rig.lab.hosts[i]!, 'rm -f ~/.local/share/statecraft/models/sd-v1-4.ckpt')
 
 /**
  * The snapshots of host a, fresh and converged, planned with no connection: 2 (changes pending)

@@ -89,7 +89,7 @@ describe('the library from plain Node (dist/, no tsx)', () => {
     writeFileSync(`${dir}/main.mjs`, `import invokeai from 'statecraft/recipes/invokeai'\nimport prerequisites from 'statecraft/recipes/prerequisites'\nconsole.log(invokeai.name, prerequisites.name, Object.keys(invokeai.options).join(','))\n`)
     const r = await plainNode([`${dir}/main.mjs`], dir, home)
     expect(r.stderr).toBe('')
-    expect(r.stdout.trim()).toMatch(/^invokeai prerequisites repo,ref,root,checkpoint,conda,condaPrefix,.*port.*service,hfToken,hubUrl/)
+    expect(r.stdout.trim()).toMatch(/^invokeai prerequisites repo,ref,root,checkpoint,modelStore,conda,condaPrefix,.*port.*service,hfToken,hubUrl/)
   })
 
   it('loads a .ts recipe with the CLI of dist/ where Node strips types, and says how to otherwise', async () => {

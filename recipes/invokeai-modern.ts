@@ -66,8 +66,11 @@ export default defineRecipe({
     const userUnit = facts.os === 'linux' && facts.uid !== 0
     const venvPkg = route === 'pip' && facts.packageManagers.includes('apt') && o.python3 === 'python3'
     const ckptName = o.checkpoint === 'none' ? undefined : o.checkpoint as CheckpointName
-    const store = modelStore(facts, { ...o, checkpoint: ckptName ?? 'sd-v1-4-full-ema.ckpt' }, { after: ['room'], notify: o.service ? ['service'] : [] })
+    // The download runs curl; a minimal Linux (Debian's netinst, a container) may lack it.
+    const curl = ckptName !== undefined && facts.os === 'linux'
+    const store = modelStore(facts, { ...o, checkpoint: ckptName ?? 'sd-v1-4-full-ema.ckpt' }, { after: ['room'], ...(curl ? { downloadAfter: ['curl'] } : {}), notify: o.service ? ['service'] : [] })
     const models: Resource[] = ckptName === undefined ? [] : [
+      ...(curl ? [pkg({ id: 'curl', name: 'curl', become: true, after: ['room'] })] : []),
       ...store.resources,
       // InvokeAI 5/6 registers what it finds under its models dir at startup (scan_models_on_startup in invokeai.yaml).
       directory({ id: 'models', path: `${root}${sep}models${sep}statecraft`, after: ['room'], tags: [MODELS_TAG] }),

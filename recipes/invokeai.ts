@@ -56,7 +56,8 @@ export default defineRecipe({
     const root = o.root.replace(/[\\/]+$/, '')
     const sep = win ? '\\' : '/'
     const condaPrefix = o.condaPrefix ?? `~/${o.conda === 'miniforge' ? 'miniforge3' : o.conda === 'miniconda' ? 'miniconda3' : 'anaconda3'}`
-    const store = modelStore(facts, o, { after: ['preflight'], notify: o.service ? ['service'] : [] })
+    // The download needs curl, which prereq/tools brings on Linux (and the Mac's tools, git): after them.
+    const store = modelStore(facts, o, { after: ['preflight'], downloadAfter: [`prereq/${toolsId(facts)}`], notify: o.service ? ['service'] : [] })
     const ckpt = store.checkpoint
     const modelDir = `${root}${sep}models${sep}ldm${sep}stable-diffusion-v1`
     const python = absolute(win ? `${condaPrefix}\\envs\\${o.envName}\\python.exe` : `${condaPrefix}/envs/${o.envName}/bin/python`, facts)
@@ -90,9 +91,8 @@ export default defineRecipe({
       git({ id: 'invokeai', repo: o.repo, dest: root, ref: o.ref, after: ['preflight', `prereq/${toolsId(facts)}`], ...(o.service ? { notify: ['service'] } : {}) }),
       directory({ id: 'models', path: modelDir, after: ['invokeai'], tags: [MODELS_TAG] }),
       // The checkpoint's one copy is in the store (shared with recipes/invokeai-modern); the
-      // checkout links to it. The download is after the preflight only, so it is planned from the
-      // batched probe, whose HEAD (with the token) reports a gated checkpoint in the plan, and it
-      // downloads while the env builds.
+      // checkout links to it. The download is after the preflight and the tools (not the checkout),
+      // so it downloads while the env builds.
       ...store.resources,
       storeLink(store, { id: 'checkpoint', path: `${modelDir}${sep}model.ckpt`, after: ['models'], notify: o.service ? ['service'] : [] }),
       ...(ckpt.sha256 ? [file({ id: 'model-sha256', path: `${modelDir}${sep}model.sha256`, content: ckpt.sha256, after: ['checkpoint'] })] : []),

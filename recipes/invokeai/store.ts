@@ -51,10 +51,10 @@ export function defaultModelStore(facts: Facts): string {
  * The model store both InvokeAI flows share: the checkpoint is downloaded once, into the store,
  * and each install links to it. The folder and the download carry no explicit id: two recipes
  * included together on one host declare them identically, and composition keeps one of each (one
- * download), after each recipe's own gate (`after`: its preflight) and notifying each one's
- * service (`notify`). Each recipe orders its own link after `downloadId`.
+ * download), after each recipe's own gate (`after`: its preflight; `downloadAfter`: what brings
+ * curl) and notifying each one's service (`notify`). Each recipe orders its own link after `downloadId`.
  */
-export function modelStore(facts: Facts, o: StoreInputs, wiring: { after: string[]; notify: string[] }): ModelStore {
+export function modelStore(facts: Facts, o: StoreInputs, wiring: { after: string[]; notify: string[]; downloadAfter?: string[] }): ModelStore {
   const win = facts.os === 'windows'
   const sep = win ? '\\' : '/'
   const dir = absolute((o.modelStore ?? defaultModelStore(facts)).replace(/[\\/]+$/, ''), facts)
@@ -73,7 +73,7 @@ export function modelStore(facts: Facts, o: StoreInputs, wiring: { after: string
         ...(ckpt.sha256 ? { sha256: ckpt.sha256 } : {}),
         ...(ckpt.size !== undefined ? { size: ckpt.size } : {}),
         ...(o.hfToken ? { token: o.hfToken } : { hubToken: true }),
-        after: wiring.after,
+        after: [...wiring.after, ...(wiring.downloadAfter ?? [])],
         notify: wiring.notify,
         tags: [MODELS_TAG],
       }),

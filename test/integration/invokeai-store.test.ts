@@ -22,6 +22,11 @@ const studio = defineRecipe({
   resources: () => [],
 })
 const FILE = 'sd-v1-4-full-ema.ckpt'
+/** git, curl and build-essential there (dpkg-query's output): the download, which needs curl, is planned at once. */
+const TOOLS = {
+  'classic/prereq/tools': { manager: 'apt', installed: Buffer.from('git\tinstall ok installed\t1:2.39.5-0+deb12u1\ncurl\tinstall ok installed\t7.88.1-10+deb12u5\nbuild-essential\tinstall ok installed\t12.9\n').toString('hex') },
+  'modern/curl': { manager: 'apt', installed: Buffer.from('curl\tinstall ok installed\t7.88.1-10+deb12u5\n').toString('hex') },
+}
 const cpu: Facts = { ...linuxFacts, gpu: { vendor: 'none', devices: [] } }
 
 let hub: Hub
@@ -38,7 +43,7 @@ const overrides = () => ({ 'classic.checkpointSha256': sha256, 'classic.checkpoi
 
 describe('one model store for recipes/invokeai and recipes/invokeai-modern on the same host', () => {
   it('the plan of both together has one download, into the store, waiting for both preflights; each install has its own link', () => {
-    const r = planRecipe(studio, cpu, { env: { HF_TOKEN: 'hf_store_test', HF_ENDPOINT: hub.hubUrl }, set: overrides() })
+    const r = planRecipe(studio, cpu, { env: { HF_TOKEN: 'hf_store_test', HF_ENDPOINT: hub.hubUrl }, set: overrides(), probes: TOOLS })
     const store = '/home/ana/.local/share/statecraft/models'
     const downloads = r.order.filter((x) => x.id.startsWith('download:'))
     expect(downloads.map((x) => x.id)).toEqual([`download:${store}/${FILE}`])
@@ -49,7 +54,7 @@ describe('one model store for recipes/invokeai and recipes/invokeai-modern on th
     // Kept once, it waits for each recipe's own gate and restarts each one's service.
     const options = resolveOptions(studio, { set: overrides(), hostVars: {}, env: { HF_ENDPOINT: hub.hubUrl } }, 'h')
     const dl = composeResources(studio, { facts: cpu, options, host: { name: 'h', vars: {} } }).find((x) => x.kind.type === 'download')
-    expect([dl?.after, dl?.notify]).toEqual([['classic/preflight', 'modern/room'], ['classic/service', 'modern/service']])
+    expect([dl?.after, dl?.notify]).toEqual([['classic/preflight', 'classic/prereq/tools', 'modern/room', 'modern/curl'], ['classic/service', 'modern/service']])
   })
 
   it('a store declared differently by the two (another modelStore) is two stores, two downloads: the default is what they agree on', () => {

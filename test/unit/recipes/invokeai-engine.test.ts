@@ -54,7 +54,7 @@ describe('recipes/invokeai through the engine, against a replayed fresh Ubuntu 2
     // The report lists resources as declared (the included prerequisites first); the plan's order is the graph's (see invokeai-plan.test.ts).
     expect(h.resources.map((x) => `${x.id}: ${x.status}`)).toEqual([
       'prereq/tools: changed', 'prereq/conda: changed', 'prereq/rustup: changed', 'preflight: unchanged', 'invokeai: pending', 'models: pending',
-      'directory:/home/ubuntu/.local/share/statecraft/models: changed', 'download:/home/ubuntu/.local/share/statecraft/models/sd-v1-4-full-ema.ckpt: changed', 'checkpoint: pending', 'model-sha256: pending', 'env: pending', 'preload: pending', 'service: pending', 'health: pending',
+      'directory:/home/ubuntu/.local/share/statecraft/models: changed', 'download:/home/ubuntu/.local/share/statecraft/models/sd-v1-4-full-ema.ckpt: pending', 'checkpoint: pending', 'model-sha256: pending', 'env: pending', 'preload: pending', 'service: pending', 'health: pending',
     ])
     expect(h.resources.find((x) => x.id === 'prereq/tools')?.changes).toEqual(['install git 2.43.0 (apt)', 'install curl 8.5.0 (apt)', 'install build-essential 12.10ubuntu1 (apt)'])
     // The H100's driver supports CUDA 13.0 >= 11.3: no GPU warning; the hub is out of reach: "not checked".

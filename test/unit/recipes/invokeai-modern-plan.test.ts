@@ -113,10 +113,12 @@ describe('recipes/invokeai-modern: --plan', () => {
 
   it('a checkpoint from the model store: downloaded once into the store, linked under models/, registered at startup', () => {
     const STORE = '/home/ana/.local/share/statecraft/models'
-    const r = planRecipe(modern, cpuDebian, { env: { HF_TOKEN: 'hf_modern' }, set: { checkpoint: 'sd-v1-4.ckpt' }, probes: { venv: VENV } })
-    expect(r.order.map((x) => x.id)).toEqual(['room', 'envs', 'venv', 'env', 'config', `directory:${STORE}`, `download:${STORE}/sd-v1-4.ckpt`, 'models', 'checkpoint', 'service', 'health'])
+    const CURL = { manager: 'apt', installed: hex('curl\tinstall ok installed\t7.88.1-10+deb12u5\n') }
+    const r = planRecipe(modern, cpuDebian, { env: { HF_TOKEN: 'hf_modern' }, set: { checkpoint: 'sd-v1-4.ckpt' }, probes: { venv: VENV, curl: CURL } })
+    // curl (the download runs it) from apt, then the one download into the store, then the link.
+    expect(r.order.map((x) => x.id)).toEqual(['room', 'envs', 'venv', 'env', 'config', 'curl', `directory:${STORE}`, `download:${STORE}/sd-v1-4.ckpt`, 'models', 'checkpoint', 'service', 'health'])
     expect(r.order.find((x) => x.id === `download:${STORE}/sd-v1-4.ckpt`)?.changes).toEqual([`download https://huggingface.co/CompVis/stable-diffusion-v-1-4-original/resolve/main/sd-v1-4.ckpt to ${STORE}/sd-v1-4.ckpt (4.27 GB), sha256 from the recipe`])
-    const linked = planRecipe(modern, cpuDebian, { env: { HF_TOKEN: 'hf_modern' }, set: { checkpoint: 'sd-v1-4.ckpt' }, probes: { venv: VENV, models: { kind: 'directory', perm: 'drwxr-xr-x', owner: 'ana' }, [`directory:${STORE}`]: { kind: 'directory', perm: 'drwxr-xr-x', owner: 'ana' }, [`download:${STORE}/sd-v1-4.ckpt`]: { stampok: '1', exists: '1' }, checkpoint: { kind: 'absent' } } })
+    const linked = planRecipe(modern, cpuDebian, { env: { HF_TOKEN: 'hf_modern' }, set: { checkpoint: 'sd-v1-4.ckpt' }, probes: { venv: VENV, curl: CURL, models: { kind: 'directory', perm: 'drwxr-xr-x', owner: 'ana' }, [`directory:${STORE}`]: { kind: 'directory', perm: 'drwxr-xr-x', owner: 'ana' }, [`download:${STORE}/sd-v1-4.ckpt`]: { stampok: '1', exists: '1' }, checkpoint: { kind: 'absent' } } })
     expect(linked.order.find((x) => x.id === 'checkpoint')?.changes).toEqual([`create link ${ROOT}/models/statecraft/sd-v1-4.ckpt -> ${STORE}/sd-v1-4.ckpt`])
     expect(invokeaiYaml({ bind: '127.0.0.1', port: 9090, origins: '', scanModels: true })).toContain('\nscan_models_on_startup: true\n')
     expect(invokeaiYaml({ bind: '127.0.0.1', port: 9090, origins: '' })).not.toContain('scan_models')

@@ -20,6 +20,8 @@ const TOKEN = { HF_TOKEN: 'hf_secretvalue' }
 /** The model store's download (a default id: the same in recipes/invokeai-modern, so kept once when both are included). */
 const STORE = '/home/ana/.local/share/statecraft/models'
 const DL = `download:${STORE}/sd-v1-4-full-ema.ckpt`
+/** git, curl and build-essential installed, as dpkg-query prints them. */
+const TOOLS = { manager: 'apt', installed: hex('git\tinstall ok installed\t1:2.39.5-0+deb12u1\ncurl\tinstall ok installed\t7.88.1-10+deb12u5\nbuild-essential\tinstall ok installed\t12.9\n') }
 
 const fresh: Record<string, Record<string, Record<string, string>>> = {
   linux: {
@@ -49,7 +51,7 @@ describe('recipes/invokeai: --plan against a fresh host of each OS', () => {
       'invokeai: re-checked after prereq/tools',
       'models: re-checked after invokeai',
       'directory:/home/ana/.local/share/statecraft/models: will change',
-      'download:/home/ana/.local/share/statecraft/models/sd-v1-4-full-ema.ckpt: will change',
+      'download:/home/ana/.local/share/statecraft/models/sd-v1-4-full-ema.ckpt: re-checked after prereq/tools',
       'checkpoint: re-checked after models',
       'model-sha256: re-checked after checkpoint',
       'env: re-checked after invokeai',
@@ -59,8 +61,8 @@ describe('recipes/invokeai: --plan against a fresh host of each OS', () => {
     ])
     const get = (id: string) => r.order.find((x) => x.id === id)
     expect(get('prereq/tools')?.changes).toEqual(['install git 2.39.5 (apt)', 'install curl 7.88.1 (apt)', 'install build-essential 12.9 (apt)'])
-    // The checkpoint lands in the model store once; the checkout gets a link to it.
-    expect(get(DL)?.changes).toEqual([`download https://huggingface.co/CompVis/stable-diffusion-v-1-4-original/resolve/main/sd-v1-4-full-ema.ckpt to ${STORE}/sd-v1-4-full-ema.ckpt (7.70 GB), sha256 from the recipe`])
+    // The checkpoint lands in the model store once (after the tools that bring curl); the checkout gets a link to it.
+    expect(planRecipe(invokeai, linux, { env: TOKEN, probes: { ...fresh.linux, 'prereq/tools': TOOLS } }).order.find((x) => x.id === DL)?.changes).toEqual([`download https://huggingface.co/CompVis/stable-diffusion-v-1-4-original/resolve/main/sd-v1-4-full-ema.ckpt to ${STORE}/sd-v1-4-full-ema.ckpt (7.70 GB), sha256 from the recipe`])
     expect(r.warnings).toEqual([])
     expect(JSON.stringify(r)).not.toContain('hf_secretvalue')
   })
@@ -75,7 +77,7 @@ describe('recipes/invokeai: --plan against a fresh host of each OS', () => {
       'invokeai: re-checked after prereq/xcode',
       'models: re-checked after invokeai',
       'directory:/Users/ana/Library/Application Support/statecraft/models: will change',
-      'download:/Users/ana/Library/Application Support/statecraft/models/sd-v1-4-full-ema.ckpt: will change',
+      'download:/Users/ana/Library/Application Support/statecraft/models/sd-v1-4-full-ema.ckpt: re-checked after prereq/xcode',
       'checkpoint: re-checked after models',
       'model-sha256: re-checked after checkpoint',
       'env: re-checked after invokeai',
@@ -96,7 +98,7 @@ describe('recipes/invokeai: --plan against a fresh host of each OS', () => {
       'invokeai: re-checked after prereq/git',
       'models: re-checked after invokeai',
       'directory:C:\\Users\\ana\\AppData\\Local\\statecraft\\models: will change',
-      'download:C:\\Users\\ana\\AppData\\Local\\statecraft\\models\\sd-v1-4-full-ema.ckpt: will change',
+      'download:C:\\Users\\ana\\AppData\\Local\\statecraft\\models\\sd-v1-4-full-ema.ckpt: re-checked after prereq/git',
       'checkpoint: re-checked after models',
       'model-sha256: re-checked after checkpoint',
       'env: re-checked after invokeai',
@@ -180,7 +182,7 @@ describe('recipes/invokeai: preflight lists every problem at once, before any ch
 describe('recipes/invokeai: hub and options', () => {
   it('the checkpoint comes from HF_ENDPOINT when set; --set/inventory still win', () => {
     const url = (env: Record<string, string>, set = {}) => {
-      const r = planRecipe(invokeai, linux, { env: { ...TOKEN, ...env }, set, probes: { ...fresh.linux, invokeai: { git: 'present', exists: 'repo', head: FORK_COMMIT, dirty: '0', origin: hex('https://github.com/nunocoracao/InvokeAI.git') }, models: { kind: 'directory', perm: 'drwxr-xr-x', owner: 'ana' } } })
+      const r = planRecipe(invokeai, linux, { env: { ...TOKEN, ...env }, set, probes: { ...fresh.linux, 'prereq/tools': TOOLS, invokeai: { git: 'present', exists: 'repo', head: FORK_COMMIT, dirty: '0', origin: hex('https://github.com/nunocoracao/InvokeAI.git') }, models: { kind: 'directory', perm: 'drwxr-xr-x', owner: 'ana' } } })
       return r.order.find((x) => x.id === DL)?.changes[0] ?? ''
     }
     expect(url({})).toContain('download https://huggingface.co/CompVis/stable-diffusion-v-1-4-original/resolve/main/sd-v1-4-full-ema.ckpt')
@@ -189,7 +191,7 @@ describe('recipes/invokeai: hub and options', () => {
   })
 
   it('an unreachable hub is a warning ("not checked"), not a failure', () => {
-    const probes = { ...fresh.linux, invokeai: { git: 'present', exists: 'repo', head: FORK_COMMIT, dirty: '0', origin: hex('https://github.com/nunocoracao/InvokeAI.git') }, models: { kind: 'directory', perm: 'drwxr-xr-x', owner: 'ana' }, [DL]: { stampok: '0', exists: '0', head: hex('curl: (6) Could not resolve host: huggingface.co\n') } }
+    const probes = { ...fresh.linux, 'prereq/tools': TOOLS, invokeai: { git: 'present', exists: 'repo', head: FORK_COMMIT, dirty: '0', origin: hex('https://github.com/nunocoracao/InvokeAI.git') }, models: { kind: 'directory', perm: 'drwxr-xr-x', owner: 'ana' }, [DL]: { stampok: '0', exists: '0', head: hex('curl: (6) Could not resolve host: huggingface.co\n') } }
     const r = planRecipe(invokeai, linux, { env: TOKEN, probes })
     expect(r.order.find((x) => x.id === DL)?.status).toBe('changed')
     expect(r.warnings).toEqual([expect.stringMatching(/^download:.*: https:\/\/huggingface\.co\/.* not checked \(curl: \(6\) Could not resolve host: huggingface\.co\)/)])
@@ -197,14 +199,14 @@ describe('recipes/invokeai: hub and options', () => {
 
   it('a gated checkpoint without accepted licence fails the plan in seconds, with the model page', () => {
     const head = 'HTTP/2 403\r\nx-error-code: GatedRepo\r\nx-error-message: Access to model CompVis/stable-diffusion-v-1-4-original is restricted. You must have access to it and be authenticated to access it. Please log in.\r\n\r\n'
-    const probes = { ...fresh.linux, invokeai: { git: 'present', exists: 'repo', head: FORK_COMMIT, dirty: '0', origin: hex('https://github.com/nunocoracao/InvokeAI.git') }, models: { kind: 'directory', perm: 'drwxr-xr-x', owner: 'ana' }, [DL]: { stampok: '0', exists: '0', head: hex(head) } }
+    const probes = { ...fresh.linux, 'prereq/tools': TOOLS, invokeai: { git: 'present', exists: 'repo', head: FORK_COMMIT, dirty: '0', origin: hex('https://github.com/nunocoracao/InvokeAI.git') }, models: { kind: 'directory', perm: 'drwxr-xr-x', owner: 'ana' }, [DL]: { stampok: '0', exists: '0', head: hex(head) } }
     const c = planRecipe(invokeai, linux, { env: TOKEN, probes }).order.find((x) => x.id === DL)
     expect(c?.status).toBe('failed')
     expect(c?.error).toMatch(/huggingface\.co\/CompVis\/stable-diffusion-v-1-4-original/)
   })
 
   it('test-only overrides: a stand-in hub (HF_ENDPOINT) with its small file, or another URL; the model.sha256 follows the hash', () => {
-    const probes = { ...fresh.linux, invokeai: { git: 'present', exists: 'repo', head: FORK_COMMIT, dirty: '0', origin: hex('https://github.com/nunocoracao/InvokeAI.git') }, models: { kind: 'directory', perm: 'drwxr-xr-x', owner: 'ana' } }
+    const probes = { ...fresh.linux, 'prereq/tools': TOOLS, invokeai: { git: 'present', exists: 'repo', head: FORK_COMMIT, dirty: '0', origin: hex('https://github.com/nunocoracao/InvokeAI.git') }, models: { kind: 'directory', perm: 'drwxr-xr-x', owner: 'ana' } }
     const small = planRecipe(invokeai, linux, { env: { ...TOKEN, HF_ENDPOINT: 'http://10.0.0.1:8080' }, set: { checkpointSha256: 'A'.repeat(64), checkpointSize: 1024 }, probes })
     expect(small.order.find((x) => x.id === DL)?.changes).toEqual([`download http://10.0.0.1:8080/CompVis/stable-diffusion-v-1-4-original/resolve/main/sd-v1-4-full-ema.ckpt to ${STORE}/sd-v1-4-full-ema.ckpt (1024 bytes), sha256 from the recipe`])
     expect(small.order.find((x) => x.id === 'model-sha256')?.status).toBe('pending')

@@ -1,5 +1,6 @@
 import type { Facts, GpuFacts } from '../../lib/core/types.ts'
 import { CHECKPOINTS } from '../../recipes/invokeai.ts'
+import { defaultModelStore } from '../../recipes/invokeai/store.ts'
 import type { ReplayedFs } from './types.ts'
 
 /**
@@ -56,8 +57,13 @@ export const REPLAYS: Record<string, RecipeReplay> = {
     // The default options: the fork's checkout in ~/invokeai, the full-EMA checkpoint with its known hash.
     converged(f) {
       const models = ['invokeai', 'models', 'ldm', 'stable-diffusion-v1']
+      // The checkpoint's one copy in the model store (its download is answered as converged), and the checkout's link to it.
+      const store = defaultModelStore(f)
+      const ckpt = `${store}${f.os === 'windows' ? '\\' : '/'}sd-v1-4-full-ema.ckpt`
       return {
+        [store]: dir(f),
         [join(f, ...models)]: dir(f),
+        [join(f, ...models, 'model.ckpt')]: { kind: 'link', perm: f.os === 'darwin' ? 'lrwxr-xr-x' : 'lrwxrwxrwx', owner: f.user, target: ckpt },
         [join(f, ...models, 'model.sha256')]: file(f, CHECKPOINTS['sd-v1-4-full-ema.ckpt'].sha256),
       }
     },

@@ -28,7 +28,7 @@ async function simulate(file: string, extra: string[] = [], env: Record<string, 
 }
 
 describe('recipes/invokeai against the shipped macOS arm64 snapshots', () => {
-  it('fresh: the whole plan in dependency order (Command Line Tools, arm64 Miniforge, the checkpoint; the rest re-checked after what it needs), exit 2', async () => {
+  it('fresh: the whole plan in dependency order (Command Line Tools, arm64 Miniforge, the model store; the rest re-checked after what it needs), exit 2', async () => {
     const r = await simulate(`${DIR}/macos-arm64-fresh.json`)
     expect(r.stderr).toMatch(/^statecraft: studio-mac: planned from a snapshot of \S+, built from the replayed outputs of the fixture tables \(scripts\/replayed-snapshot\.ts\): a fresh host; nothing is contacted\n$/)
     expect(r.stdout).toMatch(/^studio-mac: changes pending \(recipe invokeai, \d+ ms, 0 round trips\)\n/)
@@ -42,8 +42,12 @@ describe('recipes/invokeai against the shipped macOS arm64 snapshots', () => {
       re-checked after prereq/xcode
   ? models (pending)
       re-checked after invokeai
-  ~ checkpoint (will change)
-      download ${URL} to /Users/ana/invokeai/models/ldm/stable-diffusion-v1/model.ckpt (7.70 GB), sha256 from the recipe
+  ~ directory:/Users/ana/Library/Application Support/statecraft/models (will change)
+      create directory /Users/ana/Library/Application Support/statecraft/models
+  ? download:/Users/ana/Library/Application Support/statecraft/models/sd-v1-4-full-ema.ckpt (pending)
+      re-checked after prereq/xcode
+  ? checkpoint (pending)
+      re-checked after models
   ? model-sha256 (pending)
       re-checked after checkpoint
   ? env (pending)
@@ -54,15 +58,15 @@ describe('recipes/invokeai against the shipped macOS arm64 snapshots', () => {
       re-checked after model-sha256
   ? health (pending)
       re-checked after service
-  3 to change, 1 unchanged, 8 pending, 0 failed, 0 skipped
-Plan: changes pending — 1 host (0 failed), 3 to change, 1 unchanged, 8 pending, 0 failed, 0 skipped
+  3 to change, 1 unchanged, 10 pending, 0 failed, 0 skipped
+Plan: changes pending — 1 host (0 failed), 3 to change, 1 unchanged, 10 pending, 0 failed, 0 skipped
 `)
     expect(r.code).toBe(2)
   })
 
   it('converged: 0 to change, exit 0', async () => {
     const r = await simulate(`${DIR}/macos-arm64-converged.json`)
-    expect(r.plan).toBe('  0 to change, 12 unchanged, 0 pending, 0 failed, 0 skipped\nPlan: nothing to do — 1 host (0 failed), 0 to change, 12 unchanged, 0 pending, 0 failed, 0 skipped\n')
+    expect(r.plan).toBe('  0 to change, 14 unchanged, 0 pending, 0 failed, 0 skipped\nPlan: nothing to do — 1 host (0 failed), 0 to change, 14 unchanged, 0 pending, 0 failed, 0 skipped\n')
     expect(r.code).toBe(0)
   })
 
@@ -74,7 +78,7 @@ Plan: changes pending — 1 host (0 failed), 3 to change, 1 unchanged, 8 pending
       writeFileSync(`${dir}/${name}.json`, JSON.stringify(snapshotFile(snap, { statecraft: '0.1.0', recipe: 'invokeai', origin: 'test' })))
       return `${dir}/${name}.json`
     }
-    const before = ['prereq/xcode', 'prereq/conda', 'prereq/rustup', 'invokeai', 'models', 'checkpoint', 'model-sha256']
+    const before = ['prereq/xcode', 'prereq/conda', 'prereq/rustup', 'invokeai', 'models', 'directory:/Users/ana/Library/Application Support/statecraft/models', 'download:/Users/ana/Library/Application Support/statecraft/models/sd-v1-4-full-ema.ckpt', 'checkpoint', 'model-sha256']
     const cloned = await simulate(write('cloned', before))
     expect(cloned.plan).toContain(`  ~ env (will change)
       create conda env invokeai with /Users/ana/miniforge3/bin/conda (CONDA_SUBDIR=osx-arm64) from /Users/ana/invokeai/environment-mac.yml (sha256 `)
@@ -88,13 +92,13 @@ Plan: changes pending — 1 host (0 failed), 3 to change, 1 unchanged, 8 pending
       load gui/501/invokeai (launchctl bootstrap; not loaded)
   ? health (pending)
       re-checked after service
-  1 to change, 10 unchanged, 1 pending`)
+  1 to change, 12 unchanged, 1 pending`)
     expect(built.code).toBe(2)
   })
 })
 
 describe('recipes/invokeai against the shipped Windows 11 snapshots', () => {
-  it('fresh: git by winget, the Miniforge .exe, rustup with 1.72.1, the checkpoint; the rest re-checked, exit 2', async () => {
+  it('fresh: git by winget, the Miniforge .exe, rustup with 1.72.1, the model store; the rest re-checked, exit 2', async () => {
     const r = await simulate(`${DIR}/windows11-fresh.json`)
     expect(r.stdout).toMatch(/^gaming-pc: changes pending \(recipe invokeai, \d+ ms, 0 round trips\)\n/)
     expect(r.plan).toBe(`  ~ prereq/git (will change)
@@ -108,8 +112,12 @@ describe('recipes/invokeai against the shipped Windows 11 snapshots', () => {
       re-checked after prereq/git
   ? models (pending)
       re-checked after invokeai
-  ~ checkpoint (will change)
-      download ${URL} to C:\\Users\\ana\\invokeai\\models\\ldm\\stable-diffusion-v1\\model.ckpt (7.70 GB), sha256 from the recipe
+  ~ directory:C:\\Users\\ana\\AppData\\Local\\statecraft\\models (will change)
+      create directory C:\\Users\\ana\\AppData\\Local\\statecraft\\models
+  ? download:C:\\Users\\ana\\AppData\\Local\\statecraft\\models\\sd-v1-4-full-ema.ckpt (pending)
+      re-checked after prereq/git
+  ? checkpoint (pending)
+      re-checked after models
   ? model-sha256 (pending)
       re-checked after checkpoint
   ? env (pending)
@@ -120,8 +128,8 @@ describe('recipes/invokeai against the shipped Windows 11 snapshots', () => {
       re-checked after model-sha256
   ? health (pending)
       re-checked after service
-  4 to change, 1 unchanged, 7 pending, 0 failed, 0 skipped
-Plan: changes pending — 1 host (0 failed), 4 to change, 1 unchanged, 7 pending, 0 failed, 0 skipped
+  4 to change, 1 unchanged, 9 pending, 0 failed, 0 skipped
+Plan: changes pending — 1 host (0 failed), 4 to change, 1 unchanged, 9 pending, 0 failed, 0 skipped
 `)
     expect(r.code).toBe(2)
   })
@@ -130,8 +138,8 @@ Plan: changes pending — 1 host (0 failed), 4 to change, 1 unchanged, 7 pending
     const r = await simulate(`${DIR}/windows11-converged.json`, ['--json'])
     const host = (JSON.parse(r.stdout) as { hosts: { connections: number; roundTrips: number; summary: object; resources: { id: string; status: string }[] }[] }).hosts[0]!
     expect([host.connections, host.roundTrips]).toEqual([0, 0])
-    expect(host.summary).toMatchObject({ changed: 0, unchanged: 12, pending: 0, failed: 0 })
-    expect(host.resources.map((x) => x.id)).toEqual(['prereq/git', 'prereq/conda', 'prereq/rustup', 'preflight', 'invokeai', 'models', 'checkpoint', 'model-sha256', 'env', 'preload', 'service', 'health'])
+    expect(host.summary).toMatchObject({ changed: 0, unchanged: 14, pending: 0, failed: 0 })
+    expect(host.resources.map((x) => x.id)).toEqual(['prereq/git', 'prereq/conda', 'prereq/rustup', 'preflight', 'invokeai', 'models', 'directory:C:\\Users\\ana\\AppData\\Local\\statecraft\\models', 'download:C:\\Users\\ana\\AppData\\Local\\statecraft\\models\\sd-v1-4-full-ema.ckpt', 'checkpoint', 'model-sha256', 'env', 'preload', 'service', 'health'])
     expect(r.code).toBe(0)
   })
 })
@@ -150,13 +158,13 @@ describe('what a simulation cannot answer', () => {
     }
   })
 
-  it('without HF_TOKEN the preflight and the checkpoint ask the hub another way (no Authorization): both unknown, exit 1', async () => {
+  it('without HF_TOKEN the preflight and the checkpoint\'s download ask the hub another way (no Authorization): both unknown, exit 1', async () => {
     const home = tempDir()
     const r = await cli(['--simulate', `${DIR}/macos-arm64-converged.json`, '--json'], { cwd: home, home, env: { HF_TOKEN: '' } })
     const host = (JSON.parse(r.stdout) as { hosts: { resources: { id: string; changes: string[] }[] }[] }).hosts[0]!
     expect(host.resources.filter((x) => x.changes.some((c) => c.startsWith('unknown'))).map((x) => [x.id, x.changes[0]])).toEqual([
       ['preflight', 'unknown: not in snapshot (its probe changed since the recording)'],
-      ['checkpoint', 'unknown: not in snapshot (its probe changed since the recording)'],
+      ['download:/Users/ana/Library/Application Support/statecraft/models/sd-v1-4-full-ema.ckpt', 'unknown: not in snapshot (its probe changed since the recording)'],
     ])
     expect(r.code).toBe(1)
   })

@@ -1,5 +1,5 @@
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { homedir, tmpdir } from 'node:os'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LAB_BASE_ENV, removeSharedBase } from './helpers/lab/base.ts'
 import { removeStaleTestUsers, removeTestUser, TEST_PASSWORD, TEST_PASSWORD_ENV } from './helpers/sshd.ts'
@@ -13,8 +13,9 @@ import { ProcessSweep, registeredSecrets, SECRETS_FILE_ENV } from './helpers/swe
  *   (helpers/sweep.ts); any hit fails the run.
  * - What the tests create on the machine (the test user and its sudoers entry) goes at the end,
  *   also when the run is interrupted.
- * - The real home is not the tests' to touch: a run that takes the run lock in ~/.statecraft (a
- *   converge on `local` without a temp HOME) fails, and two such tests would refuse each other.
+ * - The real home is not the tests' to touch: every worker gets HOME = a directory of this run's
+ *   own, and a run in which a test took the run lock there (a converge on `local` without a temp
+ *   HOME of its own: two such tests would refuse each other) fails.
  * - The e2e lab's base rootfs: only its path is chosen here, so every test file that starts a lab
  *   shares one (the first builds it); a run without lab tests builds nothing. It goes at the end.
  */
@@ -27,7 +28,9 @@ export default function setup(): () => void {
   // A base named by whoever started the run (to keep one between runs) is theirs to remove.
   const labBase = process.env[LAB_BASE_ENV] ? undefined : join(tmpdir(), `sc-e2e-root-run${process.pid}-${Date.now().toString(36)}`)
   if (labBase) process.env[LAB_BASE_ENV] = labBase
-  const homeState = realHomeState()
+  const runHome = join(dir, 'home')
+  mkdirSync(runHome, { mode: 0o700 })
+  process.env.HOME = runHome
   // A run killed outright (SIGKILL) had no teardown: its user and sudoers entry go now.
   if (process.getuid?.() === 0) for (const u of removeStaleTestUsers()) console.warn(`removed the test user ${u} of an earlier run that was killed`)
   const sweep = new ProcessSweep(() => registeredSecrets(file)).start()
@@ -46,28 +49,20 @@ export default function setup(): () => void {
   return () => {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
+    const lockTaken = existsSync(join(runHome, '.statecraft'))
     const hits = [...sweep.hits]
     const samples = sweep.samples
     cleanup()
     const failure =
-      hits.length > 0 ? `a registered secret appeared on a command line:\n${hits.join('\n')}` : samples === 0 ? 'the process table was never sampled' : ''
-    if (realHomeState() !== homeState) {
-      process.exitCode = 1
-      throw new Error(`a test took the run lock in the real home (${join(homedir(), '.statecraft')}): give its converge a host with a temp HOME (localHost(dir) from test/helpers/tmp.ts)`)
-    }
+      hits.length > 0 ? `secrets sweep: a registered secret appeared on a command line:\n${hits.join('\n')}`
+      : samples === 0 ? 'secrets sweep: the process table was never sampled'
+      : lockTaken ? 'a test took the run lock in the HOME the run gives its workers (~/.statecraft): give its converge a host with a temp HOME of its own (localHost(dir) from test/helpers/tmp.ts)'
+      : ''
     if (failure) {
       // vitest reports an error thrown here but keeps exit code 0: set it, so CI fails.
       process.exitCode = 1
-      throw new Error(`secrets sweep: ${failure}`)
+      throw new Error(failure)
     }
   }
 }
 
-/** The real ~/.statecraft's change time, or 'absent': taking or releasing a lock there changes it. */
-function realHomeState(): string {
-  try {
-    return String(statSync(join(homedir(), '.statecraft')).mtimeMs)
-  } catch {
-    return 'absent'
-  }
-}

@@ -1,9 +1,18 @@
+import { versionSatisfies } from '../../lib/facts/version.ts'
 import type { Facts } from '../../lib/index.ts'
 import type { TorchBuild } from './backend.ts'
 
 /** PyTorch's own wheel index; `<base>/<backend>` serves the cuXYZ / rocmX.Y / cpu builds. */
 export const TORCH_INDEX = 'https://download.pytorch.org/whl'
 export const PYTHON = '3.12'
+
+/**
+ * The Python an InvokeAI release installs on: up to 5.9 its pyproject requires Python < 3.12
+ * (`requires-python = ">=3.10, <3.12"`), so those get 3.11; 5.10 and later take 3.12.
+ */
+export function pythonFor(version: string): string {
+  return versionSatisfies(version, '<5.10.0') ? '3.11' : PYTHON
+}
 
 /** How the env is built: uv where it is or can be installed, else the host's python3 with venv + pip. */
 export type Route = 'uv' | 'pip'
@@ -25,7 +34,7 @@ export function envProgram(facts: Facts, env: string, name: string): string {
 }
 
 /**
- * The argv that build one env (pure). uv: `uv venv --python 3.12`, then `uv pip install` with
+ * The argv that build one env (pure). uv: `uv venv --python 3.12` (3.11 up to InvokeAI 5.9), then `uv pip install` with
  * `--torch-backend` (uv sends only the torch packages to PyTorch's index). pip: the host's
  * python3 -m venv, then pip with PyTorch's index first and PyPI second, since pip has no
  * per-package index. MPS (Apple Silicon) is PyPI's default wheels: no flag, no index.
@@ -39,7 +48,7 @@ export function envCommands(facts: Facts, o: { route: Route; env: string; versio
   if (o.route === 'uv') {
     const uv = o.uv ?? 'uv'
     return {
-      create: [uv, 'venv', '--python', PYTHON, o.env],
+      create: [uv, 'venv', '--python', pythonFor(o.version), o.env],
       install: [uv, 'pip', 'install', '--python', python, ...(o.index ? ['--index-url', o.index] : []),
         ...(o.build.backend === 'mps' ? [] : [`--torch-backend=${o.build.backend}`]), spec],
       python,

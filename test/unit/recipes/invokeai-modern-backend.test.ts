@@ -130,6 +130,14 @@ describe('the commands per route and OS', () => {
     expect(c.web).toBe('/home/ubuntu/invokeai/envs/6.0.0/bin/invokeai-web')
   })
 
+  it('uv for InvokeAI 5.9 and older: Python 3.11 (their pyproject requires < 3.12); 5.10 on: 3.12', () => {
+    const at = (version: string): string[] => envCommands(h100Facts(), { route: 'uv', env: '/e', version, build: build(h100Facts(), '2.4') }).create
+    expect(at('5.9.1')).toEqual(['uv', 'venv', '--python', '3.11', '/e'])
+    expect(at('5.0.0')).toEqual(['uv', 'venv', '--python', '3.11', '/e'])
+    expect(at('5.10.0')).toEqual(['uv', 'venv', '--python', '3.12', '/e'])
+    expect(at('6.9.0')).toEqual(['uv', 'venv', '--python', '3.12', '/e'])
+  })
+
   it('uv on the RTX 2070 Windows PC: Scripts\\python.exe, cu126', () => {
     const c = envCommands(rtx2070, { route: 'uv', env: 'C:\\Users\\ana\\invokeai\\envs\\6.0.0', version: '6.0.0', uv: 'C:\\Users\\ana\\.local\\bin\\uv.exe', build: build(rtx2070) })
     expect(c.install).toEqual(['C:\\Users\\ana\\.local\\bin\\uv.exe', 'pip', 'install', '--python', 'C:\\Users\\ana\\invokeai\\envs\\6.0.0\\Scripts\\python.exe', '--torch-backend=cu126', 'invokeai==6.0.0'])

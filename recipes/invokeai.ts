@@ -57,7 +57,10 @@ export default defineRecipe({
     const sep = win ? '\\' : '/'
     const condaPrefix = o.condaPrefix ?? `~/${o.conda === 'miniforge' ? 'miniforge3' : o.conda === 'miniconda' ? 'miniconda3' : 'anaconda3'}`
     // The download needs curl, which prereq/tools brings on Linux (and the Mac's tools, git): after them.
-    const store = modelStore(facts, o, { after: ['preflight'], downloadAfter: [`prereq/${toolsId(facts)}`], notify: o.service ? ['service'] : [] })
+    // The download runs curl: a fresh Debian may lack it until prereq/tools; macOS ships curl and
+    // Windows downloads with PowerShell, so there it need not wait for the CLT or git (and a fresh
+    // host's plan can say what the 7.7 GB download will do).
+    const store = modelStore(facts, o, { after: ['preflight'], ...(facts.os === 'linux' ? { downloadAfter: [`prereq/${toolsId(facts)}`] } : {}), notify: o.service ? ['service'] : [] })
     const ckpt = store.checkpoint
     const modelDir = `${root}${sep}models${sep}ldm${sep}stable-diffusion-v1`
     const python = absolute(win ? `${condaPrefix}\\envs\\${o.envName}\\python.exe` : `${condaPrefix}/envs/${o.envName}/bin/python`, facts)

@@ -29,8 +29,9 @@ describe('provision.ts', () => {
     expect(r.code).toBe(2)
     const host = JSON.parse(r.stdout).hosts[0]
     expect(host.resources.map((x: { id: string }) => x.id)).toEqual(expect.arrayContaining(['preflight', 'prereq/conda', 'prereq/rustup', 'invokeai', 'checkpoint', 'env', 'preload']))
-    expect(host.resources.find((x: { id: string }) => x.id === 'checkpoint').changes[0]).toMatch(/^download http:\/\/127\.0\.0\.1:9\/CompVis\/stable-diffusion-v-1-4-original\/resolve\/main\/sd-v1-4-full-ema\.ckpt/)
-    expect(host.warnings).toEqual(expect.arrayContaining([expect.stringMatching(/^checkpoint: http:\/\/127\.0\.0\.1:9\/.* not checked \(curl: \(7\)/)]))
+    // The checkpoint is downloaded into the model store (its resource's default id) and linked as `checkpoint`.
+    expect(host.resources.find((x: { id: string }) => x.id.startsWith('download:')).changes[0]).toMatch(/^download http:\/\/127\.0\.0\.1:9\/CompVis\/stable-diffusion-v-1-4-original\/resolve\/main\/sd-v1-4-full-ema\.ckpt/)
+    expect(host.warnings).toEqual(expect.arrayContaining([expect.stringMatching(/^download:.*\/sd-v1-4-full-ema\.ckpt: http:\/\/127\.0\.0\.1:9\/.* not checked \(curl: \(7\)/)]))
     expect(existsSync(`${home}/invokeai`)).toBe(false)
     expect(r.stdout).not.toContain('hf_clitesttoken')
   })
@@ -39,7 +40,7 @@ describe('provision.ts', () => {
     const home = tempDir()
     const r = await cli(['check'], { cwd: home, home })
     expect(r.stdout).toMatch(/Checking recipe invokeai/)
-    for (const os of ['Linux', 'macOS', 'Windows']) expect(r.stdout).toMatch(new RegExp(`${os} \\(.*\\): ok, 12 resources valid`))
+    for (const os of ['Linux', 'macOS', 'Windows']) expect(r.stdout).toMatch(new RegExp(`${os} \\(.*\\): ok, 14 resources valid`))
     expect(r.code).toBe(0)
   })
 

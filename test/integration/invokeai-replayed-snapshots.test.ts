@@ -44,8 +44,8 @@ describe('recipes/invokeai against the shipped macOS arm64 snapshots', () => {
       re-checked after invokeai
   ~ directory:/Users/ana/Library/Application Support/statecraft/models (will change)
       create directory /Users/ana/Library/Application Support/statecraft/models
-  ? download:/Users/ana/Library/Application Support/statecraft/models/sd-v1-4-full-ema.ckpt (pending)
-      re-checked after prereq/xcode
+  ~ download:/Users/ana/Library/Application Support/statecraft/models/sd-v1-4-full-ema.ckpt (will change)
+      download https://huggingface.co/CompVis/stable-diffusion-v-1-4-original/resolve/main/sd-v1-4-full-ema.ckpt to /Users/ana/Library/Application Support/statecraft/models/sd-v1-4-full-ema.ckpt (7.70 GB), sha256 from the recipe
   ? checkpoint (pending)
       re-checked after models
   ? model-sha256 (pending)
@@ -58,8 +58,8 @@ describe('recipes/invokeai against the shipped macOS arm64 snapshots', () => {
       re-checked after model-sha256
   ? health (pending)
       re-checked after service
-  3 to change, 1 unchanged, 10 pending, 0 failed, 0 skipped
-Plan: changes pending — 1 host (0 failed), 3 to change, 1 unchanged, 10 pending, 0 failed, 0 skipped
+  4 to change, 1 unchanged, 9 pending, 0 failed, 0 skipped
+Plan: changes pending — 1 host (0 failed), 4 to change, 1 unchanged, 9 pending, 0 failed, 0 skipped
 `)
     expect(r.code).toBe(2)
   })
@@ -114,8 +114,8 @@ describe('recipes/invokeai against the shipped Windows 11 snapshots', () => {
       re-checked after invokeai
   ~ directory:C:\\Users\\ana\\AppData\\Local\\statecraft\\models (will change)
       create directory C:\\Users\\ana\\AppData\\Local\\statecraft\\models
-  ? download:C:\\Users\\ana\\AppData\\Local\\statecraft\\models\\sd-v1-4-full-ema.ckpt (pending)
-      re-checked after prereq/git
+  ~ download:C:\\Users\\ana\\AppData\\Local\\statecraft\\models\\sd-v1-4-full-ema.ckpt (will change)
+      download https://huggingface.co/CompVis/stable-diffusion-v-1-4-original/resolve/main/sd-v1-4-full-ema.ckpt to C:\\Users\\ana\\AppData\\Local\\statecraft\\models\\sd-v1-4-full-ema.ckpt (7.70 GB), sha256 from the recipe
   ? checkpoint (pending)
       re-checked after models
   ? model-sha256 (pending)
@@ -128,8 +128,8 @@ describe('recipes/invokeai against the shipped Windows 11 snapshots', () => {
       re-checked after model-sha256
   ? health (pending)
       re-checked after service
-  4 to change, 1 unchanged, 9 pending, 0 failed, 0 skipped
-Plan: changes pending — 1 host (0 failed), 4 to change, 1 unchanged, 9 pending, 0 failed, 0 skipped
+  5 to change, 1 unchanged, 8 pending, 0 failed, 0 skipped
+Plan: changes pending — 1 host (0 failed), 5 to change, 1 unchanged, 8 pending, 0 failed, 0 skipped
 `)
     expect(r.code).toBe(2)
   })

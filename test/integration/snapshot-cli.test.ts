@@ -99,8 +99,8 @@ describe('--snapshot and --simulate', () => {
     // snapshot, the whole plan, and still not one socket (not even AF_UNIX) and no connect.
     const ai = run([`${out}/provision.js`, '--simulate', `${ROOT}recipes/snapshots/invokeai/macos-arm64-fresh.json`, '--recipe', 'invokeai'], { HF_TOKEN: 'hf_any_token_of_the_reviewer' })
     expect(ai.status, ai.stderr).toBe(2)
-    for (const id of ['prereq/xcode (will change)', 'prereq/conda (will change)', 'prereq/rustup (pending)', 'invokeai (pending)', 'checkpoint (will change)', 'env (pending)', 'service (pending)', 'health (pending)']) expect(ai.stdout).toContain(id)
-    expect(ai.stdout).toContain('3 to change, 1 unchanged, 8 pending, 0 failed')
+    for (const id of ['prereq/xcode (will change)', 'prereq/conda (will change)', 'prereq/rustup (pending)', 'invokeai (pending)', 'sd-v1-4-full-ema.ckpt (will change)', 'checkpoint (pending)', 'env (pending)', 'service (pending)', 'health (pending)']) expect(ai.stdout).toContain(id)
+    expect(ai.stdout).toContain('4 to change, 1 unchanged, 9 pending, 0 failed')
     expect(readFileSync(trace, 'utf8')).toBe('')
   })
 })

@@ -1,8 +1,11 @@
-import { parse as parseYaml } from 'yaml'
+import { lazy } from './lazy.ts'
 import { coerceOption, type OptionType } from './coerce.ts'
 import { ValidationError } from './errors.ts'
 import { localOptions, lookupVar, optionTable, type OptionEntry } from './option-table.ts'
 import type { CostlyFact, Facts, Resource } from './types.ts'
+
+// Only for a --set value that is not a plain string: loaded on first use (lazy.ts).
+const yaml = lazy<typeof import('yaml')>('yaml')
 
 export type { OptionType } from './coerce.ts'
 
@@ -102,7 +105,7 @@ export function parseSetArgs(pairs: string[], recipe?: Recipe<any>): Record<stri
     const raw = p.slice(eq + 1)
     let value: unknown
     try {
-      value = raw === '' || typed.has(key) ? raw : parseYaml(raw)
+      value = raw === '' || typed.has(key) ? raw : yaml().parse(raw)
     } catch {
       value = raw
     }

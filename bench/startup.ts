@@ -125,7 +125,7 @@ async function main(): Promise<void> {
     const h = fleet.hosts[0]!
     execFileSync('chmod', ['777', work])
     writeFileSync(join(work, 'hosts.yaml'), `hosts:\n  h01:\n    address: ${h.address}\n    port: ${h.port}\n    user: ${TEST_USER}\n    lockPath: ${work}/h01.lock\n`)
-    const env = { ...process.env, HOME: home, NO_COLOR: '1' }
+    const env = { ...process.env, HOME: home, NO_COLOR: '1', STARTUP_PORT: String(h.port) }
     const opts = ['--inventory', join(work, 'hosts.yaml'), '--recipe', join(ROOT, 'bench/workload.mjs'), '--set', `root=${work}/sc`, '--host', 'h01']
     const key = join(home, '.ssh', 'id_ed25519')
     const all: Record<string, Cmd> = {
@@ -177,10 +177,11 @@ async function main(): Promise<void> {
         await run({ ...c, args: c.cmd === 'npx' ? [c.args[0] as string, ...flags, ...c.args.slice(1)] : [...flags, ...c.args] }, env)
       }
     }
-    if (all.bin && entries.includes(all.bin)) {
-      const launches = await hostLaunches(servers[0] as TestSshd, all.bin, env, work)
+    for (const c of [all['bin-before'], all.bin]) {
+      if (!c || !entries.includes(c)) continue
+      const launches = await hostLaunches(servers[0] as TestSshd, c, env, work)
       const n = Object.values(launches).reduce((x, y) => x + y, 0)
-      console.log(`\nhost: ${n} programs launched for one no-op: ${Object.entries(launches).map(([p, k]) => `${p} ${k}`).join(', ')}`)
+      console.log(`\nhost, ${c.label}: ${n} programs launched for one no-op: ${Object.entries(launches).map(([p, k]) => `${p} ${k}`).join(', ')}`)
     }
   } finally {
     for (const s of servers) await s.stop()

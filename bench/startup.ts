@@ -66,7 +66,8 @@ function run(c: Cmd, env: NodeJS.ProcessEnv, wrap: string[] = []): Promise<numbe
 /** Files opened under the package (lib/, recipes/, dist/) and node_modules/<pkg>, from an strace log. */
 function modules(log: string, root: string): { ours: number; bytes: number; byPkg: Record<string, number> } {
   const seen = new Set<string>()
-  for (const m of log.matchAll(/openat\([^"]*"([^"]+\.(?:[cm]?js|[cm]?ts|json))", [^)]*\) = \d+/g)) seen.add(m[1] as string)
+  // A call another thread interrupts is logged as `<unfinished ...>`, its result on a later line.
+  for (const m of log.matchAll(/openat\([^"]*"([^"]+\.(?:[cm]?js|[cm]?ts|json))", [^)\n]*(?:\) = \d+|<unfinished \.\.\.>)/g)) seen.add(m[1] as string)
   const byPkg: Record<string, number> = {}
   let ours = 0
   let bytes = 0
@@ -150,7 +151,7 @@ async function main(): Promise<void> {
       for (const c of entries) ms.get(c)?.push(await run(c, env))
     }
     console.log(`${RUNS} runs each, alternating; 1-min load ${Math.min(...load).toFixed(1)}–${Math.max(...load).toFixed(1)}\n`)
-    for (const c of entries) {
+    for (const c of RUNS > 0 ? entries : []) {
       const xs = ms.get(c) as number[]
       const after = afterConnect.get(c)?.slice(-RUNS)
       const split = after ? `; before the first connect ${(median(xs) - median(after)).toFixed(0)} ms, after it ${median(after).toFixed(0)} ms` : ''

@@ -114,6 +114,8 @@ async function hostLaunches(sshd: TestSshd, c: Cmd, env: NodeJS.ProcessEnv, dir:
 }
 
 async function main(): Promise<void> {
+  // A reader that went away (`| head`) must not end the run before its finally stops the sshd.
+  process.stdout.on('error', () => undefined)
   if (!existsSync(join(ROOT, 'dist/provision.js'))) throw new Error('run npm run build first (dist/provision.js)')
   ensureTestUser()
   const home = mkdtempSync(join(tmpdir(), 'sc-startup-home-'))

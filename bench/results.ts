@@ -40,5 +40,8 @@ Machine: ${o.machine}. Load average (1 min) while measuring: ${o.load.map((l) =>
 ${rows.join('\n')}
 
 Versions: ${Object.entries(o.versions).map(([k, v]) => `${k}: ${v}`).join('; ')}.
+
+Start-up (where a no-op spends its time before the first byte reaches the host, and the cuts
+made): [STARTUP.md](STARTUP.md), from \`npx tsx bench/startup.ts\`.
 `
 }

@@ -1,8 +1,11 @@
-import { parse as parseYaml } from 'yaml'
+import { lazy } from './lazy.ts'
 import { coerceOption, type OptionType } from './coerce.ts'
 import { ValidationError } from './errors.ts'
 import { localOptions, lookupVar, optionTable, type OptionEntry } from './option-table.ts'
 import type { CostlyFact, Facts, Resource } from './types.ts'
+
+// Only for a --set value that is not a plain word (plainWord): loaded on first use (lazy.ts).
+const yaml = lazy<typeof import('yaml')>('yaml')
 
 export type { OptionType } from './coerce.ts'
 
@@ -92,6 +95,15 @@ export function include(recipe: Recipe<any>, opts: { prefix: string; options?: F
  * `--set key=value` pairs; values are YAML scalars (`true`, `12`, `'0644'`). Given the recipe,
  * a typed option keeps its text, so its type decides (`--set mode=0644` on a string stays "0644").
  */
+/**
+ * A value YAML reads as the same string: a letter, `_` or `/` first, then letters, digits and
+ * `_./-`, and none of YAML 1.2's null and boolean words (numbers, `.inf` and every indicator start
+ * otherwise). Most values are such paths and names: they need no YAML parser loaded at start-up.
+ */
+export function plainWord(raw: string): boolean {
+  return /^[A-Za-z_/][A-Za-z0-9_./-]*$/.test(raw) && !/^(?:true|True|TRUE|false|False|FALSE|null|Null|NULL)$/.test(raw)
+}
+
 export function parseSetArgs(pairs: string[], recipe?: Recipe<any>): Record<string, unknown> {
   const typed = new Set(recipe ? optionTable(recipe).filter((e) => e.def.type).map((e) => e.address) : [])
   const out: Record<string, unknown> = {}
@@ -102,7 +114,7 @@ export function parseSetArgs(pairs: string[], recipe?: Recipe<any>): Record<stri
     const raw = p.slice(eq + 1)
     let value: unknown
     try {
-      value = raw === '' || typed.has(key) ? raw : parseYaml(raw)
+      value = raw === '' || typed.has(key) || plainWord(raw) ? raw : yaml().parse(raw)
     } catch {
       value = raw
     }

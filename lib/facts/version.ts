@@ -1,7 +1,5 @@
-import coerce from 'semver/functions/coerce.js'
-import satisfies from 'semver/functions/satisfies.js'
-import validRange from 'semver/ranges/valid.js'
 import { ValidationError } from '../core/errors.ts'
+import { coerce, satisfies, validRange } from '../core/semver.ts'
 
 /**
  * Versions as tools print them (`git version 2.39.5`, `rustc 1.95.0 (…)`, macOS `14.2.1`,

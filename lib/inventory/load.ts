@@ -1,10 +1,14 @@
 import * as nodeFs from 'node:fs'
 import { isAbsolute, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { isMap, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml'
+import type { Document } from 'yaml'
+import { lazy } from '../core/lazy.ts'
 import { safeParse, type BaseIssue } from 'valibot'
 import { InventoryError } from '../core/errors.ts'
 import { GROUP_FIELDS, HOST_FIELDS, inventorySchema, type GroupEntry, type HostEntry } from './schema.ts'
+
+// Loaded when there is a hosts.yaml to read (lazy.ts): `--host local` and ad-hoc hosts need none.
+const yaml = lazy<typeof import('yaml')>('yaml')
 
 export interface InventoryHost extends HostEntry {
   name: string
@@ -43,6 +47,7 @@ export function loadInventory(file: string, fs: InventoryFs = nodeFs): Inventory
 const MAX_INVENTORY_CHARS = 32 * 2 ** 20
 
 export function parseInventory(text: string, file: string): Inventory {
+  const { LineCounter, parseDocument } = yaml()
   const lc = new LineCounter()
   // yaml's own uniqueKeys check compares every key with every other (40k hosts: 15 s); ours is one Set per mapping.
   const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: false, prettyErrors: false })
@@ -88,6 +93,7 @@ export function parseInventory(text: string, file: string): Inventory {
 }
 
 function firstDuplicateKey(doc: Document): { key: string; offset: number } | undefined {
+  const { isScalar, visit } = yaml()
   let found: { key: string; offset: number } | undefined
   visit(doc, {
     Map(_, map) {
@@ -108,6 +114,7 @@ function firstDuplicateKey(doc: Document): { key: string; offset: number } | und
 
 /** yaml refuses documents whose aliases would expand without bound ("billion laughs"): say where. */
 function toJS(doc: Document, pos: (o: number) => string, file: string): unknown {
+  const { visit } = yaml()
   try {
     return doc.toJS({ maxAliasCount: 1000 }) ?? {}
   } catch (e) {
@@ -123,6 +130,7 @@ function toJS(doc: Document, pos: (o: number) => string, file: string): unknown 
 }
 
 function issueError(issue: BaseIssue<unknown>, doc: Document, pos: (o: number) => string, file: string): InventoryError {
+  const { isMap, isScalar } = yaml()
   const path = (issue.path ?? []).map((p) => String(p.key))
   const nodeAt = (p: string[]): { range?: [number, number, number] } | undefined => doc.getIn(p, true) as never
   if (issue.type === 'strict_object' && issue.expected === 'never') {

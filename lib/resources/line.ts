@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import { StatecraftError } from '../core/errors.ts'
 import type { ChangeText, Step } from '../core/types.ts'
-import { quote } from '../shell/posix/quote.ts'
+import { CONTENT_READ_LIMIT, contentSnippet, statSnippet } from '../shell/posix/lib.ts'
 import { decodeHex } from '../shell/protocol.ts'
 import { parseStat, type Stat, statProbe } from '../shell/stat.ts'
 import { psContent, psWrite } from '../shell/powershell/lib.ts'
@@ -33,7 +33,7 @@ interface LineCurrent extends Stat {
 /** 'conflict': not an editable regular file; apply refuses it. */
 type LineOp = { op: 'create' } | { op: 'edit' } | { op: 'conflict' }
 
-const READ_LIMIT = 1024 * 1024
+const READ_LIMIT = CONTENT_READ_LIMIT
 
 /** The content to write, or none; refuses a path that is not an editable regular file. */
 function newContent(d: LineOptions, c: LineCurrent): string | undefined {
@@ -82,7 +82,8 @@ export const line = defineResource<LineOptions, LineCurrent, LineOp>({
   parse(data) {
     const c: LineCurrent = parseStat(data)
     if (data.has('content')) c.content = decodeHex(data.get('content'))
-    if (data.get('toolarge') === '1') c.tooLarge = true
+    // POSIX: sc_content prints a hash instead of the bytes past its limit; PowerShell: toolarge=1.
+    if (data.get('toolarge') === '1' || data.has('sha256')) c.tooLarge = true
     return c
   },
   diff(d, c) {
@@ -94,13 +95,9 @@ export const line = defineResource<LineOptions, LineCurrent, LineOp>({
     return edit ? [{ op: 'edit', text: edit.text, ...contentDiff(d, before, edit.after) }] : []
   },
   posix: {
-    probe(d) {
-      const p = quote(d.path)
-      return [
-        statProbe(d.path, 'posix'),
-        `if [ -f ${p} ]; then if [ "$(wc -c < ${p} | tr -d ' ')" -le ${READ_LIMIT} ]; then printf 'content='; sc_hex < ${p}; echo; else echo "toolarge=1"; fi; fi`,
-      ].join('\n')
-    },
+    // Both reads lead the probe, so the batch serves them with its shared `stat` and `od`
+    // launches (shell/posix/batch.ts): no program starts per line resource, nor per file.
+    probe: (d) => `${statSnippet(d.path)}\n${contentSnippet(d.path)}`,
     apply(d, c): Step[] {
       const after = newContent(d, c)
       return after === undefined ? [] : [atomicWrite(d.path, after, c.mode ?? d.mode ?? '0644', c.owner, { fresh: c.kind === 'absent' })]

@@ -31,7 +31,7 @@ export const fileReplies: Replies = (n, { facts, fs, hex }) => {
     case 'file':
       return new Map([...stat(d.path), ...(d.content !== undefined ? content(d.path) : [])])
     case 'line':
-      return new Map([...stat(d.path), ...content(d.path).filter(([k]) => k === 'content')])
+      return new Map([...stat(d.path), ...content(d.path)])
     case 'symlink': {
       const e = at(d.path)
       return new Map([...stat(d.path), ...(e?.kind === 'link' ? ([['target', hex(e.target)]] as [string, string][]) : [])])

@@ -100,6 +100,17 @@ describe('the batched probe serves stat and content reads for all paths at once'
     expect(launches.sort()).toEqual(['od', 'stat', 'stat', 'stat'])
   })
 
+  it('reads a file several resources ask for once, and gives each of them its content', () => {
+    const dir = tempDir()
+    writeFileSync(`${dir}/profile`, 'export A=1\n')
+    writeFileSync(`${dir}/other`, 'x')
+    const paths = [`${dir}/profile`, `${dir}/other`, `${dir}/profile`, `${dir}/profile`]
+    const { data, script } = run(paths.map(ahead))
+    expect(data.map((d) => d.get('content'))).toEqual(paths.map((p) => readFileSync(p).toString('hex')))
+    expect(data.map((d) => d.get('size'))).toEqual(['11', '1', '11', '11'])
+    expect(script.match(/^sc_contents .*$/m)?.[0]).toBe(`sc_contents 0 ${quote(`${dir}/profile`)} ${quote(`${dir}/other`)}`)
+  })
+
   it('cuts long lists into chunks by count and by bytes, so no launch nears ARG_MAX', () => {
     const short = Array.from({ length: 4500 }, (_, i) => `/p${i}`)
     expect(chunks(short).map((c) => [c.at, c.words.length])).toEqual([[0, 2000], [2000, 2000], [4000, 500]])

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { checkSetKeys, defineRecipe, parseSetArgs, resolveOptions, secretValues } from '../../lib/core/recipe.ts'
+import fc from 'fast-check'
+import { parse as parseYaml } from 'yaml'
+import { checkSetKeys, defineRecipe, parseSetArgs, plainWord, resolveOptions, secretValues } from '../../lib/core/recipe.ts'
 
 const recipe = defineRecipe({
   name: 'r',
@@ -116,5 +118,21 @@ describe('typed options', () => {
   it('refuses an enum without values', () => {
     const bad = defineRecipe({ name: 'bad', options: { x: { type: 'enum' } }, resources: () => [] })
     expect(() => resolveOptions(bad, { env: {} }, 'h')).toThrow(/recipe 'bad': option 'x' has type 'enum' but no values/)
+  })
+})
+
+describe('--set values that skip the YAML parser', () => {
+  it('are exactly the values YAML reads as the same string (property: any word of the alphabet)', () => {
+    const alphabet = fc.constantFrom(...'aAzZ_/.-09ytnfoTFNxe+:#*&!'.split(''))
+    const words = fc.oneof(fc.string({ unit: alphabet, minLength: 1, maxLength: 12 }), fc.constantFrom('true', 'False', 'NULL', 'null', 'yes', 'no', 'on', '.inf', '0x1F', '1e3', '/srv/x', 'a:b', 'a #b', '~'))
+    fc.assert(
+      fc.property(words, (w) => {
+        if (plainWord(w)) expect(parseYaml(w)).toBe(w)
+      }),
+      { numRuns: 3000 },
+    )
+    // And the common ones do skip it.
+    expect(['/srv/invokeai', 'h01', 'ddim', 'v1.0', 'yes', 'a-b_c.d'].every(plainWord)).toBe(true)
+    expect(['true', 'NULL', '12', '0644', '.inf', 'a:b', '~', '*x'].some(plainWord)).toBe(false)
   })
 })

@@ -1,5 +1,9 @@
 import { createHash } from 'node:crypto'
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml'
+import type { Node } from 'yaml'
+import { lazy } from '../../core/lazy.ts'
+
+// Only for conda environment files (lazy.ts).
+const yaml = lazy<typeof import('yaml')>('yaml')
 
 /**
  * A conda environment file (`environment.yml`) as conda reads it: `name`, `channels`,
@@ -34,6 +38,7 @@ export function sha256Of(bytes: Uint8Array | string): string {
 
 /** Parses and checks an environment file; a problem comes with its 1-based line. */
 export function parseEnvFile(bytes: Uint8Array | string): EnvFileResult {
+  const { isMap, isScalar, isSeq, LineCounter, parseDocument } = yaml()
   const text = typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8')
   const lc = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true })
@@ -94,6 +99,7 @@ export function parseEnvFile(bytes: Uint8Array | string): EnvFileResult {
 }
 
 function strings(n: unknown): { ok: true; items: string[] } | { ok: false; at?: unknown } {
+  const { isScalar, isSeq } = yaml()
   if (!isSeq(n)) return { ok: false, at: n }
   const items: string[] = []
   for (const i of n.items) {

@@ -1,6 +1,4 @@
-import coerce from 'semver/functions/coerce.js'
-import rcompare from 'semver/functions/rcompare.js'
-import satisfies from 'semver/functions/satisfies.js'
+import { coerce, rcompare, satisfies } from '../../core/semver.ts'
 import type { Manager } from './types.ts'
 
 /**

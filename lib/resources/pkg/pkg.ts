@@ -1,4 +1,4 @@
-import validRange from 'semver/ranges/valid.js'
+import { validRange } from '../../core/semver.ts'
 import * as v from 'valibot'
 import { StatecraftError } from '../../core/errors.ts'
 import type { Change, Example } from '../../core/types.ts'

@@ -1,12 +1,14 @@
-// plist is CommonJS: Node's ESM loader gives its exports only as the default (a namespace import has no build()).
-import plist from 'plist'
 import type { PlistValue } from 'plist'
+import { lazy } from '../../core/lazy.ts'
 import type { ProbeData, Step } from '../../core/types.ts'
 import { atomicWrite } from '../../shell/posix/write.ts'
 import { quote } from '../../shell/posix/quote.ts'
 import { decodeHex } from '../../shell/protocol.ts'
 import { mkdirsAs } from './systemd.ts'
 import { contentOf, fileMode, type ServiceChange, type ServiceCurrent, type ServiceOptions } from './types.ts'
+
+// Only for macOS services: loaded on first use (with its XML libraries, 46 files).
+const plist = lazy<typeof import('plist')>('plist')
 
 /**
  * launchd: a LaunchAgent in the user's ~/Library/LaunchAgents bootstrapped into gui/<uid>, or a
@@ -36,7 +38,7 @@ export function plistObject(d: ServiceOptions, home: string): Record<string, Pli
   return job
 }
 
-export const plistText = (d: ServiceOptions, home: string): string => `${plist.build(plistObject(d, home))}\n`
+export const plistText = (d: ServiceOptions, home: string): string => `${plist().build(plistObject(d, home))}\n`
 
 /** The domain target: gui/<uid> of the user, or system for a daemon; `$sc_uu` in the probe. */
 const domainOf = (d: ServiceOptions, uid: number | undefined): string => (isDaemon(d) ? 'system' : `gui/${uid}`)
@@ -91,11 +93,11 @@ export function launchdParse(data: ProbeData, d: ServiceOptions): ServiceCurrent
 function plistKeys(before: string, after: string): string {
   let a: Record<string, unknown>
   try {
-    a = plist.parse(before) as Record<string, unknown>
+    a = plist().parse(before) as Record<string, unknown>
   } catch {
     return 'not the XML plist statecraft writes'
   }
-  const b = plist.parse(after) as Record<string, unknown>
+  const b = plist().parse(after) as Record<string, unknown>
   if (a === null || typeof a !== 'object' || Array.isArray(a)) return 'not a dictionary'
   const keys = [...new Set([...Object.keys(b), ...Object.keys(a)])].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]))
   return keys.join(', ') || 'layout'

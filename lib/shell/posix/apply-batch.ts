@@ -87,6 +87,28 @@ function mergedLines(groups: Step[][]): string[] {
   return out
 }
 
+/**
+ * Removes the staging directories a killed batch left in `$1` (SIGKILL, a dropped connection: no
+ * trap runs), as the atomic write sweeps its temp files: the batch shell's pid is in the name, and
+ * a directory of a shell that no longer runs is stale. A pid reused by another process keeps its
+ * directory only for a day. Only our own directories: in a shared directory another user's
+ * batch may be running (kill -0 fails on another user's live pid). Builtins only, but for the `rm`
+ * of what is stale and the `find` that reads a live pid's directory's age: nothing launches when
+ * there is nothing left behind. The glob needs globbing, which the batch's `set -f` turned off.
+ */
+const SWEEP_FN = `sc_sweep() {
+  set +f
+  for sc_s in "$1"/.statecraft.*.s?????; do
+    [ -d "$sc_s" ] && [ ! -L "$sc_s" ] && [ -O "$sc_s" ] || continue
+    sc_p=\${sc_s##*/.statecraft.}; sc_p=\${sc_p%.*}
+    case $sc_p in *[!0-9]*|'') continue ;; esac
+    [ "$sc_p" != "$$" ] || continue
+    if kill -0 "$sc_p" 2>/dev/null && [ -z "$(find "$sc_s" -prune -mtime +0 2>/dev/null)" ]; then continue; fi
+    rm -rf -- "$sc_s"
+  done
+  set -f
+}`
+
 /** A new file's mode that creation under a umask gives exactly (read/write bits only). */
 const plainMode = (mode: string): boolean => (parseInt(mode, 8) & 0o7111) === 0
 
@@ -108,7 +130,9 @@ function writeLines(writes: NonNullable<Step['write']>[]): string[] {
   const at = (w: W): string => (w.fresh ? quote(w.path) : `${stage.get(posix.dirname(w.path))}/${quote(posix.basename(w.path))}`)
   const umaskOf = (w: W): string => (w.fresh && plainMode(w.mode) ? (~parseInt(w.mode, 8) & 0o777).toString(8).padStart(4, '0') : '0077')
   const out = ['sc_um=$(umask)', 'sc_xrc=0']
-  out.push(...chunked('mkdir -p --', [...new Set(writes.map((w) => quote(posix.dirname(w.path))))]), 'umask 0077', ...chunked('mkdir --', dirs.map((d) => stage.get(d) as string)))
+  out.push(...chunked('mkdir -p --', [...new Set(writes.map((w) => quote(posix.dirname(w.path))))]))
+  if (dirs.length > 0) out.push(SWEEP_FN, ...dirs.map((d) => `sc_sweep ${quote(d)}`))
+  out.push('umask 0077', ...chunked('mkdir --', dirs.map((d) => stage.get(d) as string)))
   out.push('set -C')
   for (const u of [...new Set(writes.map(umaskOf))]) {
     out.push(`umask ${u}`, ...writes.filter((w) => umaskOf(w) === u).map((w) => `printf '${octal(w.bytes)}' > ${at(w)} 2>>"$sc_e" || sc_xrc=1`))

@@ -135,11 +135,15 @@ export function posixBatch(snippets: string[], nonce: string): BatchPlan {
     parts.push(`echo '${marker(nonce, String(section))}'`)
     if (rest.trim() !== '') parts.push(`(\n${rest}\n)`)
   })
+  // A file several resources read (many `line`s in one profile) is read once, for all of them.
+  const byWord = new Map<string, Ahead[]>()
+  for (const a of contents) byWord.set(a.word, [...(byWord.get(a.word) ?? []), a])
+  const reads = [...byWord.values()]
   if (stats.length + contents.length > 0) {
     parts.push(BATCH_LIB, 'sc_stat_how', `echo '${marker(nonce, 'stat')}'`)
     for (const c of chunks(stats.map((a) => a.word))) parts.push(`sc_stats ${c.words.join(' ')}`)
     parts.push(`echo '${marker(nonce, 'content')}'`)
-    for (const c of chunks(contents.map((a) => a.word))) parts.push(`sc_contents ${c.at} ${c.words.join(' ')}`)
+    for (const c of chunks(reads.map((r) => (r[0] as Ahead).word))) parts.push(`sc_contents ${c.at} ${c.words.join(' ')}`)
   }
   parts.push(`echo '${marker(nonce, 'end')}'`)
   return {
@@ -156,7 +160,7 @@ export function posixBatch(snippets: string[], nonce: string): BatchPlan {
       const content = sections.get('content')
       if (stat === undefined || content === undefined) throw cutShort(host, snippets.length, snippets.length)
       mergeStats(stat, stats, out, host)
-      mergeContents(content, contents, out, host)
+      mergeContents(content, reads, out, host)
       return out
     },
   }
@@ -200,10 +204,10 @@ function mergeStats(text: string, reqs: Ahead[], out: ProbeData[], host: string)
   if (pos !== text.length) throw changedWhileProbed(host, 'a path')
 }
 
-/** `s`/`h`/`x` records, then `=` and the hex of every `s` file since the last `=`, in order. */
-function mergeContents(text: string, reqs: Ahead[], out: ProbeData[], host: string): void {
+/** `s`/`h`/`x` records, then `=` and the hex of every `s` file since the last `=`, in order; each read's result goes to every section that asked for it. */
+function mergeContents(text: string, reqs: Ahead[][], out: ProbeData[], host: string): void {
   const lines = text.split('\n')
-  let pending: { req: Ahead; size: number }[] = []
+  let pending: { req: Ahead[]; size: number }[] = []
   let hex: string[] | null = null
   const flush = (): void => {
     if (hex === null) return
@@ -212,9 +216,11 @@ function mergeContents(text: string, reqs: Ahead[], out: ProbeData[], host: stri
     if (all.length !== want * 2) throw changedWhileProbed(host, 'a file')
     let at = 0
     for (const p of pending) {
-      const data = out[p.req.section] as ProbeData
-      data.set('size', String(p.size))
-      data.set('content', all.slice(at, at + p.size * 2))
+      for (const r of p.req) {
+        const data = out[r.section] as ProbeData
+        data.set('size', String(p.size))
+        data.set('content', all.slice(at, at + p.size * 2))
+      }
       at += p.size * 2
     }
     pending = []
@@ -232,9 +238,11 @@ function mergeContents(text: string, reqs: Ahead[], out: ProbeData[], host: stri
     else if (line === '') continue
     else if (f[0] === 's' && req && f.length === 3) pending.push({ req, size: Number(f[2]) })
     else if (f[0] === 'h' && req && f.length === 4) {
-      const data = out[req.section] as ProbeData
-      data.set('size', f[2] as string)
-      data.set('sha256', f[3] as string)
+      for (const r of req) {
+        const data = out[r.section] as ProbeData
+        data.set('size', f[2] as string)
+        data.set('sha256', f[3] as string)
+      }
     } else throw changedWhileProbed(host, 'a file')
   }
   flush()

@@ -4,7 +4,10 @@ import { SHELL_LIB } from './lib.ts'
 import { quote } from './quote.ts'
 
 /** Linux's boot id, macOS's boot session UUID: they change with every boot. */
-const BOOT_ID = 'sc_bootid=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || sysctl -n kern.bootsessionuuid 2>/dev/null || echo unknown)'
+// Linux's is read by the shell itself (no program starts for it on every run).
+const BOOT_ID = `if [ -r /proc/sys/kernel/random/boot_id ]; then read -r sc_bootid < /proc/sys/kernel/random/boot_id
+else sc_bootid=$(sysctl -n kern.bootsessionuuid 2>/dev/null || echo unknown); fi
+[ -n "$sc_bootid" ] || sc_bootid=unknown`
 
 /** Asked while waiting for a rebooted host: answers only once sshd is back. */
 export const BOOT_ID_SCRIPT = `${BOOT_ID}\necho "bootid=$sc_bootid"\n`
@@ -22,21 +25,26 @@ echo "reboot=started"
 /**
  * The first exec's fact-gathering part. Works on any POSIX sh; prints key=value lines, hex for
  * text (parsed by facts/gather.ts). Builtins and file reads where they do: every fork is time on
- * every run of every host.
+ * every run of every host (one uname for kernel, host name and machine; one id for user and uid).
  */
 export const FACTS_SCRIPT = `${SHELL_LIB}
-sc_kernel=$(uname -s)
+sc_un=$(uname -s -n -m)
+sc_kernel=\${sc_un%% *}
 echo "kernel=$sc_kernel"
-echo "machine=$(uname -m)"
-echo "arm64=$(sysctl -n hw.optional.arm64 2>/dev/null)"
-echo "user=$(id -un)"
-echo "uid=$(id -u)"
+echo "machine=\${sc_un##* }"
+sc_id=$(LC_ALL=C id)
+case $sc_id in
+uid=*'('*')'*) sc_u=\${sc_id#uid=}; echo "uid=\${sc_u%%'('*}"; sc_u=\${sc_id#*'('}; echo "user=\${sc_u%%')'*}" ;;
+*) echo "user=$(id -un)"; echo "uid=$(id -u)" ;;
+esac
 sc_kv_hex home "$HOME"
-echo "hostname=$(hostname 2>/dev/null || uname -n)"
+sc_un=\${sc_un#* }
+echo "hostname=\${sc_un% *}"
 ${BOOT_ID}
 echo "bootid=$sc_bootid"
 case $sc_kernel in
 Darwin)
+  echo "arm64=$(sysctl -n hw.optional.arm64 2>/dev/null)"
   echo "osversion=$(sw_vers -productVersion 2>/dev/null)"
   echo "membytes=$(sysctl -n hw.memsize 2>/dev/null)"
   sc_kv_hex cpu "$(sysctl -n machdep.cpu.brand_string 2>/dev/null)"

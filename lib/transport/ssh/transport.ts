@@ -1,14 +1,14 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { homedir, userInfo } from 'node:os'
 import { dirname } from 'node:path'
-import { NodeSSH } from 'node-ssh'
-import type { ClientChannel } from 'ssh2'
+import type { Client, ClientChannel } from 'ssh2'
 import { AbortedError, ConnectError, TransportError } from '../../core/errors.ts'
 import { quote } from '../../shell/posix/quote.ts'
 import { StdinDriver, type SudoFailure } from '../sudo.ts'
 import { Deadline, type Expiry } from '../deadline.ts'
 import type { ExecOptions, ExecResult, Transport, TransportStats } from '../types.ts'
 import { planAuth } from './auth.ts'
+import { connectClient } from './client.ts'
 import { parseJump, resolveSshTarget, type SshHostSpec, type SshTarget } from './config.ts'
 import { checkHostKey, fingerprint, knownHostsLine, parseKnownHosts, preferredHostKeyAlgorithms, type HostKeyVerdict, type KnownHost } from './known-hosts.ts'
 
@@ -33,8 +33,8 @@ const EXIT_GRACE_MS = 500
 export class SshTransport implements Transport {
   readonly stats: TransportStats = { roundTrips: 0, connections: 0 }
   private readonly o: SshTransportOptions
-  private ssh: NodeSSH | null = null
-  private jump: NodeSSH | null = null
+  private ssh: Client | null = null
+  private jump: Client | null = null
   private dropped = false
   private target: SshTarget | null = null
 
@@ -46,15 +46,15 @@ export class SshTransport implements Transport {
     return this.o.spec.name
   }
 
-  private async connect(): Promise<NodeSSH> {
+  private async connect(): Promise<Client> {
     const home = this.o.home ?? homedir()
     const t = (this.target ??= resolveSshTarget(this.o.spec, home, userInfo().username))
     const sock = t.proxyJump ? await this.openJump(t, home) : undefined
     const ssh = await this.open(t, t.host, t.port, t.user, sock)
     this.ssh = ssh
     this.dropped = false
-    ssh.connection?.on('close', () => (this.dropped = true))
-    ssh.connection?.on('error', () => (this.dropped = true))
+    ssh.on('close', () => (this.dropped = true))
+    ssh.on('error', () => (this.dropped = true))
     return ssh
   }
 
@@ -62,8 +62,7 @@ export class SshTransport implements Transport {
     const j = parseJump(t.proxyJump as string)
     const jt = resolveSshTarget({ name: `${t.name} (ProxyJump ${j.address})`, address: j.address, ...(j.port ? { port: j.port } : {}), ...(j.user ? { user: j.user } : {}) }, home, userInfo().username)
     this.jump = await this.open(jt, jt.host, jt.port, jt.user)
-    const conn = this.jump.connection
-    if (!conn) throw new ConnectError(`host ${t.name}: ProxyJump ${t.proxyJump} closed`)
+    const conn = this.jump
     return new Promise((resolve, reject) => {
       conn.forwardOut('127.0.0.1', 0, t.host, t.port, (err, stream) => {
         if (err) reject(new ConnectError(`host ${t.name}: ProxyJump ${t.proxyJump} cannot reach ${t.host}:${t.port}: ${err.message}`, { cause: err }))
@@ -72,7 +71,7 @@ export class SshTransport implements Transport {
     })
   }
 
-  private async open(t: SshTarget, host: string, port: number, user: string, sock?: NodeJS.ReadWriteStream): Promise<NodeSSH> {
+  private async open(t: SshTarget, host: string, port: number, user: string, sock?: NodeJS.ReadWriteStream): Promise<Client> {
     const files = t.knownHostsFiles
     const entries: KnownHost[] = files.flatMap((f) => (existsSync(f) ? parseKnownHosts(readFileSync(f, 'utf8')) : []))
     let verdict: HostKeyVerdict | null = null
@@ -84,9 +83,9 @@ export class SshTransport implements Transport {
       throw new ConnectError(`host ${t.name} (${where}): no SSH key to offer: start ssh-agent with your key, create ~/.ssh/id_ed25519, or set identityFile in the inventory`)
     }
     this.stats.connections++
-    const ssh = new NodeSSH()
+    let ssh: Client
     try {
-      await ssh.connect({
+      ssh = await connectClient({
         ...(sock ? { sock: sock as never } : { host }),
         port,
         username: user,
@@ -105,7 +104,7 @@ export class SshTransport implements Transport {
       throw connectError(e as Error & { code?: string; level?: string }, t, where, verdict, offered, files[0] as string, auth.tried)
     }
     // Small request/response packets: Nagle's algorithm would add ~40 ms to every round trip.
-    ssh.connection?.setNoDelay(true)
+    ssh.setNoDelay(true)
     if (verdict && (verdict as HostKeyVerdict).kind === 'unknown' && offered) {
       const file = files[0] as string
       mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
@@ -117,11 +116,11 @@ export class SshTransport implements Transport {
   async exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     if (opts.signal?.aborted) throw new AbortedError()
     if (!this.ssh || this.dropped) {
-      if (this.ssh) this.ssh.dispose()
+      if (this.ssh) this.ssh.end()
       await this.connect()
     }
     this.stats.roundTrips++
-    const conn = this.ssh?.connection
+    const conn = this.ssh
     if (!conn) throw new TransportError(`host ${this.name}: not connected`)
     // A POSIX command line runs under sh whatever the login shell is (zsh, fish, bash with rc files).
     const remote = opts.raw ? command : `sh -c ${quote(command)}`
@@ -136,7 +135,7 @@ export class SshTransport implements Transport {
   }
 
   private attach(channel: ClientChannel, opts: ExecOptions, resolve: (r: ExecResult) => void, reject: (e: Error) => void): void {
-    const conn = this.ssh?.connection as NonNullable<NodeSSH['connection']>
+    const conn = this.ssh as Client
     const out: Buffer[] = []
     const err: Buffer[] = []
     let code: number | null = null
@@ -203,8 +202,8 @@ export class SshTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    this.ssh?.dispose()
-    this.jump?.dispose()
+    this.ssh?.end()
+    this.jump?.end()
     this.ssh = null
     this.jump = null
   }

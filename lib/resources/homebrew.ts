@@ -2,7 +2,7 @@ import * as v from 'valibot'
 import { ValidationError } from '../core/errors.ts'
 import type { CommonOptions, Resource, Step } from '../core/types.ts'
 import { positive } from './fields.ts'
-import { cleanupStep, computed, fetchStep, fileOfUrl, INSTALLER_IDLE_SECONDS, installerPath, type Pinned, refuseConflicts, sha256Field, urlField } from './installer.ts'
+import { cleanupStep, computed, fetchStep, INSTALLER_IDLE_SECONDS, installerPath, type Pinned, recipeInstaller, refuseConflicts, sha256Field, urlField } from './installer.ts'
 import { defineResource, type Declarer } from './kit.ts'
 
 /** Homebrew's install.sh at a fixed commit of Homebrew/install, hash computed from that commit's file. */
@@ -63,8 +63,7 @@ const base = defineResource<HomebrewOptions, HomebrewCurrent, HomebrewOp>({
   normalise(d, facts, fail) {
     if (facts.os !== 'darwin') fail('host', `is ${facts.os}: this resource installs Homebrew on macOS only; on Linux use the distribution's packages`)
     if (facts.uid === 0) fail('host', `logs in as root: ${ROOT}; connect as the administrator who will own Homebrew`)
-    if (d.url !== undefined && d.sha256 === undefined) fail('sha256', 'is required with url: an installer is never run unchecked')
-    const p: Pinned = d.url !== undefined ? { url: d.url, sha256: d.sha256 as string, file: fileOfUrl(d.url) } : HOMEBREW_INSTALL
+    const p: Pinned = recipeInstaller(d, fail) ?? HOMEBREW_INSTALL
     return { ...d, prefix: brewPrefix(facts.appleSilicon), resolved: { installer: { ...p, path: installerPath(p.file, facts) }, appleSilicon: facts.appleSilicon, other: brewPrefix(!facts.appleSilicon) } }
   },
   defaultId: () => 'homebrew',

@@ -6,7 +6,7 @@ import { psQuote } from '../shell/powershell/quote.ts'
 import { curlConfig, DOWNLOAD_SCRIPT, STAT_FN } from './download/script.ts'
 import { psDownloadApply } from './download/ps.ts'
 import { stampPath, urlHash } from './download/steps.ts'
-import { text } from './fields.ts'
+import { type Fail, text } from './fields.ts'
 
 /**
  * A vendor's installer (Homebrew's install.sh, rustup-init, a conda .sh/.exe) fetched with the
@@ -37,6 +37,17 @@ export const computed = (why: string): v.GenericSchema<unknown, any> => v.option
 export function fileOfUrl(url: string): string {
   const name = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '')
   return /^[A-Za-z0-9._+-]+$/.test(name) ? name : 'installer'
+}
+
+/**
+ * The recipe's own installer: `url` and `sha256` together (an installer is never run unchecked),
+ * or undefined when it gave no url (the pinned table's). `sha256Alone`: the caller uses a hash
+ * without a url itself (conda re-pins its table's file with it); elsewhere it is refused.
+ */
+export function recipeInstaller(d: { url?: string; sha256?: string }, fail: Fail, o: { sha256Alone?: boolean } = {}): Pinned | undefined {
+  if (d.url !== undefined && d.sha256 === undefined) fail('sha256', 'is required with url: an installer is never run unchecked')
+  if (d.url === undefined && d.sha256 !== undefined && !o.sha256Alone) fail('url', 'is required with sha256 (the hash of which file?)')
+  return d.url !== undefined ? { url: d.url, sha256: d.sha256 as string, file: fileOfUrl(d.url) } : undefined
 }
 
 export function installerPath(file: string, facts: Facts): string {

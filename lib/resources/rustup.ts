@@ -4,7 +4,7 @@ import { decodeHex } from '../shell/protocol.ts'
 import { quote, showArgv } from '../shell/posix/quote.ts'
 import { psQuote } from '../shell/powershell/quote.ts'
 import { positive, text } from './fields.ts'
-import { cleanupStep, computed, fetchStep, fileOfUrl, INSTALLER_IDLE_SECONDS, installerPath, type Pinned, psCleanupStep, psFetchStep, sha256Field, urlField } from './installer.ts'
+import { cleanupStep, computed, fetchStep, INSTALLER_IDLE_SECONDS, installerPath, type Pinned, recipeInstaller, psCleanupStep, psFetchStep, sha256Field, urlField } from './installer.ts'
 import { defineResource } from './kit.ts'
 
 /**
@@ -82,10 +82,9 @@ export const rustup = defineResource<RustupOptions, RustupCurrent, RustupOp>({
     resolved: computed('is filled in by statecraft; leave it out'),
   },
   normalise(d, facts, fail) {
-    if (d.url !== undefined && d.sha256 === undefined) fail('sha256', 'is required with url: an installer is never run unchecked')
-    if (d.url === undefined && d.sha256 !== undefined) fail('url', 'is required with sha256 (the hash of which file?)')
+    const own = recipeInstaller(d, fail)
     const key = facts.os !== 'windows' ? 'posix' : facts.arch === 'arm64' ? 'windows-arm64' : 'windows-x64'
-    const p: Pinned = d.url !== undefined ? { url: d.url, sha256: d.sha256 as string, file: fileOfUrl(d.url) } : RUSTUP_INIT[key]
+    const p: Pinned = own ?? RUSTUP_INIT[key]
     return { ...d, resolved: { rustup: rustupPath(facts), installer: { ...p, path: installerPath(p.file, facts) }, windows: facts.os === 'windows' } }
   },
   defaultId: () => 'rustup',

@@ -5,7 +5,7 @@ import { quote, showArgv } from '../shell/posix/quote.ts'
 import { psScriptStep } from '../shell/powershell/lib.ts'
 import { psQuote } from '../shell/powershell/quote.ts'
 import { normalisePath, path, positive, text } from './fields.ts'
-import { cleanupStep, computed, fetchStep, fileOfUrl, INSTALLER_IDLE_SECONDS, installerPath, type Pinned, psCleanupStep, psFetchStep, sha256Field, urlField } from './installer.ts'
+import { cleanupStep, computed, fetchStep, INSTALLER_IDLE_SECONDS, installerPath, type Pinned, recipeInstaller, psCleanupStep, psFetchStep, sha256Field, urlField } from './installer.ts'
 import { defineResource } from './kit.ts'
 
 /**
@@ -76,12 +76,11 @@ export const uv = defineResource<UvOptions, UvCurrent, UvOp>({
     resolved: computed('is filled in by statecraft; leave it out'),
   },
   normalise(d, facts, fail) {
-    if (d.url !== undefined && d.sha256 === undefined) fail('sha256', 'is required with url: an installer is never run unchecked')
-    if (d.url === undefined && d.sha256 !== undefined) fail('url', 'is required with sha256 (the hash of which file?)')
+    const own = recipeInstaller(d, fail)
     const windows = facts.os === 'windows'
     let p: Pinned
-    if (d.url !== undefined) {
-      p = { url: d.url, sha256: d.sha256 as string, file: fileOfUrl(d.url) }
+    if (own) {
+      p = own
     } else if (windows) {
       return fail('url', "is required on Windows: statecraft pins no uv-installer.ps1; install uv with pkg (winget 'astral-sh.uv'), or give the installer's url and sha256")
     } else {

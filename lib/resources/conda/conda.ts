@@ -5,7 +5,7 @@ import { quote } from '../../shell/posix/quote.ts'
 import { psScriptStep } from '../../shell/powershell/lib.ts'
 import { psQuote } from '../../shell/powershell/quote.ts'
 import { flag, normalisePath, path, positive, text } from '../fields.ts'
-import { cleanupStep, computed, fetchStep, fileOfUrl, INSTALLER_IDLE_SECONDS, installerPath, type Pinned, psCleanupStep, psFetchStep, refuseConflicts, sha256Field, urlField } from '../installer.ts'
+import { cleanupStep, computed, fetchStep, INSTALLER_IDLE_SECONDS, installerPath, type Pinned, recipeInstaller, psCleanupStep, psFetchStep, refuseConflicts, sha256Field, urlField } from '../installer.ts'
 import { defineResource } from '../kit.ts'
 import { condaPlatform, type Flavor, installerFile, installerUrl, pinnedInstaller, SUBDIR } from './installers.ts'
 
@@ -86,12 +86,12 @@ export const conda = defineResource<CondaOptions, CondaCurrent, CondaOp>({
     if (flavor !== 'miniforge' && d.acceptTos !== true) {
       fail('acceptTos', `must be true for ${flavor}: Anaconda's default channels require accepting their Terms of Service (https://www.anaconda.com/legal), and conda stops with CondaToSNonInteractiveError otherwise. Set acceptTos: true if you accept them, or use flavor: 'miniforge' (conda-forge, no Terms of Service)`)
     }
-    if (d.url !== undefined && d.sha256 === undefined) fail('sha256', 'is required with url: an installer is never run unchecked')
+    const own = recipeInstaller(d, fail, { sha256Alone: true })
     const platform = condaPlatform(facts)
     const row = platform && (d.url === undefined ? pinnedInstaller(flavor, platform, d.version) : undefined)
     let pinned: Pinned & { what: string }
-    if (d.url !== undefined) {
-      pinned = { url: d.url, sha256: d.sha256 as string, file: fileOfUrl(d.url), what: `${fileOfUrl(d.url)} from ${d.url} (sha256 from the recipe)` }
+    if (own) {
+      pinned = { ...own, what: `${own.file} from ${own.url} (sha256 from the recipe)` }
     } else if (!platform) {
       return fail('url', `is required on ${facts.os}/${facts.arch}: statecraft pins installers for macOS (arm64, x86_64), Linux (x86_64, aarch64) and Windows (x86_64); give url and sha256`)
     } else if (d.sha256 !== undefined || row) {

@@ -47,6 +47,7 @@ const cases: Case<HomebrewOptions>[] = [
   { name: 'login user root: refused at validation', facts: { ...macArmFacts, uid: 0, user: 'root' }, desired: {}, error: /homebrew: host logs in as root: Homebrew refuses to run as root/ },
   { name: 'a prefix cannot be chosen', facts: macArmFacts, desired: { prefix: '/opt/brew' }, error: /prefix is decided by the hardware \(\/opt\/homebrew on Apple Silicon, \/usr\/local on Intel\)/ },
   { name: 'Debian 12: refused, macOS only', facts: debianFacts, desired: {}, error: /homebrew: host is linux: this resource installs Homebrew on macOS only/ },
+  { name: 'sha256 without url: refused, not silently ignored (the hash of which file?)', facts: macArmFacts, desired: { sha256: 'a'.repeat(64) }, error: /url is required with sha256 \(the hash of which file\?\)/ },
   { name: 'Windows 11: the standard error (no PowerShell half)', facts: windowsFacts, desired: {}, error: /not supported on windows \(the homebrew resource has no PowerShell implementation\)/ },
 ]
 

@@ -1,5 +1,6 @@
 import { taskFields } from '../../lib/resources/service/schtask.ts'
 import type { ServiceOptions } from '../../lib/resources/service/types.ts'
+import { launchctlPrint } from '../../test/helpers/tool-outputs.ts'
 import { kv, type Replies } from './types.ts'
 
 /**
@@ -8,68 +9,9 @@ import { kv, type Replies } from './types.ts'
  * there and nothing listening on a fresh host; the job running and answering on a converged one.
  */
 
-/** service-launchd.test.ts: `launchctl print gui/501/<label>` on macOS 14 for a running LaunchAgent (the same layout, abridged alike). */
-function launchctlPrint(d: ServiceOptions, uid: number, path: string, home: string): string {
-  const env = Object.entries({ ...d.env, XPC_SERVICE_NAME: d.name }).map(([k, v]) => `\t\t${k} => ${v}\n`).join('')
-  const log = `${home}/Library/Logs/${d.name}.log`
-  return `gui/${uid}/${d.name} = {
-	active count = 1
-	path = ${path}
-	type = LaunchAgent
-	state = running
-
-	program = ${d.argv[0]}
-	arguments = {
-${d.argv.map((a) => `\t\t${a}\n`).join('')}	}
-
-	working directory = ${d.cwd}
-
-	stdout path = ${log}
-	stderr path = ${log}
-	inherited environment = {
-		SSH_AUTH_SOCK => /private/tmp/com.apple.launchd.kD1yM3QxLs/Listeners
-	}
-
-	default environment = {
-		PATH => /usr/bin:/bin:/usr/sbin:/sbin
-	}
-
-	environment = {
-${env}	}
-
-	domain = gui/${uid} [100008]
-	asid = 100008
-	minimum runtime = 10
-	exit timeout = 5
-	runs = 1
-	pid = 4242
-	immediate reason = speculative
-	forks = 0
-	execs = 1
-	initialized = 1
-	trampolined = 1
-	started suspended = 0
-	proxy started suspended = 0
-	last exit code = (never exited)
-
-	spawn type = daemon (3)
-	jetsam priority = 40
-	jetsam memory limit (active) = (unlimited)
-	jetsam memory limit (inactive) = (unlimited)
-	jetsamproperties = {
-	}
-
-	resource coalition = {
-		ID = 1077
-		type = resource
-		state = active
-		active count = 1
-		name = ${d.name}
-	}
-
-	properties = keepalive | runatload | inferred program
-}
-`
+/** `launchctl print gui/<uid>/<label>` for the recipe's running LaunchAgent (the fixture table's output). */
+function agentPrint(d: ServiceOptions, uid: number, path: string, home: string): string {
+  return launchctlPrint({ label: d.name, uid, path, argv: d.argv, cwd: d.cwd as string, env: d.env ?? {}, log: `${home}/Library/Logs/${d.name}.log` })
 }
 
 /** A CIM instance's bookkeeping as ConvertTo-Json -Depth 3 writes it (service-schtask.test.ts). */
@@ -119,7 +61,7 @@ export const serviceReplies: Replies = (n, { facts, has, hex }) => {
       const uid = String(facts.uid)
       // launchctl print-disabled lists the label once it was ever enabled or disabled.
       return converged
-        ? kv({ uid, useruid: uid, plist: 'file', text: hex(r.text as string), domain: '0', print: hex(launchctlPrint(d, facts.uid, r.path as string, facts.home)), disabled: hex(`\t"${d.name}" => enabled\n`) })
+        ? kv({ uid, useruid: uid, plist: 'file', text: hex(r.text as string), domain: '0', print: hex(agentPrint(d, facts.uid, r.path as string, facts.home)), disabled: hex(`\t"${d.name}" => enabled\n`) })
         : kv({ uid, useruid: uid, plist: 'absent', domain: '0', print: '', disabled: '' })
     }
     case 'httpCheck':

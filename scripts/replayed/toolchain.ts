@@ -1,3 +1,4 @@
+import { condaInfoJson, SOFTWAREUPDATE_LIST_SONOMA, XCODE_SELECT_NO_DIR } from '../../test/helpers/tool-outputs.ts'
 import { kv, type Replies } from './types.ts'
 
 /**
@@ -7,44 +8,7 @@ import { kv, type Replies } from './types.ts'
  */
 
 const CLT = '/Library/Developer/CommandLineTools'
-/** xcode-clt.test.ts: `xcode-select -p` with no developer directory, and `softwareupdate -l` on macOS 14. */
-const NO_DIR = 'xcode-select: error: unable to get active developer directory. Use `sudo xcode-select --switch path/to/Xcode.app` to select the active developer directory, or install Xcode and run this command again.\n'
-const LIST_SONOMA = `Software Update Tool
 
-Finding available software
-Software Update found the following new or updated software:
-* Label: Command Line Tools for Xcode-14.3
-\tTitle: Command Line Tools for Xcode, Version: 14.3, Size: 711817KiB, Recommended: YES, 
-* Label: Command Line Tools for Xcode-15.3
-\tTitle: Command Line Tools for Xcode, Version: 15.3, Size: 707501KiB, Recommended: YES, 
-* Label: macOS Sonoma 14.4.1-23E224
-\tTitle: macOS Sonoma 14.4.1, Version: 14.4.1, Size: 7520724KiB, Recommended: YES, Action: restart, 
-`
-
-/** conda.test.ts: `conda info --json` as conda 25.3 prints it (abridged to the keys around the ones read). */
-function condaInfo(prefix: string, platform: string): string {
-  return `{
-  "active_prefix": null,
-  "active_prefix_name": null,
-  "channels": [
-    "https://conda.anaconda.org/conda-forge/${platform}",
-    "https://conda.anaconda.org/conda-forge/noarch"
-  ],
-  "conda_build_version": "not installed",
-  "conda_prefix": "${prefix}",
-  "conda_shlvl": -1,
-  "conda_version": "25.3.0",
-  "envs": [
-    "${prefix}"
-  ],
-  "platform": "${platform}",
-  "python_version": "3.12.10.final.0",
-  "root_prefix": "${prefix}",
-  "root_writable": true,
-  "user_agent": "conda/25.3.0 requests/2.32.3 CPython/3.12.10 Darwin/24.4.0 OSX/15.4.1 solver/libmamba conda-libmamba-solver/25.3.0 libmambapy/2.1.0"
-}
-`
-}
 
 /** rustup.test.ts: `rustup --version` and `rustup toolchain list` with stable and the pinned one. */
 const RUSTUP_VERSION = 'rustup 1.28.2 (e4f3ad6f8 2025-04-28)\n'
@@ -66,12 +30,12 @@ export const toolchainReplies: Replies = (n, { facts, has, hex }) => {
       // Probed as root (become: true), as softwareupdate needs.
       return converged
         ? kv({ uid: '0', selectrc: '0', path: hex(`${CLT}\n`), answerrc: '0', answer: hex(`${CLT}/usr/bin/clang\n`) })
-        : kv({ uid: '0', selectrc: '2', path: hex(NO_DIR), updates: hex(LIST_SONOMA) })
+        : kv({ uid: '0', selectrc: '2', path: hex(XCODE_SELECT_NO_DIR), updates: hex(SOFTWAREUPDATE_LIST_SONOMA) })
     case 'conda': {
       if (!converged) return kv({ found: 'none', exists: '0' })
       // JSON escapes a Windows path's backslashes.
       const prefix = win ? String(d.prefix).replaceAll('\\', '\\\\') : String(d.prefix)
-      return kv({ found: 'prefix', exists: '1', info: hex(condaInfo(prefix, d.resolved.subdir)) })
+      return kv({ found: 'prefix', exists: '1', info: hex(condaInfoJson(prefix, d.resolved.subdir)) })
     }
     case 'rustup': {
       if (!converged) return kv({ present: '0' })

@@ -4,31 +4,8 @@ import { INSTALLERS } from '../../../lib/resources/conda/installers.ts'
 import { hex, none, probe, psHex, windowsFacts } from '../../helpers/facts.ts'
 import { debianArmFacts, debianFacts, macArmFacts, macIntelFacts, macRosettaFacts } from '../../helpers/mac-facts.ts'
 import { runCase, type Case } from '../../helpers/table.ts'
+import { condaInfoJson } from '../../helpers/tool-outputs.ts'
 
-/** `conda info --json` as conda 25.3 prints it (abridged to the keys around the ones read). */
-function info(prefix: string, platform: string): string {
-  return `{
-  "active_prefix": null,
-  "active_prefix_name": null,
-  "channels": [
-    "https://conda.anaconda.org/conda-forge/${platform}",
-    "https://conda.anaconda.org/conda-forge/noarch"
-  ],
-  "conda_build_version": "not installed",
-  "conda_prefix": "${prefix}",
-  "conda_shlvl": -1,
-  "conda_version": "25.3.0",
-  "envs": [
-    "${prefix}"
-  ],
-  "platform": "${platform}",
-  "python_version": "3.12.10.final.0",
-  "root_prefix": "${prefix}",
-  "root_writable": true,
-  "user_agent": "conda/25.3.0 requests/2.32.3 CPython/3.12.10 Darwin/24.4.0 OSX/15.4.1 solver/libmamba conda-libmamba-solver/25.3.0 libmambapy/2.1.0"
-}
-`
-}
 
 const FORGE_ARM = 'https://github.com/conda-forge/miniforge/releases/download/25.3.1-0/Miniforge3-25.3.1-0-MacOSX-arm64.sh'
 const ARM_SHA = 'd9eabd1868030589a1d74017b8723b01cf81b5fec1b9da8021b6fa44be7bbeae'
@@ -67,14 +44,14 @@ const cases: Case<CondaOptions>[] = [
     name: 'macOS arm64: an arm64 conda at the prefix: converged',
     facts: macArmFacts,
     desired: { prefix: '~/miniforge3' },
-    current: probe({ found: 'prefix', exists: '1', info: hex(info('/Users/ana/miniforge3', 'osx-arm64')) }),
+    current: probe({ found: 'prefix', exists: '1', info: hex(condaInfoJson('/Users/ana/miniforge3', 'osx-arm64')) }),
     changes: [],
   },
   {
     name: 'macOS arm64: an x86_64 conda (osx-64) on PATH: refused with the reason',
     facts: macRosettaFacts,
     desired: {},
-    current: probe({ found: 'path', exists: '0', info: hex(info('/usr/local/anaconda3', 'osx-64')) }),
+    current: probe({ found: 'path', exists: '0', info: hex(condaInfoJson('/usr/local/anaconda3', 'osx-64')) }),
     changes: ['use the conda at /usr/local/anaconda3 (on PATH): built for osx-64, not osx-arm64'],
     applyError: /the conda at \/usr\/local\/anaconda3 \(on PATH\) is an x86_64 build \(platform osx-64\) on an Apple Silicon Mac: it would build x86 environments that run under Rosetta, without MPS/,
   },
@@ -90,7 +67,7 @@ const cases: Case<CondaOptions>[] = [
       cleanup('/Users/ana', 'Miniforge3-25.3.1-0-MacOSX-x86_64.sh'),
     ],
   },
-  { name: 'macOS x86_64: an osx-64 conda at the prefix: converged', facts: macIntelFacts, desired: {}, current: probe({ found: 'prefix', exists: '1', info: hex(info('/Users/ana/miniforge3', 'osx-64')) }), changes: [] },
+  { name: 'macOS x86_64: an osx-64 conda at the prefix: converged', facts: macIntelFacts, desired: {}, current: probe({ found: 'prefix', exists: '1', info: hex(condaInfoJson('/Users/ana/miniforge3', 'osx-64')) }), changes: [] },
   {
     name: 'Debian 12 x86_64: Anaconda with the ToS accepted: install, then accept the default channels',
     facts: debianFacts,
@@ -133,7 +110,7 @@ const cases: Case<CondaOptions>[] = [
       /^Remove-Item -LiteralPath 'C:\\Users\\ana\\\.statecraft\\installers\\Miniforge3-25\.3\.0-1-Windows-x86_64\.exe', 'C:\\Users\\ana\\\.statecraft\\stamps\\[0-9a-f]{40}' -Force/,
     ],
   },
-  { name: 'Windows 11: a win-64 conda at the prefix: converged', facts: windowsFacts, desired: {}, current: probe({ found: 'prefix', exists: '1', info: psHex(info('C:\\\\Users\\\\ana\\\\miniforge3', 'win-64')) }), changes: [] },
+  { name: 'Windows 11: a win-64 conda at the prefix: converged', facts: windowsFacts, desired: {}, current: probe({ found: 'prefix', exists: '1', info: psHex(condaInfoJson('C:\\\\Users\\\\ana\\\\miniforge3', 'win-64')) }), changes: [] },
   {
     name: 'Windows 11: conda that prints no JSON: refused',
     facts: windowsFacts,

@@ -6,6 +6,7 @@ import type { ServiceOptions } from '../../../lib/resources/service/types.ts'
 import { hex, macFacts, none, probe } from '../../helpers/facts.ts'
 import { lintPosix } from '../../helpers/lint.ts'
 import { runCase, type Case } from '../../helpers/table.ts'
+import { launchctlPrint } from '../../helpers/tool-outputs.ts'
 
 const LABEL = 'com.example.invokeai'
 const WEB: ServiceOptions = {
@@ -17,69 +18,10 @@ const WEB: ServiceOptions = {
 const AGENT = `/Users/ana/Library/LaunchAgents/${LABEL}.plist`
 const TEXT = plistText(WEB, '/Users/ana')
 
-/** `launchctl print gui/501/com.example.invokeai` on macOS 14, as it prints a running LaunchAgent (abridged: the same layout, fewer of the trailing lines). */
-const printRunning = (pid = 4242, state = 'running', lastExit = '(never exited)'): string => `gui/501/${LABEL} = {
-	active count = ${state === 'running' ? 1 : 0}
-	path = ${AGENT}
-	type = LaunchAgent
-	state = ${state}
+/** `launchctl print gui/501/com.example.invokeai` on macOS 14, as it prints this LaunchAgent. */
+const printRunning = (pid = 4242, state = 'running', lastExit = '(never exited)'): string =>
+  launchctlPrint({ label: LABEL, uid: 501, path: AGENT, argv: WEB.argv, cwd: WEB.cwd as string, env: WEB.env as Record<string, string>, log: `/Users/ana/Library/Logs/${LABEL}.log` }, pid, state, lastExit)
 
-	program = /Users/ana/invokeai/.venv/bin/python
-	arguments = {
-		/Users/ana/invokeai/.venv/bin/python
-		scripts/invoke.py
-		--web
-	}
-
-	working directory = /Users/ana/invokeai
-
-	stdout path = /Users/ana/Library/Logs/${LABEL}.log
-	stderr path = /Users/ana/Library/Logs/${LABEL}.log
-	inherited environment = {
-		SSH_AUTH_SOCK => /private/tmp/com.apple.launchd.kD1yM3QxLs/Listeners
-	}
-
-	default environment = {
-		PATH => /usr/bin:/bin:/usr/sbin:/sbin
-	}
-
-	environment = {
-		PYTORCH_ENABLE_MPS_FALLBACK => 1
-		XPC_SERVICE_NAME => ${LABEL}
-	}
-
-	domain = gui/501 [100008]
-	asid = 100008
-	minimum runtime = 10
-	exit timeout = 5
-	runs = 1
-${state === 'running' ? `	pid = ${pid}\n` : ''}	immediate reason = speculative
-	forks = 0
-	execs = 1
-	initialized = 1
-	trampolined = 1
-	started suspended = 0
-	proxy started suspended = 0
-	last exit code = ${lastExit}
-
-	spawn type = daemon (3)
-	jetsam priority = 40
-	jetsam memory limit (active) = (unlimited)
-	jetsam memory limit (inactive) = (unlimited)
-	jetsamproperties = {
-	}
-
-	resource coalition = {
-		ID = 1077
-		type = resource
-		state = active
-		active count = 1
-		name = ${LABEL}
-	}
-
-	properties = keepalive | runatload | inferred program
-}
-`
 /** `launchctl print-disabled gui/501 | grep -F '"<label>"'`. */
 const DISABLED = hex(`\t"${LABEL}" => disabled\n`)
 const ENABLED = hex(`\t"${LABEL}" => enabled\n`)

@@ -3,20 +3,9 @@ import { CLT_PLACEHOLDER, cltLabels, pickLabel, xcodeCommandLineToolsType, type 
 import { hex, none, probe, windowsFacts } from '../../helpers/facts.ts'
 import { debianFacts, macArmFacts, macIntelFacts, macRosettaFacts } from '../../helpers/mac-facts.ts'
 import { runCase, type Case } from '../../helpers/table.ts'
+import { SOFTWAREUPDATE_LIST_SONOMA } from '../../helpers/tool-outputs.ts'
 
 const CLT = '/Library/Developer/CommandLineTools'
-/** softwareupdate -l on macOS 14 with the placeholder present. */
-const LIST_SONOMA = `Software Update Tool
-
-Finding available software
-Software Update found the following new or updated software:
-* Label: Command Line Tools for Xcode-14.3
-\tTitle: Command Line Tools for Xcode, Version: 14.3, Size: 711817KiB, Recommended: YES, 
-* Label: Command Line Tools for Xcode-15.3
-\tTitle: Command Line Tools for Xcode, Version: 15.3, Size: 707501KiB, Recommended: YES, 
-* Label: macOS Sonoma 14.4.1-23E224
-\tTitle: macOS Sonoma 14.4.1, Version: 14.4.1, Size: 7520724KiB, Recommended: YES, Action: restart, 
-`
 /** The pre-Catalina shape (macOS 10.14): no "Label:", the label after the star. */
 const LIST_MOJAVE = `Software Update Tool
 
@@ -49,7 +38,7 @@ const cases: Case<XcodeCommandLineToolsOptions>[] = [
     name: 'macOS arm64: no developer directory: the newest CLT label, installed headless',
     facts: macArmFacts,
     desired: {},
-    current: probe({ uid: '0', selectrc: '2', path: hex(NO_DIR), updates: hex(LIST_SONOMA), ...none('answerrc', 'answer') }),
+    current: probe({ uid: '0', selectrc: '2', path: hex(NO_DIR), updates: hex(SOFTWAREUPDATE_LIST_SONOMA), ...none('answerrc', 'answer') }),
     changes: ['install Command Line Tools for Xcode-15.3 with softwareupdate (xcode-select -p: xcode-select: error: unable to get active developer directory. Use `sudo xcode-select --switch path/to/Xcode.app` to select the active developer directory, or install Xcode and run this command again.)'],
     steps: [install('Command Line Tools for Xcode-15.3')],
   },
@@ -57,7 +46,7 @@ const cases: Case<XcodeCommandLineToolsOptions>[] = [
     name: 'macOS arm64 under Rosetta: the directory is selected but the tools do not answer ("No developer tools were found")',
     facts: macRosettaFacts,
     desired: {},
-    current: probe({ uid: '0', selectrc: '0', path: hex(`${CLT}\n`), answerrc: '1', answer: hex(NO_TOOLS), updates: hex(LIST_SONOMA) }),
+    current: probe({ uid: '0', selectrc: '0', path: hex(`${CLT}\n`), answerrc: '1', answer: hex(NO_TOOLS), updates: hex(SOFTWAREUPDATE_LIST_SONOMA) }),
     changes: ['install Command Line Tools for Xcode-15.3 with softwareupdate (xcrun --find clang: xcode-select: note: No developer tools were found, requesting install.)'],
     steps: [install('Command Line Tools for Xcode-15.3')],
   },
@@ -81,7 +70,7 @@ const cases: Case<XcodeCommandLineToolsOptions>[] = [
     name: 'not root: planned, then refused (softwareupdate -i installs as root)',
     facts: macArmFacts,
     desired: {},
-    current: probe({ uid: '501', selectrc: '2', path: hex(NO_DIR), updates: hex(LIST_SONOMA), ...none('answerrc', 'answer') }),
+    current: probe({ uid: '501', selectrc: '2', path: hex(NO_DIR), updates: hex(SOFTWAREUPDATE_LIST_SONOMA), ...none('answerrc', 'answer') }),
     changes: [`install Command Line Tools for Xcode-15.3 with softwareupdate (xcode-select -p: ${NO_DIR.trim()}): needs root (become: true)`],
     applyError: /softwareupdate installs as root; declare it with become: true/,
   },
@@ -95,7 +84,7 @@ describe('xcodeCommandLineTools table', () => {
 
 describe('softwareupdate -l labels', () => {
   it('reads both shapes, skips other updates, and picks the newest release', () => {
-    expect(cltLabels(LIST_SONOMA)).toEqual(['Command Line Tools for Xcode-14.3', 'Command Line Tools for Xcode-15.3'])
+    expect(cltLabels(SOFTWAREUPDATE_LIST_SONOMA)).toEqual(['Command Line Tools for Xcode-14.3', 'Command Line Tools for Xcode-15.3'])
     expect(cltLabels(LIST_NONE)).toEqual([])
     expect(pickLabel(['Command Line Tools for Xcode-15.3', 'Command Line Tools for Xcode-9.4'])).toBe('Command Line Tools for Xcode-15.3')
     expect(pickLabel(['Command Line Tools beta 5 for Xcode-16.0', 'Command Line Tools for Xcode-15.3'])).toBe('Command Line Tools for Xcode-15.3')

@@ -1,8 +1,6 @@
-import * as v from 'valibot'
 import { ValidationError } from '../core/errors.ts'
 import type { CommonOptions, Resource, Step } from '../core/types.ts'
-import { positive } from './fields.ts'
-import { cleanupStep, computed, fetchStep, INSTALLER_IDLE_SECONDS, installerPath, type Pinned, recipeInstaller, refuseConflicts, sha256Field, urlField } from './installer.ts'
+import { cleanupStep, computed, fetchStep, INSTALLER_IDLE_SECONDS, installerPath, installerFields, type Pinned, recipeInstaller, refuseConflicts } from './installer.ts'
 import { defineResource, type Declarer } from './kit.ts'
 
 /** Homebrew's install.sh at a fixed commit of Homebrew/install, hash computed from that commit's file. */
@@ -54,11 +52,8 @@ const base = defineResource<HomebrewOptions, HomebrewCurrent, HomebrewOp>({
   type: 'homebrew',
   describe: () => 'homebrew',
   fields: {
-    url: v.optional(urlField()),
-    sha256: v.optional(sha256Field()),
-    idleTimeout: v.optional(positive('seconds')),
     prefix: computed('is decided by the hardware (/opt/homebrew on Apple Silicon, /usr/local on Intel), as Homebrew requires; leave it out'),
-    resolved: computed('is filled in by statecraft; leave it out'),
+    ...installerFields(),
   },
   normalise(d, facts, fail) {
     if (facts.os !== 'darwin') fail('host', `is ${facts.os}: this resource installs Homebrew on macOS only; on Linux use the distribution's packages`)

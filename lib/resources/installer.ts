@@ -6,7 +6,7 @@ import { psQuote } from '../shell/powershell/quote.ts'
 import { curlConfig, DOWNLOAD_SCRIPT, STAT_FN } from './download/script.ts'
 import { psDownloadApply } from './download/ps.ts'
 import { stampPath, urlHash } from './download/steps.ts'
-import { type Fail, text } from './fields.ts'
+import { type Fail, positive, text } from './fields.ts'
 
 /**
  * A vendor's installer (Homebrew's install.sh, rustup-init, a conda .sh/.exe) fetched with the
@@ -32,6 +32,17 @@ export const sha256Field = (): v.GenericSchema<unknown, string> =>
 
 /** A field statecraft fills in itself (from the facts); an author who sets it is told so. */
 export const computed = (why: string): v.GenericSchema<unknown, any> => v.optional(v.custom<never>(() => false, why))
+
+/**
+ * The fields every installer-running resource takes: the recipe's own installer (`url` with its
+ * `sha256`), the idle bound of a long install, and what statecraft resolves from the facts.
+ */
+export const installerFields = (): { url: v.GenericSchema<unknown, string | undefined>; sha256: v.GenericSchema<unknown, string | undefined>; idleTimeout: v.GenericSchema<unknown, number | undefined>; resolved: v.GenericSchema<unknown, any> } => ({
+  url: v.optional(urlField()),
+  sha256: v.optional(sha256Field()),
+  idleTimeout: v.optional(positive('seconds')),
+  resolved: computed('is filled in by statecraft; leave it out'),
+})
 
 /** The last path segment of a URL, for the saved file's name. */
 export function fileOfUrl(url: string): string {

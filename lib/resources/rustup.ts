@@ -3,8 +3,8 @@ import type { Change, Facts, Step } from '../core/types.ts'
 import { decodeHex } from '../shell/protocol.ts'
 import { quote, showArgv } from '../shell/posix/quote.ts'
 import { psQuote } from '../shell/powershell/quote.ts'
-import { positive, text } from './fields.ts'
-import { cleanupStep, computed, fetchStep, INSTALLER_IDLE_SECONDS, installerPath, type Pinned, recipeInstaller, psCleanupStep, psFetchStep, sha256Field, urlField } from './installer.ts'
+import { text } from './fields.ts'
+import { cleanupStep, computed, fetchStep, INSTALLER_IDLE_SECONDS, installerPath, installerFields, type Pinned, recipeInstaller, psCleanupStep, psFetchStep } from './installer.ts'
 import { defineResource } from './kit.ts'
 
 /**
@@ -76,10 +76,7 @@ export const rustup = defineResource<RustupOptions, RustupCurrent, RustupOp>({
     toolchain: v.optional(toolchain()),
     profile: v.optional(v.picklist(['minimal', 'default', 'complete'], (i) => `must be 'minimal', 'default' or 'complete' (got ${JSON.stringify(i.input)})`)),
     toolchains: v.optional(v.array(toolchain(), 'must be an array of toolchain names')),
-    url: v.optional(urlField()),
-    sha256: v.optional(sha256Field()),
-    idleTimeout: v.optional(positive('seconds')),
-    resolved: computed('is filled in by statecraft; leave it out'),
+    ...installerFields(),
   },
   normalise(d, facts, fail) {
     const own = recipeInstaller(d, fail)

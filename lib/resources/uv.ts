@@ -4,8 +4,8 @@ import { decodeHex } from '../shell/protocol.ts'
 import { quote, showArgv } from '../shell/posix/quote.ts'
 import { psScriptStep } from '../shell/powershell/lib.ts'
 import { psQuote } from '../shell/powershell/quote.ts'
-import { normalisePath, path, positive, text } from './fields.ts'
-import { cleanupStep, computed, fetchStep, INSTALLER_IDLE_SECONDS, installerPath, type Pinned, recipeInstaller, psCleanupStep, psFetchStep, sha256Field, urlField } from './installer.ts'
+import { normalisePath, path, text } from './fields.ts'
+import { cleanupStep, computed, fetchStep, INSTALLER_IDLE_SECONDS, installerPath, installerFields, type Pinned, recipeInstaller, psCleanupStep, psFetchStep } from './installer.ts'
 import { defineResource } from './kit.ts'
 
 /**
@@ -70,10 +70,7 @@ export const uv = defineResource<UvOptions, UvCurrent, UvOp>({
   fields: {
     version: v.optional(v.pipe(text(), v.regex(VERSION, 'must be a uv release like 0.12.17'))),
     dir: v.optional(path()),
-    url: v.optional(urlField()),
-    sha256: v.optional(sha256Field()),
-    idleTimeout: v.optional(positive('seconds')),
-    resolved: computed('is filled in by statecraft; leave it out'),
+    ...installerFields(),
   },
   normalise(d, facts, fail) {
     const own = recipeInstaller(d, fail)

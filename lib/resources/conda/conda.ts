@@ -4,8 +4,8 @@ import { decodeHex } from '../../shell/protocol.ts'
 import { quote } from '../../shell/posix/quote.ts'
 import { psScriptStep } from '../../shell/powershell/lib.ts'
 import { psQuote } from '../../shell/powershell/quote.ts'
-import { flag, normalisePath, path, positive, text } from '../fields.ts'
-import { cleanupStep, computed, fetchStep, INSTALLER_IDLE_SECONDS, installerPath, type Pinned, recipeInstaller, psCleanupStep, psFetchStep, refuseConflicts, sha256Field, urlField } from '../installer.ts'
+import { flag, normalisePath, path, text } from '../fields.ts'
+import { cleanupStep, fetchStep, INSTALLER_IDLE_SECONDS, installerPath, installerFields, type Pinned, recipeInstaller, psCleanupStep, psFetchStep, refuseConflicts } from '../installer.ts'
 import { defineResource } from '../kit.ts'
 import { condaPlatform, type Flavor, installerFile, installerUrl, pinnedInstaller, SUBDIR } from './installers.ts'
 
@@ -75,11 +75,8 @@ export const conda = defineResource<CondaOptions, CondaCurrent, CondaOp>({
     flavor: v.optional(v.picklist(['miniforge', 'miniconda', 'anaconda'], (i) => `must be 'miniforge', 'miniconda' or 'anaconda' (got ${JSON.stringify(i.input)})`)),
     prefix: v.optional(path()),
     version: v.optional(v.pipe(text(), v.regex(/^[A-Za-z0-9._-]+$/, 'must be a version like 25.3.0-3 or py313_25.5.1-1'))),
-    url: v.optional(urlField()),
-    sha256: v.optional(sha256Field()),
     acceptTos: v.optional(flag()),
-    idleTimeout: v.optional(positive('seconds')),
-    resolved: computed('is filled in by statecraft; leave it out'),
+    ...installerFields(),
   },
   normalise(d, facts, fail) {
     const flavor = d.flavor ?? 'miniforge'

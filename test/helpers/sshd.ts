@@ -4,6 +4,7 @@ import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readdirSync, readFil
 import { createServer, connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { alive } from './alive.ts'
 
 /**
  * A dedicated non-root login with sudo (password required), created idempotently and removed
@@ -44,16 +45,6 @@ export function removeStaleTestUsers(): string[] {
   }
   for (const name of stale) removeUser(name)
   return stale
-}
-
-function alive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }
 
 function removeUser(user: string): void {

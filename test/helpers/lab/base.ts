@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { removeTree, type Undo } from './cleanup.ts'
 import { must, sleep } from './run.ts'
+import { alive } from '../alive.ts'
 
 /**
  * The path of the one base rootfs every lab of this vitest run shares. global-setup.ts sets it
@@ -43,15 +44,6 @@ async function build(dir: string): Promise<void> {
   await must(['chroot', dir, 'systemctl', 'enable', 'ssh.service'])
   rmSync(join(dir, 'var/cache/apt/archives'), { recursive: true, force: true })
   mkdirSync(join(dir, 'var/cache/apt/archives/partial'), { recursive: true })
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { alive } from '../alive.ts'
 
 /**
  * What a lab can leave on this machine, read the way an operator would (`ip netns list`,
@@ -36,15 +37,6 @@ export function machineState(): MachineState {
     propagate: ls('/run/systemd/nspawn/propagate'),
     forward: readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim(),
     forwardBase: readFileSync(existsSync(WAS) ? WAS : '/proc/sys/net/ipv4/ip_forward', 'utf8').trim(),
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
   }
 }
 

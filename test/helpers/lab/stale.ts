@@ -5,18 +5,10 @@ import { cgroupDirs, removeCgroups } from './cgroup.ts'
 import { removeTree } from './cleanup.ts'
 import { FORWARD_OFF, pidsIn } from './net.ts'
 import { mustSync } from './run.ts'
+import { alive } from '../alive.ts'
 
 /** What a lab writes on its bridge (ip link alias), so a later lab can clean up after a crash. */
 export const ownerAlias = (dir: string): string => `statecraft-lab pid=${process.pid} dir=${dir}`
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 const tryTo = (f: () => unknown): void => {
   try {

@@ -42,6 +42,12 @@ async function build(dir: string): Promise<void> {
   // A container has no tty1, and the timers would start apt behind a test's back.
   await must(['chroot', dir, 'systemctl', 'mask', 'getty@tty1.service', 'apt-daily.timer', 'apt-daily-upgrade.timer', 'e2scrub_all.timer', 'fstrim.timer', 'dpkg-db-backup.timer'])
   await must(['chroot', dir, 'systemctl', 'enable', 'ssh.service'])
+  // A reboot or poweroff must not wait 90 s on a stop job (a lingering user manager, a test's
+  // unit): the hosts are disposable, and a test waits for them to come back.
+  for (const d of ['etc/systemd/system.conf.d', 'etc/systemd/user.conf.d']) {
+    mkdirSync(join(dir, d), { recursive: true })
+    writeFileSync(join(dir, d, 'lab.conf'), '[Manager]\nDefaultTimeoutStopSec=10s\n')
+  }
   rmSync(join(dir, 'var/cache/apt/archives'), { recursive: true, force: true })
   mkdirSync(join(dir, 'var/cache/apt/archives/partial'), { recursive: true })
 }

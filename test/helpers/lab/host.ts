@@ -12,7 +12,7 @@ export interface LabHost {
   address: string
   port: number
   hostKey: string
-  exec(script: string): Promise<Ran>
+  exec(script: string, timeoutMs?: number): Promise<Ran>
   bootId(): Promise<string>
   /** Resolves when the host has rebooted and is back: a new boot id and sshd answering. */
   waitForReboot(previousBootId: string, timeoutMs?: number): Promise<void>
@@ -154,11 +154,12 @@ export class Machine implements LabHost {
     return existsSync(p) ? readFileSync(p, 'utf8').split('\n').slice(-25).join('\n') : '(no console output)'
   }
 
-  async exec(script: string): Promise<Ran> {
+  /** Runs script as root inside the host; killed (exit 137) if it runs past timeoutMs. */
+  async exec(script: string, timeoutMs = 300_000): Promise<Ran> {
     const leader = leaderOf(this.cgroups)
     if (leader === undefined) throw new Error(`lab: ${this.name} is not running (boot ${this.boots}); nothing to exec in`)
     // All of the container's namespaces, its root and cwd, and a clean environment of its own.
-    return run(['nsenter', `--target=${leader}`, '--all', '--root', '--wd', 'env', '-i', `PATH=${PATH}`, 'HOME=/root', 'LANG=C.UTF-8', 'sh', '-c', script], { onInterrupt: 'kill' })
+    return run(['nsenter', `--target=${leader}`, '--all', '--root', '--wd', 'env', '-i', `PATH=${PATH}`, 'HOME=/root', 'LANG=C.UTF-8', 'sh', '-c', script], { onInterrupt: 'kill', timeoutMs })
   }
 
   async bootId(): Promise<string> {
@@ -171,7 +172,8 @@ export class Machine implements LabHost {
     const until = Date.now() + timeoutMs
     for (;;) {
       this.checkRunning()
-      const id = leaderOf(this.cgroups) === undefined ? '' : await this.bootId().catch(() => '')
+      // A short bound per look: entering a host that is shutting down must not stall the wait.
+      const id = leaderOf(this.cgroups) === undefined ? '' : await this.exec('cat /proc/sys/kernel/random/boot_id', 5_000).then((r) => (r.code === 0 ? r.stdout.trim() : ''), () => '')
       if (id !== '' && id !== previousBootId) break
       if (Date.now() > until) throw new Error(`lab: ${this.name} did not come back from a reboot within ${timeoutMs / 1000}s (boot ${this.boots}):\n${this.console()}`)
       await sleep(200)

@@ -111,9 +111,13 @@ describe('recipes/invokeai on a fresh Debian host over SSH', () => {
 
     const third = await run()
     expect(failures(third)).toEqual([])
-    // health is no change to the host: the check waits again for the restarted service to answer.
-    expect(changed(third)).toEqual(['env', 'health', 'invokeai', 'preload', 'service'])
-    expect(third.hosts[0]!.resources.find((r) => r.id === 'health')!.changes).toEqual([expect.stringMatching(/^wait for http:\/\/127\.0\.0\.1:9090\/flaskwebgui-keep-server-alive to answer 200/)])
+    // health is no change to the host: it is re-checked after the restarted service, and shows as
+    // a change only when the new process had not answered yet at that moment (a wait) — a race
+    // the stand-in sometimes wins, so either outcome is right; the restart itself is asserted below.
+    expect(changed(third).filter((id) => id !== 'health')).toEqual(['env', 'invokeai', 'preload', 'service'])
+    const health = third.hosts[0]!.resources.find((r) => r.id === 'health')!
+    if (health.status === 'changed') expect(health.changes).toEqual([expect.stringMatching(/^wait for http:\/\/127\.0\.0\.1:9090\/flaskwebgui-keep-server-alive to answer 200/)])
+    else expect(health.status).toBe('unchanged')
     expect(third.hosts[0]!.resources.find((r) => r.id === 'env')!.changes).toEqual([expect.stringMatching(/^update conda env invokeai .* with --prune: yml changed, was [0-9a-f]{64}$/)])
     expect(await onHost(`cd ${ROOT} && git rev-parse HEAD && tail -1 environment.yml`)).toBe(`${id}\n  - tqdm=4.64.0\n`)
     expect(await builds()).toEqual(['create /home/dev/miniforge3/envs/invokeai', 'update /home/dev/miniforge3/envs/invokeai'])
